@@ -1,0 +1,491 @@
+/*
+ * apitoken.h - libapitoken, the API token library behind pam_apitoken and
+ * tokenctl.  This is the only public header.
+ *
+ * Conventions:
+ *  - Functions returning int return 0 (APITOKEN_OK) on success or a negative
+ *    APITOKEN_ERR_* code; apitoken_strerror() names it.
+ *  - Functions that parse a file take (char *err, size_t errlen): on failure a
+ *    one-line message naming the file (and line/column where known) is
+ *    written there.  err may be NULL.
+ *  - Out-parameters are cleared on entry and set only on success; the caller
+ *    owns what it receives and releases it with the matching *_free(), which
+ *    accepts NULL.
+ *  - Nothing here prints, logs or exits.  Everything is reentrant and
+ *    thread-safe on distinct objects; a store or config handle may be shared
+ *    read-only between threads.
+ */
+#ifndef APITOKEN_H
+#define APITOKEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define APITOKEN_API __attribute__((visibility("default")))
+#define APITOKEN_MUST_CHECK __attribute__((warn_unused_result))
+#define APITOKEN_NONNULL(...) __attribute__((nonnull(__VA_ARGS__)))
+#else
+#define APITOKEN_API
+#define APITOKEN_MUST_CHECK
+#define APITOKEN_NONNULL(...)
+#endif
+
+/* ---------------------------------------------------------------- errors */
+
+enum {
+	APITOKEN_OK = 0,
+	APITOKEN_ERR_INTERNAL = -1,	/* a bug; fails closed */
+	APITOKEN_ERR_NOMEM = -2,
+	APITOKEN_ERR_SYSTEM = -3,	/* see errno (saved in the message) */
+	APITOKEN_ERR_CRYPTO = -4,	/* OpenSSL or getrandom failed */
+	APITOKEN_ERR_INVALID = -5,	/* invalid argument or field value */
+	APITOKEN_ERR_CONFIG = -6,	/* config file missing or invalid */
+	APITOKEN_ERR_STORE_MISSING = -7,
+	APITOKEN_ERR_STORE_UNSAFE = -8,	/* symlink, owner, mode, type, size */
+	APITOKEN_ERR_STORE_FORMAT = -9,	/* the store does not parse */
+	APITOKEN_ERR_STORE_VERSION = -10, /* unknown store format version */
+	APITOKEN_ERR_LOCK_TIMEOUT = -11,
+	APITOKEN_ERR_NOT_FOUND = -12,
+	APITOKEN_ERR_EXISTS = -13,
+	APITOKEN_ERR_ACCESS = -14,	/* permission denied (e.g. not root) */
+	APITOKEN_ERR_TOO_LONG = -15,
+	APITOKEN_ERR_STALE = -16,	/* transaction already committed/failed */
+};
+
+/* Static English description of an APITOKEN_ERR_* code; never NULL. */
+APITOKEN_API const char *apitoken_strerror(int code);
+
+/* Wipe n bytes at p in a way the compiler will not remove.  NULL is fine. */
+APITOKEN_API void apitoken_wipe(void *p, size_t n);
+
+/* ---------------------------------------------------------- token format
+ *
+ *   <prefix>_<id>_<secret><crc>
+ *
+ * prefix: 1..16 chars [a-z0-9] (config token_prefix, default "apitok");
+ * id:     12 base62 chars (71 bits), public, names the token;
+ * secret: 32 base62 chars (190 bits) from getrandom(2), rejection sampled;
+ * crc:    CRC-32 (IEEE) of "<prefix>_<id>_<secret>", 6 base62 chars,
+ *         most significant digit first, zero ('0') padded.
+ * Base62 digits are 0-9, A-Z, a-z, in that order.
+ */
+#define APITOKEN_PREFIX_MAX 16
+#define APITOKEN_ID_LEN 12
+#define APITOKEN_SECRET_LEN 32
+#define APITOKEN_CRC_LEN 6
+#define APITOKEN_TOKEN_MAX (APITOKEN_PREFIX_MAX + 2 + APITOKEN_ID_LEN + \
+			    APITOKEN_SECRET_LEN + APITOKEN_CRC_LEN)
+#define APITOKEN_INPUT_MAX 512	/* longer input is refused unread */
+#define APITOKEN_HASH_MAX 96	/* stored hash string incl. NUL */
+#define APITOKEN_DEFAULT_PREFIX "apitok"
+
+/* Why a string is not a token (or APITOKEN_FMT_OK). */
+enum apitoken_format {
+	APITOKEN_FMT_OK = 0,
+	APITOKEN_FMT_EMPTY,
+	APITOKEN_FMT_TOO_LONG,		/* longer than any token */
+	APITOKEN_FMT_ALPHABET,		/* byte outside [0-9A-Za-z_] */
+	APITOKEN_FMT_PREFIX,		/* not "<configured prefix>_" */
+	APITOKEN_FMT_SHAPE,		/* separators or lengths wrong */
+	APITOKEN_FMT_CHECKSUM,		/* well-formed, CRC mismatch */
+};
+
+/* A parsed token.  Holds the secret: apitoken_token_clear() it. */
+struct apitoken_token {
+	char id[APITOKEN_ID_LEN + 1];
+	char secret[APITOKEN_SECRET_LEN + 1];
+};
+
+/* Static description of an apitoken_format value; never NULL. */
+APITOKEN_API const char *apitoken_format_str(enum apitoken_format f);
+
+/*
+ * Parse a token string (len bytes, which need not be NUL-terminated and may
+ * contain NULs, which are refused).  Nothing but the string is consulted.
+ * On APITOKEN_FMT_OK *out holds id and secret; otherwise *out is zeroed.
+ */
+APITOKEN_API enum apitoken_format apitoken_token_parse(const char *prefix,
+    const char *s, size_t len, struct apitoken_token *out)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2, 4);
+
+/* Wipe a parsed or generated token. */
+APITOKEN_API void apitoken_token_clear(struct apitoken_token *t);
+
+/*
+ * Strip an Authorization-header scheme: "Bearer <t>" or "ApiKey <t>".
+ * The scheme is matched case-insensitively and must be followed by exactly
+ * one space; the rest (to len) is the token.  Input without a scheme is
+ * returned unchanged.  A trailing "\n" or "\r\n" is dropped first.
+ * Sets *tok/*toklen to a slice of s; returns APITOKEN_ERR_INVALID for a
+ * scheme with no token, or a scheme followed by other than one space.
+ */
+APITOKEN_API int apitoken_strip_scheme(const char *s, size_t len,
+    const char **tok, size_t *toklen) APITOKEN_NONNULL(1, 3, 4);
+
+/*
+ * Make a new token: random id and secret.  Writes the full token string
+ * (NUL-terminated) to buf (bufsize >= APITOKEN_TOKEN_MAX + 1), its parts to
+ * *parts and the stored hash to hash (APITOKEN_HASH_MAX).  The caller wipes
+ * buf and parts.  Returns 0, APITOKEN_ERR_INVALID (bad prefix) or
+ * APITOKEN_ERR_CRYPTO.
+ */
+APITOKEN_API int apitoken_token_generate(const char *prefix, char *buf,
+    size_t bufsize, struct apitoken_token *parts, char hash[APITOKEN_HASH_MAX])
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2, 4, 5);
+
+/* A fresh random token id (not checked against any store). */
+APITOKEN_API int apitoken_id_generate(char id[APITOKEN_ID_LEN + 1])
+    APITOKEN_MUST_CHECK;
+
+/* 1 if s is a syntactically valid token id, else 0. */
+APITOKEN_API int apitoken_id_valid(const char *s);
+
+/* ----------------------------------------------------------- config */
+
+struct apitoken_config;
+
+#define APITOKEN_DEFAULT_CONFIG "/etc/apitoken/apitoken.yaml"
+#define APITOKEN_NEVER ((int64_t)-1)	/* a lifetime or expiry: none */
+
+/*
+ * Load a YAML config file.  Unknown keys, wrong types and bad values are
+ * errors with "path:line:column: ..." in err.  Returns 0,
+ * APITOKEN_ERR_CONFIG, APITOKEN_ERR_NOMEM.
+ */
+APITOKEN_API int apitoken_config_load(const char *path,
+    struct apitoken_config **cfgp, char *err, size_t errlen)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
+APITOKEN_API void apitoken_config_free(struct apitoken_config *cfg);
+
+/* Accessors; strings are owned by cfg. */
+APITOKEN_API const char *apitoken_config_path(const struct apitoken_config *);
+APITOKEN_API const char *apitoken_config_store(const struct apitoken_config *);
+APITOKEN_API const char *apitoken_config_state_dir(
+    const struct apitoken_config *);
+APITOKEN_API const char *apitoken_config_token_prefix(
+    const struct apitoken_config *);
+/* Seconds, or APITOKEN_NEVER. */
+APITOKEN_API int64_t apitoken_config_default_lifetime(
+    const struct apitoken_config *);
+APITOKEN_API int64_t apitoken_config_max_lifetime(
+    const struct apitoken_config *);
+/* Milliseconds a writer waits for the store lock. */
+APITOKEN_API int64_t apitoken_config_lock_timeout_ms(
+    const struct apitoken_config *);
+/* Largest store file accepted, bytes. */
+APITOKEN_API uint64_t apitoken_config_max_store_size(
+    const struct apitoken_config *);
+
+/* ------------------------------------------------------ time and text */
+
+/*
+ * Parse a duration "<n><unit>" with unit s m h d w y (y = 365 days), or
+ * "never" (-> APITOKEN_NEVER).  Returns 0 or APITOKEN_ERR_INVALID.
+ */
+APITOKEN_API int apitoken_duration_parse(const char *s, int64_t *secs)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
+
+/*
+ * Parse a WHEN: a duration from now, "never", an ISO-8601 date
+ * "YYYY-MM-DD" (00:00:00 UTC) or UTC time "YYYY-MM-DDTHH:MM[:SS]Z".
+ * *when is an absolute time, or APITOKEN_NEVER.
+ */
+APITOKEN_API int apitoken_when_parse(const char *s, time_t now, int64_t *when)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 3);
+
+/* Format t as "YYYY-MM-DDTHH:MM:SSZ" into buf (>= 21 bytes). */
+APITOKEN_API int apitoken_time_format(int64_t t, char *buf, size_t bufsize);
+
+/* Strict parse of the format above. */
+APITOKEN_API int apitoken_time_parse(const char *s, int64_t *t)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
+
+/*
+ * Validate a CIDR "a.b.c.d/n", "x::y/n" or a bare address (host route).
+ * Returns 0 or APITOKEN_ERR_INVALID.
+ */
+APITOKEN_API int apitoken_cidr_valid(const char *s);
+
+/* 1 if addr (an IPv4/IPv6 literal) lies in cidr, 0 if not, <0 on error. */
+APITOKEN_API int apitoken_cidr_match(const char *cidr, const char *addr);
+
+/* 1 if s is an IPv4 or IPv6 address literal. */
+APITOKEN_API int apitoken_addr_valid(const char *s);
+
+/* Field limits (bytes, excluding NUL). */
+#define APITOKEN_USER_MAX 256
+#define APITOKEN_LABEL_MAX 128
+#define APITOKEN_DESCRIPTION_MAX 1024
+#define APITOKEN_EXTERNAL_ID_MAX 128
+#define APITOKEN_SERVICE_MAX 64
+#define APITOKEN_SERVICES_MAX 32
+#define APITOKEN_FROM_MAX 32
+#define APITOKEN_REASON_MAX 256
+
+/* 0 if s is acceptable as a label (non-empty, one line, no control chars,
+ * valid UTF-8, <= APITOKEN_LABEL_MAX); else APITOKEN_ERR_INVALID. */
+APITOKEN_API int apitoken_label_valid(const char *s);
+/* The same rules for free text of at most max bytes (may be empty). */
+APITOKEN_API int apitoken_text_valid(const char *s, size_t max);
+/* A PAM service name: 1..64 of [A-Za-z0-9._+-]. */
+APITOKEN_API int apitoken_service_valid(const char *s);
+
+/* ------------------------------------------------------------ records */
+
+enum apitoken_status {
+	APITOKEN_ACTIVE = 0,
+	APITOKEN_DISABLED = 1,
+	APITOKEN_REVOKED = 2,
+};
+
+/* "active", "disabled", "revoked". */
+APITOKEN_API const char *apitoken_status_str(enum apitoken_status s);
+
+/*
+ * One token's record.  All strings are heap-owned by the record, never
+ * NULL after a successful parse ("" when empty); times are Unix seconds,
+ * 0 when unset (expires: 0 = never).  services: empty = all services;
+ * from: empty = any address.  hash is the stored hash string, never a
+ * secret; it must not be shown to users.
+ */
+struct apitoken_record {
+	char id[APITOKEN_ID_LEN + 1];
+	enum apitoken_status status;
+	char *user;
+	char *hash;
+	char *label;
+	char *description;
+	char *external_id;
+	char **services;
+	size_t n_services;
+	char **from;
+	size_t n_from;
+	int64_t created;
+	int64_t updated;
+	char *created_by;
+	int64_t expires;
+	int64_t revoked_at;
+	char *revoke_reason;
+	char *parent;	/* id of the token this was derived/rotated from, or "" */
+};
+
+/* A record with every string "" and lists empty, or NULL on ENOMEM. */
+APITOKEN_API struct apitoken_record *apitoken_record_new(void);
+/* Deep copy, or NULL on ENOMEM. */
+APITOKEN_API struct apitoken_record *apitoken_record_dup(
+    const struct apitoken_record *r);
+APITOKEN_API void apitoken_record_free(struct apitoken_record *r);
+/* Replace a string field (*field = strdup(value)); 0 or NOMEM. */
+APITOKEN_API int apitoken_record_set(char **field, const char *value);
+/* Append to a list field; 0 or NOMEM. */
+APITOKEN_API int apitoken_record_list_add(char ***list, size_t *n,
+    const char *value);
+/* Empty a list field. */
+APITOKEN_API void apitoken_record_list_clear(char ***list, size_t *n);
+/*
+ * Check every field against the store's rules (id, user, label, text
+ * lengths, service names, CIDRs, hash scheme, time order).  On failure
+ * writes which field is wrong to err.  Returns 0 or APITOKEN_ERR_INVALID.
+ */
+APITOKEN_API int apitoken_record_check(const struct apitoken_record *r,
+    char *err, size_t errlen);
+/* 1 if the record has an expiry at or before now. */
+APITOKEN_API int apitoken_record_expired(const struct apitoken_record *r,
+    time_t now);
+
+/* ------------------------------------------------------------ store
+ *
+ * The store is one text file, records sorted by id (see README, "Store
+ * format").  Readers mmap it and never lock; writers take <store>.lock.
+ */
+struct apitoken_store;
+
+/*
+ * Open the store named by cfg read-only, safely: O_NOFOLLOW|O_CLOEXEC, then
+ * fstat: a regular file owned by root or the effective uid, not writable by
+ * group or others, no larger than max_store_size; the same owner/mode rule
+ * for its directory.  Checks header and trailer, not every record.
+ * Returns 0, APITOKEN_ERR_STORE_MISSING, _STORE_UNSAFE, _STORE_FORMAT,
+ * _STORE_VERSION, _ACCESS, _SYSTEM, _NOMEM.
+ */
+APITOKEN_API int apitoken_store_open(const struct apitoken_config *cfg,
+    struct apitoken_store **storep, char *err, size_t errlen)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
+APITOKEN_API void apitoken_store_close(struct apitoken_store *store);
+
+/*
+ * Look a record up by id (binary search, O(log n)).  Returns 0 and a new
+ * record, APITOKEN_ERR_NOT_FOUND, or _STORE_FORMAT if a record it reads
+ * does not parse or the order is broken.
+ */
+APITOKEN_API int apitoken_store_find(struct apitoken_store *store,
+    const char *id, struct apitoken_record **recp, char *err, size_t errlen)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2, 3);
+
+/*
+ * Call fn for every record in id order, parsing (and so validating) each.
+ * The record is freed after fn returns (fn may steal it by setting *rec to
+ * NULL).  fn returns 0 to go on, anything else to stop; that value is
+ * returned.  A record that does not parse stops with _STORE_FORMAT and a
+ * message naming the line.
+ */
+typedef int (*apitoken_record_fn)(struct apitoken_record **rec, void *ctx);
+APITOKEN_API int apitoken_store_foreach(struct apitoken_store *store,
+    apitoken_record_fn fn, void *ctx, char *err, size_t errlen)
+    APITOKEN_NONNULL(1, 2);
+
+/* Number of records (counts lines; O(n) the first time). */
+APITOKEN_API size_t apitoken_store_count(struct apitoken_store *store);
+
+/* --------------------------------------------------- write transactions
+ *
+ * begin: take the lock (waiting up to lock_timeout), open and fully
+ * validate the current store (a missing store is an error unless
+ * APITOKEN_TXN_CREATE), remove stale temp files from killed writers.
+ * Changes are staged in memory; commit writes a temp file in the same
+ * directory, fsyncs it, renames it over the store and fsyncs the
+ * directory, then releases the lock.  free without commit discards the
+ * changes and releases the lock.  A reader never sees a partial store.
+ */
+struct apitoken_txn;
+
+#define APITOKEN_TXN_CREATE 0x1	/* a missing store is an empty one */
+
+APITOKEN_API int apitoken_txn_begin(const struct apitoken_config *cfg,
+    int flags, struct apitoken_txn **txnp, char *err, size_t errlen)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 3);
+/* Records in the transaction's view (original plus staged changes). */
+APITOKEN_API int apitoken_txn_find(struct apitoken_txn *txn, const char *id,
+    struct apitoken_record **recp, char *err, size_t errlen)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2, 3);
+/* Iterate the transaction's view in id order (like store_foreach). */
+APITOKEN_API int apitoken_txn_foreach(struct apitoken_txn *txn,
+    apitoken_record_fn fn, void *ctx, char *err, size_t errlen)
+    APITOKEN_NONNULL(1, 2);
+/* Stage a new record (checked); APITOKEN_ERR_EXISTS if the id is taken. */
+APITOKEN_API int apitoken_txn_insert(struct apitoken_txn *txn,
+    const struct apitoken_record *rec, char *err, size_t errlen)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
+/* Stage a replacement (checked); APITOKEN_ERR_NOT_FOUND if absent. */
+APITOKEN_API int apitoken_txn_replace(struct apitoken_txn *txn,
+    const struct apitoken_record *rec, char *err, size_t errlen)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
+/* Stage a removal; APITOKEN_ERR_NOT_FOUND if absent. */
+APITOKEN_API int apitoken_txn_delete(struct apitoken_txn *txn, const char *id)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
+/* Write the staged changes durably.  After it, only free is allowed. */
+APITOKEN_API int apitoken_txn_commit(struct apitoken_txn *txn,
+    char *err, size_t errlen) APITOKEN_MUST_CHECK APITOKEN_NONNULL(1);
+APITOKEN_API void apitoken_txn_free(struct apitoken_txn *txn);
+
+/*
+ * Hash a token's secret into the stored form "sha256$<64 hex>", the
+ * SHA-256 of "<id>_<secret>".  Used by generate and by import checks.
+ */
+APITOKEN_API int apitoken_hash(const struct apitoken_token *t,
+    char out[APITOKEN_HASH_MAX]) APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
+/* 0 if s is a stored hash in a scheme this library verifies. */
+APITOKEN_API int apitoken_hash_valid(const char *s);
+
+/* ------------------------------------------------------------ verify */
+
+enum apitoken_reason {
+	APITOKEN_ACCEPTED = 0,
+	APITOKEN_R_MALFORMED,		/* not token-shaped (wrong prefix...) */
+	APITOKEN_R_BAD_CHECKSUM,
+	APITOKEN_R_UNKNOWN,		/* no record with that id */
+	APITOKEN_R_WRONG_SECRET,
+	APITOKEN_R_DISABLED,
+	APITOKEN_R_REVOKED,
+	APITOKEN_R_EXPIRED,
+	APITOKEN_R_WRONG_USER,
+	APITOKEN_R_SERVICE,		/* service not allowed */
+	APITOKEN_R_SOURCE,		/* remote address not allowed/unknown */
+	APITOKEN_R_STORE_ERROR,		/* store missing/unsafe/corrupt; see
+					   error and detail */
+};
+
+/* Short stable name: "accepted", "malformed", "bad-checksum", "unknown",
+ * "wrong-secret", "disabled", "revoked", "expired", "wrong-user",
+ * "service-not-allowed", "source-not-allowed", "store-error". */
+APITOKEN_API const char *apitoken_reason_str(enum apitoken_reason r);
+
+struct apitoken_request {
+	const char *user;	/* the account logging in; required */
+	const char *service;	/* PAM service name; NULL = none */
+	const char *rhost;	/* remote IP literal; NULL/"" = unknown */
+	time_t now;		/* 0 = time(NULL) */
+};
+
+/* The decision and the token's public metadata (never secret or hash). */
+struct apitoken_result {
+	enum apitoken_reason reason;
+	int error;			/* APITOKEN_ERR_* for STORE_ERROR */
+	enum apitoken_format format;	/* for MALFORMED / BAD_CHECKSUM */
+	char id[APITOKEN_ID_LEN + 1];	/* "" when not token-shaped */
+	char user[APITOKEN_USER_MAX + 1];	/* the token's owner */
+	char label[APITOKEN_LABEL_MAX + 1];
+	enum apitoken_status status;
+	int64_t expires;		/* 0 = never */
+	char detail[256];		/* store errors: the message */
+};
+
+/*
+ * The one verify path.  Checks, in order: format and checksum, look-up by
+ * id, constant-time hash compare, status, expiry, owner == user, service
+ * allowed, remote address inside from (a token with a from list is
+ * refused when rhost is unknown or not an IP).  Fills *res and returns
+ * res->reason: APITOKEN_ACCEPTED (0) only when every check passed.
+ */
+APITOKEN_API enum apitoken_reason apitoken_verify(struct apitoken_store *store,
+    const char *token, size_t len, const struct apitoken_request *req,
+    struct apitoken_result *res)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2, 4, 5);
+
+/*
+ * The same for one login: parse the token first (malformed input never
+ * opens the store), then open the store from cfg, verify, close.  This is
+ * what the PAM module and `tokenctl verify` call.
+ */
+APITOKEN_API enum apitoken_reason apitoken_verify_once(
+    const struct apitoken_config *cfg, const char *token, size_t len,
+    const struct apitoken_request *req, struct apitoken_result *res)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2, 4, 5);
+
+/* ------------------------------------------------------------ last use
+ *
+ * Runtime state in state_dir/lastuse/<id>: when, which service and address
+ * a token last logged in.  Kept out of the store so logins never write it.
+ */
+struct apitoken_lastuse {
+	int64_t when;		/* 0 = never used */
+	char service[APITOKEN_SERVICE_MAX + 1];
+	char rhost[64];
+};
+
+/*
+ * Record a use unless one was recorded less than min_interval seconds ago
+ * (then returns 0 without writing).  Temp file + rename, no fsync.
+ */
+APITOKEN_API int apitoken_lastuse_record(const struct apitoken_config *cfg,
+    const char *id, const char *service, const char *rhost, time_t now,
+    int64_t min_interval, char *err, size_t errlen)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
+/* Read it; a token never used gives 0 with when == 0. */
+APITOKEN_API int apitoken_lastuse_get(const struct apitoken_config *cfg,
+    const char *id, struct apitoken_lastuse *lu, char *err, size_t errlen)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2, 3);
+/* Remove it (when a record is deleted or pruned); absent is fine. */
+APITOKEN_API int apitoken_lastuse_remove(const struct apitoken_config *cfg,
+    const char *id) APITOKEN_NONNULL(1, 2);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* APITOKEN_H */
