@@ -299,6 +299,22 @@ APITOKEN_API int apitoken_record_check(const struct apitoken_record *r,
 APITOKEN_API int apitoken_record_expired(const struct apitoken_record *r,
     time_t now);
 
+/*
+ * The store's one serializer and one parser, for a single record line
+ * (see README, "Store format").  format: *linep is a malloc'ed line ending
+ * in '\n' (length in *lenp), for a record that passes apitoken_record_check.
+ * parse: line may or may not end in '\n'; every field is validated.
+ * Export and import use these, so they cannot disagree with the store.
+ */
+APITOKEN_API int apitoken_record_format(const struct apitoken_record *r,
+    char **linep, size_t *lenp) APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2, 3);
+APITOKEN_API int apitoken_record_parse(const char *line, size_t len,
+    struct apitoken_record **recp, char *err, size_t errlen)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 3);
+/* The store's first line (without '\n') and last line ("#end"). */
+APITOKEN_API const char *apitoken_store_header(void);
+APITOKEN_API const char *apitoken_store_trailer(void);
+
 /* ------------------------------------------------------------ store
  *
  * The store is one text file, records sorted by id (see README, "Store
