@@ -1,0 +1,327 @@
+/*
+ * helpers.c - shared fixtures and independent oracles for the unit tests.
+ */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+static const char b62[] =
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+static void write_config(struct tu_env *e, const char *extra)
+{
+	char buf[4096];
+	int n;
+
+	n = snprintf(buf, sizeof(buf),
+	    "# unit test config\n"
+	    "store: %s\n"
+	    "state_dir: %s\n"
+	    "%s",
+	    e->store, e->state, extra ? extra : "");
+	cr_assert(n > 0 && (size_t)n < sizeof(buf));
+	tu_write_file(e->conf, buf, (size_t)n, 0600);
+}
+
+static void load_config(struct tu_env *e)
+{
+	int r;
+
+	apitoken_config_free(e->cfg);
+	e->cfg = NULL;
+	e->err[0] = '\0';
+	r = apitoken_config_load(e->conf, &e->cfg, e->err, sizeof(e->err));
+	cr_assert_eq(r, 0, "config_load(%s) = %d: %s", e->conf, r, e->err);
+	cr_assert_not_null(e->cfg);
+}
+
+void tu_env_setup(struct tu_env *e, const char *extra)
+{
+	memset(e, 0, sizeof(*e));
+	snprintf(e->dir, sizeof(e->dir), "/tmp/apitoken-unit.XXXXXX");
+	cr_assert_not_null(mkdtemp(e->dir), "mkdtemp: %s", strerror(errno));
+	snprintf(e->store, sizeof(e->store), "%s/tokens", e->dir);
+	snprintf(e->state, sizeof(e->state), "%s/state", e->dir);
+	snprintf(e->conf, sizeof(e->conf), "%s/apitoken.yaml", e->dir);
+	cr_assert_eq(mkdir(e->state, 0700), 0, "mkdir %s", e->state);
+	write_config(e, extra);
+	load_config(e);
+}
+
+void tu_env_reconfig(struct tu_env *e, const char *extra)
+{
+	write_config(e, extra);
+	load_config(e);
+}
+
+void tu_env_teardown(struct tu_env *e)
+{
+	apitoken_config_free(e->cfg);
+	e->cfg = NULL;
+	if (e->dir[0] != '\0') {
+		/* undo chmod/chown games so the tree can be removed */
+		if (chown(e->dir, 0, 0) != 0 || chmod(e->dir, 0700) != 0) {
+			/* best effort */
+		}
+		tu_rmrf(e->dir);
+	}
+	e->dir[0] = '\0';
+}
+
+static int rm_cb(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		(void)rmdir(path);
+	else
+		(void)unlink(path);
+	return 0;
+}
+
+void tu_rmrf(const char *path)
+{
+	if (path == NULL || strncmp(path, "/tmp/", 5) != 0)
+		return;
+	(void)nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void tu_write_file(const char *path, const void *data, size_t len,
+    mode_t mode)
+{
+	int fd;
+	ssize_t w;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    mode);
+	cr_assert(fd >= 0, "open %s: %s", path, strerror(errno));
+	w = write(fd, data, len);
+	cr_assert_eq((size_t)w, len, "write %s", path);
+	cr_assert_eq(fchmod(fd, mode), 0);
+	cr_assert_eq(close(fd), 0);
+}
+
+char *tu_read_file(const char *path, size_t *lenp)
+{
+	FILE *f;
+	char *buf = NULL;
+	size_t cap = 0, len = 0, n;
+
+	f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	for (;;) {
+		if (cap - len < 4096) {
+			cap = cap ? cap * 2 : 8192;
+			buf = realloc(buf, cap + 1);
+			cr_assert_not_null(buf);
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	if (lenp)
+		*lenp = len;
+	return buf;
+}
+
+uint32_t tu_crc32(const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	uint32_t crc = 0xffffffffu;
+	size_t i;
+	int k;
+
+	for (i = 0; i < n; i++) {
+		crc ^= p[i];
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+	}
+	return crc ^ 0xffffffffu;
+}
+
+void tu_base62_6(uint32_t v, char out[7])
+{
+	int i;
+
+	for (i = 5; i >= 0; i--) {
+		out[i] = b62[v % 62];
+		v /= 62;
+	}
+	out[6] = '\0';
+}
+
+void tu_token_build(const char *prefix, const char *id, const char *secret,
+    char *buf, size_t bufsize)
+{
+	char crc[7];
+	int n;
+
+	n = snprintf(buf, bufsize, "%s_%s_%s", prefix, id, secret);
+	cr_assert(n > 0 && (size_t)n + 6 < bufsize);
+	tu_base62_6(tu_crc32(buf, (size_t)n), crc);
+	memcpy(buf + n, crc, 7);
+}
+
+void tu_sha256_hash(const char *id, const char *secret,
+    char out[APITOKEN_HASH_MAX])
+{
+	char in[256];
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	int n, i;
+
+	n = snprintf(in, sizeof(in), "%s_%s", id, secret);
+	cr_assert(n > 0 && (size_t)n < sizeof(in));
+	cr_assert_eq(EVP_Digest(in, (size_t)n, md, &mdlen, EVP_sha256(), NULL),
+	    1);
+	cr_assert_eq(mdlen, 32u);
+	memcpy(out, "sha256$", 7);
+	for (i = 0; i < 32; i++)
+		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+}
+
+void tu_id(unsigned n, char id[APITOKEN_ID_LEN + 1])
+{
+	snprintf(id, APITOKEN_ID_LEN + 1, "M%011u", n);
+}
+
+struct apitoken_record *tu_record(const char *id, const char *user,
+    const char *secret)
+{
+	struct apitoken_record *r;
+	char hash[APITOKEN_HASH_MAX];
+
+	r = apitoken_record_new();
+	cr_assert_not_null(r);
+	cr_assert_eq(strlen(id), (size_t)APITOKEN_ID_LEN, "bad test id %s", id);
+	memcpy(r->id, id, APITOKEN_ID_LEN + 1);
+	r->status = APITOKEN_ACTIVE;
+	tu_sha256_hash(id, secret ? secret :
+	    "0123456789abcdefghijABCDEFGHIJ01", hash);
+	cr_assert_eq(apitoken_record_set(&r->user, user), 0);
+	cr_assert_eq(apitoken_record_set(&r->hash, hash), 0);
+	cr_assert_eq(apitoken_record_set(&r->label, "unit test"), 0);
+	cr_assert_eq(apitoken_record_set(&r->created_by, "root"), 0);
+	r->created = 1700000000;
+	r->updated = 1700000000;
+	return r;
+}
+
+void tu_store_build(const struct apitoken_config *cfg,
+    struct apitoken_record *const *recs, size_t n)
+{
+	struct apitoken_txn *txn = NULL;
+	char err[TU_ERRLEN] = "";
+	size_t i;
+	int r;
+
+	r = apitoken_txn_begin(cfg, APITOKEN_TXN_CREATE, &txn, err,
+	    sizeof(err));
+	cr_assert_eq(r, 0, "txn_begin = %d: %s", r, err);
+	for (i = 0; i < n; i++) {
+		r = apitoken_txn_insert(txn, recs[i], err, sizeof(err));
+		cr_assert_eq(r, 0, "txn_insert(%s) = %d: %s", recs[i]->id, r,
+		    err);
+	}
+	r = apitoken_txn_commit(txn, err, sizeof(err));
+	cr_assert_eq(r, 0, "txn_commit = %d: %s", r, err);
+	apitoken_txn_free(txn);
+}
+
+void tu_store_build_ids(const struct apitoken_config *cfg, unsigned first,
+    unsigned step, size_t n)
+{
+	struct apitoken_record **recs;
+	char id[APITOKEN_ID_LEN + 1];
+	size_t i, j;
+
+	recs = calloc(n ? n : 1, sizeof(*recs));
+	cr_assert_not_null(recs);
+	for (i = 0; i < n; i++) {
+		tu_id(first + step * (unsigned)i, id);
+		recs[i] = tu_record(id, "alice", NULL);
+	}
+	/* insert in a scrambled order: the store must sort */
+	for (i = n; i > 1; i--) {
+		struct apitoken_record *t;
+
+		j = (i * 7919u + 13u) % i;
+		t = recs[i - 1];
+		recs[i - 1] = recs[j];
+		recs[j] = t;
+	}
+	tu_store_build(cfg, recs, n);
+	for (i = 0; i < n; i++)
+		apitoken_record_free(recs[i]);
+	free(recs);
+}
+
+int tu_field_index(const char *name)
+{
+	const char *h = apitoken_store_header();
+	const char *p = h, *tab;
+	size_t len = strlen(name);
+	int col = 0;
+
+	for (;;) {
+		tab = strchr(p, '\t');
+		if ((tab ? (size_t)(tab - p) : strlen(p)) == len &&
+		    strncmp(p, name, len) == 0) {
+			cr_assert(col >= 2, "field %s in header prefix", name);
+			return col - 2;
+		}
+		if (tab == NULL)
+			break;
+		p = tab + 1;
+		col++;
+	}
+	cr_assert_fail("field %s not in store header", name);
+	return -1;
+}
+
+char *tu_line_set_field(const char *line, int idx, const char *value)
+{
+	const char *start = line, *end;
+	size_t len = strlen(line);
+	char *out;
+	int i;
+
+	for (i = 0; i < idx; i++) {
+		start = strchr(start, '\t');
+		cr_assert_not_null(start, "line has no field %d", idx);
+		start++;
+	}
+	end = strchr(start, '\t');
+	if (end == NULL)
+		end = line + len;
+	out = malloc(len + strlen(value) + 1);
+	cr_assert_not_null(out);
+	memcpy(out, line, (size_t)(start - line));
+	strcpy(out + (start - line), value);
+	strcat(out, end);
+	return out;
+}
+
+int64_t tu_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

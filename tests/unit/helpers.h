@@ -1,0 +1,80 @@
+/*
+ * helpers.h - shared fixtures for the libapitoken unit tests.
+ *
+ * Black-box: only the public header is used.  Each test gets a fresh
+ * mkdtemp directory under /tmp holding a config file, the store path and
+ * the state dir; tu_env_teardown() removes it.  Oracles that must not
+ * share code with the library (CRC-32, base62, SHA-256 via OpenSSL) are
+ * implemented here independently.
+ */
+#ifndef TESTS_UNIT_HELPERS_H
+#define TESTS_UNIT_HELPERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "apitoken.h"
+
+#define TU_ERRLEN 512
+#define TU_PATHLEN 512
+
+struct tu_env {
+	char dir[64];			/* mkdtemp root, 0700 */
+	char store[TU_PATHLEN];		/* dir/tokens (not created) */
+	char state[TU_PATHLEN];		/* dir/state (created 0700) */
+	char conf[TU_PATHLEN];		/* dir/apitoken.yaml */
+	struct apitoken_config *cfg;
+	char err[TU_ERRLEN];
+};
+
+/* Make the temp dir, write a config (store/state_dir inside it, plus the
+ * YAML lines in extra, may be NULL), load it.  Asserts on failure. */
+void tu_env_setup(struct tu_env *e, const char *extra);
+/* Rewrite the config with other extra lines and reload it. */
+void tu_env_reconfig(struct tu_env *e, const char *extra);
+void tu_env_teardown(struct tu_env *e);
+
+/* Remove a tree (no symlink following). */
+void tu_rmrf(const char *path);
+/* Write len bytes to path (O_TRUNC|O_CREAT, mode); asserts. */
+void tu_write_file(const char *path, const void *data, size_t len,
+    mode_t mode);
+/* Whole file, malloc'ed, NUL-terminated (len excludes it); NULL if absent. */
+char *tu_read_file(const char *path, size_t *lenp);
+
+/* Independent oracles. */
+uint32_t tu_crc32(const void *data, size_t n);
+void tu_base62_6(uint32_t v, char out[7]);
+/* "<prefix>_<id>_<secret><crc>" with a correct CRC into buf. */
+void tu_token_build(const char *prefix, const char *id, const char *secret,
+    char *buf, size_t bufsize);
+/* "sha256$" + hex(SHA-256("<id>_<secret>")) via OpenSSL. */
+void tu_sha256_hash(const char *id, const char *secret,
+    char out[APITOKEN_HASH_MAX]);
+
+/* Deterministic valid id "M%011u" (sorts numerically). */
+void tu_id(unsigned n, char id[APITOKEN_ID_LEN + 1]);
+
+/* A record that passes apitoken_record_check: user, label, a valid hash
+ * (of secret, or a fixed one if NULL), created/updated, created_by. */
+struct apitoken_record *tu_record(const char *id, const char *user,
+    const char *secret);
+
+/* Create (APITOKEN_TXN_CREATE) and fill the store with recs; asserts. */
+void tu_store_build(const struct apitoken_config *cfg,
+    struct apitoken_record *const *recs, size_t n);
+/* The same with ids tu_id(first + step*i), i < n. */
+void tu_store_build_ids(const struct apitoken_config *cfg, unsigned first,
+    unsigned step, size_t n);
+
+/* Split the store header into field names; index of name among the 16
+ * record fields (after "#apitoken-store" and "v1"), asserts found. */
+int tu_field_index(const char *name);
+/* Replace field idx of a record line (no '\n') with value; malloc'ed. */
+char *tu_line_set_field(const char *line, int idx, const char *value);
+
+/* Monotonic milliseconds. */
+int64_t tu_now_ms(void);
+
+#endif
