@@ -122,7 +122,7 @@ APITOKEN_API void apitoken_token_clear(struct apitoken_token *t);
  * The scheme is matched case-insensitively and must be followed by exactly
  * one space; the rest (to len) is the token.  Input without a scheme is
  * returned unchanged.  A trailing "\n" or "\r\n" is dropped first.
- * Sets *tok/*toklen to a slice of s; returns APITOKEN_ERR_INVALID for a
+ * Sets tok and toklen to a slice of s; returns APITOKEN_ERR_INVALID for a
  * scheme with no token, or a scheme followed by other than one space.
  */
 APITOKEN_API int apitoken_strip_scheme(const char *s, size_t len,

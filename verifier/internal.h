@@ -1,0 +1,76 @@
+/*
+ * internal.h - declarations shared by libapitoken's own files.  Not
+ * installed; nothing here is exported (-fvisibility=hidden).
+ */
+#ifndef APITOKEN_INTERNAL_H
+#define APITOKEN_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+
+#include "apitoken.h"
+
+#define STORE_LINE_MAX 16384	/* longest record line accepted */
+#define STORE_NFIELDS 16
+
+/* errmsg.c: write "fmt..." to err (if non-NULL); returns code. */
+int set_err(char *err, size_t errlen, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* crypto.c: the only file that includes OpenSSL headers. */
+int crypto_random(void *buf, size_t n);
+int crypto_sha256_hex(const void *data, size_t n, char hex[65]);
+int crypto_equal(const void *a, const void *b, size_t n);
+
+/* token.c */
+void base62_encode_u32(uint32_t v, char out[APITOKEN_CRC_LEN]);
+int base62_random(char *out, size_t n);
+int is_base62(int c);
+int prefix_valid(const char *p);
+
+/* a parsed store line: fields as slices of the original bytes */
+struct slice {
+	const char *p;
+	size_t n;
+};
+
+/* codec.c: the one store-line parser and serializer */
+int codec_split(const char *line, size_t len, struct slice f[STORE_NFIELDS],
+    char *err, size_t errlen);
+int codec_parse(const char *line, size_t len, struct apitoken_record **recp,
+    char *err, size_t errlen);
+int codec_format(const struct apitoken_record *r, char **linep, size_t *lenp);
+
+/* safefile.c: the owner/mode rule and safe opens */
+int safe_open_dir_of(const char *path, int *dirfdp, const char **basep,
+    char *err, size_t errlen);
+int safe_check(const struct stat *st, const char *path, int want_dir,
+    char *err, size_t errlen);
+int dir_of(const char *path, char *dir, size_t dirsize, const char **basep);
+int safe_open_file(int dirfd, const char *base, const char *path, int *fdp,
+    struct stat *st, char *err, size_t errlen);
+
+/* store.c: map a store file (already opened) and check header/trailer */
+struct store_map {
+	const char *base;	/* whole file */
+	size_t size;
+	const char *body;	/* first record line */
+	const char *end;	/* start of the trailer line */
+};
+int store_map_fd(int fd, const char *path, uint64_t maxsize,
+    struct store_map *m, char *err, size_t errlen);
+void store_unmap(struct store_map *m);
+int store_map_find(const struct store_map *m, const char *path,
+    const char *id, const char **linep, size_t *lenp, char *err,
+    size_t errlen);
+int store_line_id(const char *line, size_t len, char id[APITOKEN_ID_LEN + 1]);
+int store_map_foreach(const struct store_map *m, const char *path,
+    apitoken_record_fn fn, void *ctx, char *err, size_t errlen);
+const char *store_prefix(const struct apitoken_store *s);
+
+/* timefmt.c */
+int ymd_to_time(int y, int mo, int d, int h, int mi, int s, int64_t *t);
+
+
+#endif

@@ -1,0 +1,134 @@
+/*
+ * safefile.c - the one rule for trusted files and their directory
+ * (CVE-2024-47191, CVE-2019-12209): never follow a symlink, a regular file
+ * (or directory) owned by root or the effective uid, writable by nobody
+ * else.  Every open here is O_NOFOLLOW|O_CLOEXEC.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Split path into its directory (into dir) and its last component. */
+int
+dir_of(const char *path, char *dir, size_t dirsize, const char **basep)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	*basep = NULL;
+	if (slash == NULL || slash[1] == '\0')
+		return APITOKEN_ERR_INVALID;
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= dirsize)
+		return APITOKEN_ERR_TOO_LONG;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	*basep = slash + 1;
+	return APITOKEN_OK;
+}
+
+/*
+ * The permission rule: right type, owner root or euid, no group/other
+ * write.  Returns 0 or APITOKEN_ERR_STORE_UNSAFE with a message naming
+ * path and the rule broken.
+ */
+int
+safe_check(const struct stat *st, const char *path, int want_dir, char *err,
+    size_t errlen)
+{
+	if (want_dir ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode))
+		return set_err(err, errlen, APITOKEN_ERR_STORE_UNSAFE,
+		    "%s: not a %s", path, want_dir ? "directory" : "regular file");
+	if (st->st_uid != 0 && st->st_uid != geteuid())
+		return set_err(err, errlen, APITOKEN_ERR_STORE_UNSAFE,
+		    "%s: owned by uid %u, must be owned by root or uid %u",
+		    path, (unsigned)st->st_uid, (unsigned)geteuid());
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return set_err(err, errlen, APITOKEN_ERR_STORE_UNSAFE,
+		    "%s: writable by %s (mode %04o), must not be", path,
+		    (st->st_mode & S_IWOTH) ? "others" : "group",
+		    (unsigned)(st->st_mode & 07777));
+	return APITOKEN_OK;
+}
+
+/* Map an open() errno to our code and message. */
+static int
+open_error(int e, const char *path, const char *what, char *err,
+    size_t errlen)
+{
+	if (e == ENOENT)
+		return set_err(err, errlen, APITOKEN_ERR_STORE_MISSING,
+		    "%s: %s does not exist", path, what);
+	if (e == ELOOP || e == ENOTDIR)
+		return set_err(err, errlen, APITOKEN_ERR_STORE_UNSAFE,
+		    "%s: %s is a symbolic link (or not a directory); refused",
+		    path, what);
+	if (e == EACCES || e == EPERM)
+		return set_err(err, errlen, APITOKEN_ERR_ACCESS,
+		    "%s: permission denied (the %s is readable by root only?)",
+		    path, what);
+	if (e == ENOMEM)
+		return APITOKEN_ERR_NOMEM;
+	return set_err(err, errlen, APITOKEN_ERR_SYSTEM, "%s: %s", path,
+	    strerror(e));
+}
+
+/*
+ * Open the directory holding path (checked by the rule) and return its fd
+ * and the last component of path.
+ */
+int
+safe_open_dir_of(const char *path, int *dirfdp, const char **basep,
+    char *err, size_t errlen)
+{
+	char dir[4096];
+	struct stat st;
+	int fd = -1, r;
+
+	*dirfdp = -1;
+	if ((r = dir_of(path, dir, sizeof(dir), basep)) != APITOKEN_OK)
+		return set_err(err, errlen, r, "%s: not a file path", path);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return open_error(errno, dir, "directory", err, errlen);
+	if (fstat(fd, &st) != 0) {
+		r = open_error(errno, dir, "directory", err, errlen);
+		goto fail;
+	}
+	if ((r = safe_check(&st, dir, 1, err, errlen)) != APITOKEN_OK)
+		goto fail;
+	*dirfdp = fd;
+	return APITOKEN_OK;
+fail:
+	close(fd);
+	return r;
+}
+
+/* openat(dirfd, base) read-only, without following links, and check it. */
+int
+safe_open_file(int dirfd, const char *base, const char *path, int *fdp,
+    struct stat *st, char *err, size_t errlen)
+{
+	int fd, r;
+
+	*fdp = -1;
+	fd = openat(dirfd, base,
+	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return open_error(errno, path, "file", err, errlen);
+	if (fstat(fd, st) != 0) {
+		r = open_error(errno, path, "file", err, errlen);
+		close(fd);
+		return r;
+	}
+	if ((r = safe_check(st, path, 0, err, errlen)) != APITOKEN_OK) {
+		close(fd);
+		return r;
+	}
+	*fdp = fd;
+	return APITOKEN_OK;
+}

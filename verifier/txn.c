@@ -1,0 +1,628 @@
+/*
+ * txn.c - writing the store.  One writer at a time holds an exclusive
+ * flock on "<store>.lock" (created once, never unlinked); it re-reads and
+ * fully validates the current store under the lock, stages changes in
+ * memory, and commits by writing ".<store>.tmp.XXXXXX" in the same
+ * directory, fsync, rename over the store, fsync of the directory.
+ * Unchanged record lines are copied byte for byte; changed ones go
+ * through the one serializer.  Readers never wait: rename is atomic.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct staged {
+	char id[APITOKEN_ID_LEN + 1];
+	struct apitoken_record *rec;	/* NULL: delete */
+};
+
+struct apitoken_txn {
+	char *path;
+	const char *base;	/* last component of path */
+	int dirfd, lockfd;
+	int have_store;
+	struct stat st;		/* the store replaced (mode, group kept) */
+	struct store_map m;
+	size_t *lines;		/* offsets of record lines in m */
+	size_t nlines;
+	struct staged *sv;	/* staged changes */
+	size_t nsv, capsv;
+	size_t *slots;		/* hash of sv: index + 1, 0 = empty */
+	size_t nslots;
+	int sorted, done;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for the exclusive lock on "<store>.lock", polling every 5 ms. */
+static int
+take_lock(struct apitoken_txn *t, int64_t timeout_ms, char *err,
+    size_t errlen)
+{
+	char name[512];
+	struct stat st;
+	struct timespec pause = { 0, 5 * 1000 * 1000 };
+	int64_t deadline = now_ms() + timeout_ms;
+	int r;
+
+	if ((size_t)snprintf(name, sizeof(name), "%s.lock", t->base) >=
+	    sizeof(name))
+		return set_err(err, errlen, APITOKEN_ERR_TOO_LONG,
+		    "%s: name too long", t->path);
+	t->lockfd = openat(t->dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC | O_NOCTTY, 0600);
+	if (t->lockfd < 0 || fstat(t->lockfd, &st) != 0)
+		return set_err(err, errlen, errno == EACCES ?
+		    APITOKEN_ERR_ACCESS : APITOKEN_ERR_SYSTEM,
+		    "%s.lock: %s", t->path, strerror(errno));
+	if ((r = safe_check(&st, name, 0, err, errlen)) != APITOKEN_OK)
+		return r;
+	while (flock(t->lockfd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return set_err(err, errlen, APITOKEN_ERR_SYSTEM,
+			    "%s.lock: %s", t->path, strerror(errno));
+		if (now_ms() >= deadline)
+			return set_err(err, errlen, APITOKEN_ERR_LOCK_TIMEOUT,
+			    "%s.lock: another writer held the lock for more "
+			    "than %lld ms (lock_timeout)", t->path,
+			    (long long)timeout_ms);
+		nanosleep(&pause, NULL);
+	}
+	return APITOKEN_OK;
+}
+
+/* Temp files of writers that were killed; we hold the lock, so stale. */
+static void
+remove_stale_temps(struct apitoken_txn *t)
+{
+	char pre[512];
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	snprintf(pre, sizeof(pre), ".%s.tmp.", t->base);
+	if ((fd = dup(t->dirfd)) < 0)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, pre, strlen(pre)) == 0)
+			(void)unlinkat(t->dirfd, de->d_name, 0);
+	closedir(d);
+}
+
+/* Parse every record (validation) and index the line offsets. */
+static int
+index_store(struct apitoken_txn *t, char *err, size_t errlen)
+{
+	const char *p = t->m.body, *nl;
+	char prev[APITOKEN_ID_LEN + 1] = "", why[200];
+	struct apitoken_record *rec;
+	size_t cap = 0, lineno = 2, *nlp;
+	int r;
+
+	for (; p < t->m.end; p = nl + 1, lineno++) {
+		nl = memchr(p, '\n', (size_t)(t->m.end - p));
+		if ((r = codec_parse(p, (size_t)(nl - p), &rec, why,
+		    sizeof(why))) != APITOKEN_OK)
+			return r == APITOKEN_ERR_NOMEM ? r : set_err(err, errlen,
+			    r, "%s:%zu: %s", t->path, lineno, why);
+		r = strcmp(rec->id, prev);
+		memcpy(prev, rec->id, sizeof(prev));
+		apitoken_record_free(rec);
+		if (r <= 0)
+			return set_err(err, errlen, APITOKEN_ERR_STORE_FORMAT,
+			    "%s:%zu: id out of order or duplicated", t->path,
+			    lineno);
+		if (t->nlines == cap) {
+			cap = cap ? cap * 2 : 1024;
+			if ((nlp = realloc(t->lines, cap * sizeof(*nlp))) == NULL)
+				return APITOKEN_ERR_NOMEM;
+			t->lines = nlp;
+		}
+		t->lines[t->nlines++] = (size_t)(p - t->m.base);
+	}
+	return APITOKEN_OK;
+}
+
+static int
+open_store(struct apitoken_txn *t, const struct apitoken_config *cfg,
+    int flags, char *err, size_t errlen)
+{
+	int fd, r;
+
+	r = safe_open_file(t->dirfd, t->base, t->path, &fd, &t->st, err,
+	    errlen);
+	if (r == APITOKEN_ERR_STORE_MISSING && (flags & APITOKEN_TXN_CREATE))
+		return APITOKEN_OK;
+	if (r != APITOKEN_OK)
+		return r;
+	r = store_map_fd(fd, t->path, apitoken_config_max_store_size(cfg),
+	    &t->m, err, errlen);
+	close(fd);
+	if (r != APITOKEN_OK)
+		return r;
+	t->have_store = 1;
+	return index_store(t, err, errlen);
+}
+
+int
+apitoken_txn_begin(const struct apitoken_config *cfg, int flags,
+    struct apitoken_txn **txnp, char *err, size_t errlen)
+{
+	struct apitoken_txn *t;
+	int r;
+
+	*txnp = NULL;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return APITOKEN_ERR_NOMEM;
+	t->dirfd = t->lockfd = -1;
+	if ((t->path = strdup(apitoken_config_store(cfg))) == NULL) {
+		r = APITOKEN_ERR_NOMEM;
+		goto fail;
+	}
+	if ((r = safe_open_dir_of(t->path, &t->dirfd, &t->base, err,
+	    errlen)) != APITOKEN_OK)
+		goto fail;
+	if ((r = take_lock(t, apitoken_config_lock_timeout_ms(cfg), err,
+	    errlen)) != APITOKEN_OK)
+		goto fail;
+	remove_stale_temps(t);
+	if ((r = open_store(t, cfg, flags, err, errlen)) != APITOKEN_OK)
+		goto fail;
+	*txnp = t;
+	return APITOKEN_OK;
+fail:
+	apitoken_txn_free(t);
+	return r;
+}
+
+void
+apitoken_txn_free(struct apitoken_txn *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->nsv; i++)
+		apitoken_record_free(t->sv[i].rec);
+	free(t->sv);
+	free(t->slots);
+	free(t->lines);
+	store_unmap(&t->m);
+	if (t->lockfd >= 0)
+		close(t->lockfd);	/* releases the flock */
+	if (t->dirfd >= 0)
+		close(t->dirfd);
+	free(t->path);
+	free(t);
+}
+
+/* ------------------------------------------------- the staged changes */
+
+static size_t
+id_hash(const char *id)
+{
+	uint64_t h = 1469598103934665603ULL;
+	int i;
+
+	for (i = 0; i < APITOKEN_ID_LEN; i++)
+		h = (h ^ (unsigned char)id[i]) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+static void
+slot_add(struct apitoken_txn *t, size_t i)
+{
+	size_t h;
+
+	for (h = id_hash(t->sv[i].id) & (t->nslots - 1); t->slots[h];
+	    h = (h + 1) & (t->nslots - 1))
+		;
+	t->slots[h] = i + 1;
+}
+
+static int
+rehash(struct apitoken_txn *t, size_t nslots)
+{
+	size_t *s = calloc(nslots, sizeof(*s)), i;
+
+	if (s == NULL)
+		return APITOKEN_ERR_NOMEM;
+	free(t->slots);
+	t->slots = s;
+	t->nslots = nslots;
+	for (i = 0; i < t->nsv; i++)
+		slot_add(t, i);
+	return APITOKEN_OK;
+}
+
+static struct staged *
+staged_find(const struct apitoken_txn *t, const char *id)
+{
+	size_t h;
+
+	if (t->nslots == 0)
+		return NULL;
+	for (h = id_hash(id) & (t->nslots - 1); t->slots[h];
+	    h = (h + 1) & (t->nslots - 1))
+		if (strcmp(t->sv[t->slots[h] - 1].id, id) == 0)
+			return &t->sv[t->slots[h] - 1];
+	return NULL;
+}
+
+/* Index of the original record line with this id, or -1. */
+static ssize_t
+orig_find(const struct apitoken_txn *t, const char *id)
+{
+	size_t lo = 0, hi = t->nlines, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = strncmp(id, t->m.base + t->lines[mid], APITOKEN_ID_LEN);
+		if (c == 0)
+			return (ssize_t)mid;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+static int
+view_has(const struct apitoken_txn *t, const char *id)
+{
+	const struct staged *s = staged_find(t, id);
+
+	return s ? s->rec != NULL : orig_find(t, id) >= 0;
+}
+
+/* Stage rec (owned on success; NULL = delete) for id. */
+static int
+stage(struct apitoken_txn *t, const char *id, struct apitoken_record *rec)
+{
+	struct staged *s = staged_find(t, id), *nsv;
+	size_t cap;
+
+	if (s != NULL) {
+		apitoken_record_free(s->rec);
+		s->rec = rec;
+		return APITOKEN_OK;
+	}
+	if (t->nsv == t->capsv) {
+		cap = t->capsv ? t->capsv * 2 : 16;
+		if ((nsv = realloc(t->sv, cap * sizeof(*nsv))) == NULL)
+			return APITOKEN_ERR_NOMEM;
+		t->sv = nsv;
+		t->capsv = cap;
+	}
+	memcpy(t->sv[t->nsv].id, id, APITOKEN_ID_LEN + 1);
+	t->sv[t->nsv++].rec = rec;
+	t->sorted = 0;
+	if (2 * t->nsv > t->nslots)
+		return rehash(t, t->nslots ? t->nslots * 4 : 64);
+	slot_add(t, t->nsv - 1);
+	return APITOKEN_OK;
+}
+
+static int
+put_record(struct apitoken_txn *t, const struct apitoken_record *rec,
+    int want_exists, char *err, size_t errlen)
+{
+	struct apitoken_record *d;
+	int r;
+
+	if (t->done)
+		return APITOKEN_ERR_STALE;
+	if ((r = apitoken_record_check(rec, err, errlen)) != APITOKEN_OK)
+		return r;
+	if (view_has(t, rec->id) != want_exists)
+		return set_err(err, errlen, want_exists ? APITOKEN_ERR_NOT_FOUND :
+		    APITOKEN_ERR_EXISTS, "token %s %s", rec->id, want_exists ?
+		    "not found" : "already exists");
+	if ((d = apitoken_record_dup(rec)) == NULL)
+		return APITOKEN_ERR_NOMEM;
+	if ((r = stage(t, rec->id, d)) != APITOKEN_OK)
+		apitoken_record_free(d);
+	return r;
+}
+
+int
+apitoken_txn_insert(struct apitoken_txn *t, const struct apitoken_record *rec,
+    char *err, size_t errlen)
+{
+	return put_record(t, rec, 0, err, errlen);
+}
+
+int
+apitoken_txn_replace(struct apitoken_txn *t, const struct apitoken_record *rec,
+    char *err, size_t errlen)
+{
+	return put_record(t, rec, 1, err, errlen);
+}
+
+int
+apitoken_txn_delete(struct apitoken_txn *t, const char *id)
+{
+	if (t->done)
+		return APITOKEN_ERR_STALE;
+	if (!apitoken_id_valid(id) || !view_has(t, id))
+		return APITOKEN_ERR_NOT_FOUND;
+	return stage(t, id, NULL);
+}
+
+static int
+orig_parse(const struct apitoken_txn *t, size_t i,
+    struct apitoken_record **recp)
+{
+	const char *p = t->m.base + t->lines[i];
+	const char *nl = memchr(p, '\n', (size_t)(t->m.end - p));
+
+	return codec_parse(p, (size_t)(nl - p), recp, NULL, 0);
+}
+
+int
+apitoken_txn_find(struct apitoken_txn *t, const char *id,
+    struct apitoken_record **recp, char *err, size_t errlen)
+{
+	const struct staged *s;
+	ssize_t i;
+
+	*recp = NULL;
+	(void)err, (void)errlen;
+	if (!apitoken_id_valid(id))
+		return APITOKEN_ERR_NOT_FOUND;
+	if ((s = staged_find(t, id)) != NULL) {
+		if (s->rec == NULL)
+			return APITOKEN_ERR_NOT_FOUND;
+		return (*recp = apitoken_record_dup(s->rec)) ? APITOKEN_OK :
+		    APITOKEN_ERR_NOMEM;
+	}
+	if ((i = orig_find(t, id)) < 0)
+		return APITOKEN_ERR_NOT_FOUND;
+	return orig_parse(t, (size_t)i, recp);
+}
+
+static int
+cmp_staged(const void *a, const void *b)
+{
+	return strcmp(((const struct staged *)a)->id,
+	    ((const struct staged *)b)->id);
+}
+
+static int
+sort_staged(struct apitoken_txn *t)
+{
+	if (t->sorted)
+		return APITOKEN_OK;
+	qsort(t->sv, t->nsv, sizeof(*t->sv), cmp_staged);
+	t->sorted = 1;
+	return t->nslots ? rehash(t, t->nslots) : APITOKEN_OK;
+}
+
+/*
+ * Walk the merged view in id order: emit(ctx, orig line index or -1,
+ * staged entry or NULL).  Deleted ids are skipped.
+ */
+typedef int (*merge_fn)(struct apitoken_txn *t, ssize_t orig,
+    const struct staged *s, void *ctx);
+
+static int
+merge(struct apitoken_txn *t, merge_fn emit, void *ctx)
+{
+	size_t i = 0, j = 0;
+	int c, r;
+
+	if ((r = sort_staged(t)) != APITOKEN_OK)
+		return r;
+	while (i < t->nlines || j < t->nsv) {
+		if (j == t->nsv)
+			c = -1;
+		else if (i == t->nlines)
+			c = 1;
+		else
+			c = strncmp(t->m.base + t->lines[i], t->sv[j].id,
+			    APITOKEN_ID_LEN);
+		if (c < 0)
+			r = emit(t, (ssize_t)i++, NULL, ctx);
+		else {
+			r = t->sv[j].rec ? emit(t, -1, &t->sv[j], ctx) : 0;
+			j++;
+			i += c == 0;
+		}
+		if (r != 0)
+			return r;
+	}
+	return APITOKEN_OK;
+}
+
+struct foreach_ctx {
+	apitoken_record_fn fn;
+	void *ctx;
+};
+
+static int
+foreach_emit(struct apitoken_txn *t, ssize_t orig, const struct staged *s,
+    void *vctx)
+{
+	struct foreach_ctx *fc = vctx;
+	struct apitoken_record *rec = NULL;
+	int r;
+
+	if (s != NULL)
+		r = (rec = apitoken_record_dup(s->rec)) ? 0 : APITOKEN_ERR_NOMEM;
+	else
+		r = orig_parse(t, (size_t)orig, &rec);
+	if (r == APITOKEN_OK)
+		r = fc->fn(&rec, fc->ctx);
+	apitoken_record_free(rec);
+	return r;
+}
+
+int
+apitoken_txn_foreach(struct apitoken_txn *t, apitoken_record_fn fn,
+    void *ctx, char *err, size_t errlen)
+{
+	struct foreach_ctx fc = { fn, ctx };
+
+	(void)err, (void)errlen;
+	return merge(t, foreach_emit, &fc);
+}
+
+/* ------------------------------------------------------------ commit */
+
+struct out {
+	int fd;
+	char buf[1 << 16];
+	size_t n;
+	int failed;	/* errno of the first failed write */
+};
+
+static void
+out_flush(struct out *o)
+{
+	size_t off = 0;
+	ssize_t w;
+
+	while (off < o->n && !o->failed) {
+		w = write(o->fd, o->buf + off, o->n - off);
+		if (w < 0 && errno != EINTR)
+			o->failed = errno ? errno : EIO;
+		else if (w > 0)
+			off += (size_t)w;
+	}
+	o->n = 0;
+}
+
+static void
+out_put(struct out *o, const char *p, size_t n)
+{
+	size_t k;
+
+	while (n > 0 && !o->failed) {
+		if (o->n == sizeof(o->buf))
+			out_flush(o);
+		k = sizeof(o->buf) - o->n < n ? sizeof(o->buf) - o->n : n;
+		memcpy(o->buf + o->n, p, k);
+		o->n += k;
+		p += k;
+		n -= k;
+	}
+}
+
+static int
+commit_emit(struct apitoken_txn *t, ssize_t orig, const struct staged *s,
+    void *ctx)
+{
+	struct out *o = ctx;
+	const char *p, *nl;
+	char *line;
+	size_t len;
+
+	if (s == NULL) {
+		p = t->m.base + t->lines[orig];
+		nl = memchr(p, '\n', (size_t)(t->m.end - p));
+		out_put(o, p, (size_t)(nl - p) + 1);
+		return APITOKEN_OK;
+	}
+	if (codec_format(s->rec, &line, &len) != APITOKEN_OK)
+		return APITOKEN_ERR_NOMEM;
+	out_put(o, line, len);
+	free(line);
+	return APITOKEN_OK;
+}
+
+/* Keep the replaced store's group and read bits (never write bits). */
+static void
+keep_owner_mode(const struct apitoken_txn *t, int fd)
+{
+	if (!t->have_store)
+		return;
+	if (fchown(fd, (uid_t)-1, t->st.st_gid) == 0)
+		(void)fchmod(fd, t->st.st_mode & 0640);
+}
+
+static int
+write_temp(struct apitoken_txn *t, const char *tmp, char *err, size_t errlen)
+{
+	struct out *o;
+	int r;
+
+	if ((o = calloc(1, sizeof(*o))) == NULL)
+		return APITOKEN_ERR_NOMEM;
+	o->fd = openat(t->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (o->fd < 0) {
+		r = set_err(err, errlen, errno == EACCES ? APITOKEN_ERR_ACCESS :
+		    APITOKEN_ERR_SYSTEM, "%s: cannot create temp file: %s",
+		    t->path, strerror(errno));
+		free(o);
+		return r;
+	}
+	keep_owner_mode(t, o->fd);
+	out_put(o, apitoken_store_header(), strlen(apitoken_store_header()));
+	out_put(o, "\n", 1);
+	r = merge(t, commit_emit, o);
+	out_put(o, apitoken_store_trailer(), strlen(apitoken_store_trailer()));
+	out_put(o, "\n", 1);
+	out_flush(o);
+	if (r == APITOKEN_OK && (o->failed || fsync(o->fd) != 0))
+		r = set_err(err, errlen, APITOKEN_ERR_SYSTEM,
+		    "%s: writing temp file: %s", t->path,
+		    strerror(o->failed ? o->failed : errno));
+	if (close(o->fd) != 0 && r == APITOKEN_OK)
+		r = set_err(err, errlen, APITOKEN_ERR_SYSTEM,
+		    "%s: closing temp file: %s", t->path, strerror(errno));
+	free(o);
+	return r;
+}
+
+int
+apitoken_txn_commit(struct apitoken_txn *t, char *err, size_t errlen)
+{
+	char tmp[512], sfx[7];
+	int r;
+
+	if (t->done)
+		return APITOKEN_ERR_STALE;
+	t->done = 1;
+	if ((r = base62_random(sfx, 6)) != APITOKEN_OK)
+		return r;
+	sfx[6] = '\0';
+	if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.tmp.%s", t->base, sfx) >=
+	    sizeof(tmp))
+		return APITOKEN_ERR_TOO_LONG;
+	if ((r = write_temp(t, tmp, err, errlen)) != APITOKEN_OK)
+		goto fail;
+	if (renameat(t->dirfd, tmp, t->dirfd, t->base) != 0) {
+		r = set_err(err, errlen, APITOKEN_ERR_SYSTEM,
+		    "%s: rename: %s", t->path, strerror(errno));
+		goto fail;
+	}
+	if (fsync(t->dirfd) != 0)
+		return set_err(err, errlen, APITOKEN_ERR_SYSTEM,
+		    "%s: fsync of directory: %s", t->path, strerror(errno));
+	return APITOKEN_OK;
+fail:
+	(void)unlinkat(t->dirfd, tmp, 0);
+	return r;
+}
