@@ -289,9 +289,22 @@ APITOKEN_API int apitoken_record_list_add(char ***list, size_t *n,
 /* Empty a list field. */
 APITOKEN_API void apitoken_record_list_clear(char ***list, size_t *n);
 /*
- * Check every field against the store's rules (id, user, label, text
- * lengths, service names, CIDRs, hash scheme, time order).  On failure
- * writes which field is wrong to err.  Returns 0 or APITOKEN_ERR_INVALID.
+ * Check every field against the store's rules.  On failure writes which
+ * field is wrong to err.  Returns 0 or APITOKEN_ERR_INVALID.  The rules:
+ *  id: apitoken_id_valid; status: one of the enum;
+ *  user: 1..APITOKEN_USER_MAX bytes, UTF-8, no control chars, no blank/comma;
+ *  hash: apitoken_hash_valid; label: apitoken_label_valid;
+ *  description: <= APITOKEN_DESCRIPTION_MAX, UTF-8, no control characters
+ *    except TAB, LF and CR (multi-line descriptions);
+ *  external_id, created_by, revoke_reason: apitoken_text_valid (one line,
+ *    no control characters) with their limits;
+ *  services: <= APITOKEN_SERVICES_MAX, each apitoken_service_valid, no
+ *    duplicates; from: <= APITOKEN_FROM_MAX, each apitoken_cidr_valid;
+ *  created > 0, updated >= created, expires >= 0 (0 = never);
+ *  revoked_at > 0 exactly when status is APITOKEN_REVOKED;
+ *  parent: "" or a valid id other than the record's own.
+ * apitoken_record_parse applies the same rules after decoding, so a line
+ * holding an escaped control character in a label is refused.
  */
 APITOKEN_API int apitoken_record_check(const struct apitoken_record *r,
     char *err, size_t errlen);
