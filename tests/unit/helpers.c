@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -324,4 +325,36 @@ int64_t tu_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int tu_assert_cloexec_under(const char *dir)
+{
+	DIR *d;
+	struct dirent *de;
+	char link[64], target[TU_PATHLEN];
+	ssize_t n;
+	int fd, seen = 0, flags;
+
+	d = opendir("/proc/self/fd");
+	cr_assert_not_null(d);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		fd = atoi(de->d_name);
+		if (fd == dirfd(d))
+			continue;
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (strncmp(target, dir, strlen(dir)) != 0)
+			continue;
+		seen++;
+		flags = fcntl(fd, F_GETFD);
+		cr_assert(flags >= 0 && (flags & FD_CLOEXEC),
+		    "fd %d (%s) lacks FD_CLOEXEC", fd, target);
+	}
+	closedir(d);
+	return seen;
 }

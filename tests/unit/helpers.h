@@ -74,6 +74,10 @@ int tu_field_index(const char *name);
 /* Replace field idx of a record line (no '\n') with value; malloc'ed. */
 char *tu_line_set_field(const char *line, int idx, const char *value);
 
+/* Every open descriptor whose target lies under dir has FD_CLOEXEC;
+ * returns how many such descriptors were seen. */
+int tu_assert_cloexec_under(const char *dir);
+
 /* Monotonic milliseconds. */
 int64_t tu_now_ms(void);
 

@@ -20,8 +20,9 @@ static struct apitoken_record *full_record(void)
 	cr_assert_eq(apitoken_record_set(&r->label,
 	    "Deploy \\ key, caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x94\x91"), 0);
 	cr_assert_eq(apitoken_record_set(&r->description,
-	    "Back\\slash\\\\twice, \"quotes\", 'single', #hash, "
-	    "\xc3\xbcn\xc3\xafc\xc3\xb6\x64\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac"),
+	    "Back\\slash\\\\twice, \"quotes\", 'single', #hash,\ttab\n"
+	    "second line\r\nthird (CRLF)\n\\n literal, \\t too\t\n"
+	    "\xc3\xbcn\xc3\xaf" "c\xc3\xb6" "d\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac\n"),
 	    0);
 	cr_assert_eq(apitoken_record_set(&r->external_id, "SU-160-984-311"),
 	    0);
@@ -239,7 +240,8 @@ Test(codec, unset_times_are_empty)
 
 /* ------------------------------------------ control characters */
 
-/* A record with a control byte in a text field fails record_check.  The
+/* A record with a control byte in a text field fails record_check (but a
+ * description may hold TAB, LF and CR, which must round-trip).  The
  * serializer must never emit a line that could split a record: if it
  * formats at all, the result is one line with exactly 15 tabs and no raw
  * control byte. */
@@ -250,8 +252,8 @@ static void control_char_field(char **field, const char *value)
 
 Test(codec, control_chars_never_emitted_raw)
 {
-	const char *vals[] = { "a\tb", "a\nb", "a\rb", "a\x01z", "a\x7fz",
-	    "a\n1234567890AB\tactive\tmallory" };
+	const char *vals[] = { "a\x01z", "a\x7fz", "a\x1b[2J", "a\tb", "a\nb",
+	    "a\rb", "a\n1234567890AB\tactive\tmallory" };
 	const char *names[] = { "label", "description", "revoke_reason",
 	    "external_id", "created_by" };
 	size_t v, f;
@@ -268,10 +270,14 @@ Test(codec, control_chars_never_emitted_raw)
 			int rc;
 
 			control_char_field(field[f], vals[v]);
-			cr_expect_eq(apitoken_record_check(r, err, sizeof(err)),
-			    APITOKEN_ERR_INVALID, "%s with byte 0x%02x passes "
-			    "record_check", names[f],
-			    (unsigned char)vals[v][1]);
+			/* description may hold TAB, LF, CR (v >= 3) */
+			if (f != 1 || v < 3)
+				cr_expect_eq(apitoken_record_check(r, err,
+				    sizeof(err)), APITOKEN_ERR_INVALID,
+				    "%s with byte 0x%02x passes record_check",
+				    names[f], (unsigned char)vals[v][1]);
+			else
+				round_trip(r);
 			rc = apitoken_record_format(r, &line, &n);
 			if (rc == 0) {
 				for (i = 0; i < n; i++) {
@@ -387,6 +393,25 @@ Test(codec_parse, escaped_control_chars_fail_validation)
 	reject_field("label", "a\\tb");
 	reject_field("label", "a\\nb");
 	reject_field("label", "a\\x01b");
+	reject_field("description", "a\\x01b");
+	reject_field("description", "a\\x7fb");
+	reject_field("revoke_reason", "a\\nb");
+}
+
+Test(codec_parse, escaped_description_decodes)
+{
+	char *line = good_line();
+	char *l2 = tu_line_set_field(line, tu_field_index("description"),
+	    "a\\tb\\nc\\r\\nd\\\\e");
+	struct apitoken_record *rec = NULL;
+	char err[TU_ERRLEN] = "";
+
+	cr_assert_eq(apitoken_record_parse(l2, strlen(l2), &rec, err,
+	    sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(rec->description, "a\tb\nc\r\nd\\e");
+	apitoken_record_free(rec);
+	free(l2);
+	free(line);
 }
 
 Test(codec_parse, raw_control_bytes)
@@ -585,6 +610,98 @@ Test(record, check_names_the_field)
 	r = tu_record(ID, "alice", NULL);
 	cr_assert_eq(apitoken_record_set(&r->parent, "bad"), 0);
 	cr_assert_eq(apitoken_record_check(r, NULL, 0), APITOKEN_ERR_INVALID);
+	apitoken_record_free(r);
+}
+
+static void check_bad(struct apitoken_record *r, const char *field,
+    const char *what)
+{
+	char err[TU_ERRLEN] = "";
+
+	cr_expect_eq(apitoken_record_check(r, err, sizeof(err)),
+	    APITOKEN_ERR_INVALID, "record_check accepted %s", what);
+	cr_expect_not_null(strcasestr(err, field), "%s: err \"%s\" does not "
+	    "name %s", what, err, field);
+	apitoken_record_free(r);
+}
+
+static struct apitoken_record *base(void)
+{
+	return tu_record(ID, "alice", NULL);
+}
+
+Test(record, check_documented_rules)
+{
+	struct apitoken_record *r;
+	char big[APITOKEN_USER_MAX + 2];
+
+	r = base();
+	cr_assert_eq(apitoken_record_set(&r->user, ""), 0);
+	check_bad(r, "user", "empty user");
+	r = base();
+	cr_assert_eq(apitoken_record_set(&r->user, "a b"), 0);
+	check_bad(r, "user", "user with blank");
+	r = base();
+	cr_assert_eq(apitoken_record_set(&r->user, "a,b"), 0);
+	check_bad(r, "user", "user with comma");
+	r = base();
+	cr_assert_eq(apitoken_record_set(&r->user, "a\tb"), 0);
+	check_bad(r, "user", "user with tab");
+	r = base();
+	memset(big, 'u', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	cr_assert_eq(apitoken_record_set(&r->user, big), 0);
+	check_bad(r, "user", "user over APITOKEN_USER_MAX");
+	r = base();
+	cr_assert_eq(apitoken_record_set(&r->label, ""), 0);
+	check_bad(r, "label", "empty label");
+	r = base();
+	r->status = (enum apitoken_status)7;
+	check_bad(r, "status", "status 7");
+	r = base();
+	r->created = 0;
+	r->updated = 0;
+	check_bad(r, "created", "created 0");
+	r = base();
+	r->updated = r->created - 1;
+	check_bad(r, "updated", "updated < created");
+	r = base();
+	r->expires = -5;
+	check_bad(r, "expires", "negative expires");
+	r = base();
+	r->status = APITOKEN_REVOKED;
+	check_bad(r, "revoked", "revoked without revoked_at");
+	r = base();
+	r->revoked_at = 1700000500;
+	check_bad(r, "revoked", "active with revoked_at");
+	r = base();
+	cr_assert_eq(apitoken_record_set(&r->parent, ID), 0);
+	check_bad(r, "parent", "parent == own id");
+	r = base();
+	cr_assert_eq(apitoken_record_list_add(&r->services, &r->n_services,
+	    "sshd"), 0);
+	cr_assert_eq(apitoken_record_list_add(&r->services, &r->n_services,
+	    "sshd"), 0);
+	check_bad(r, "service", "duplicate service");
+	r = base();
+	cr_assert_eq(apitoken_record_set(&r->description, "a\x01b"), 0);
+	check_bad(r, "description", "description with 0x01");
+
+	/* the allowed variants */
+	r = base();
+	cr_assert_eq(apitoken_record_set(&r->description, "l1\r\nl2\tx"), 0);
+	r->status = APITOKEN_REVOKED;
+	r->revoked_at = 1700000001;
+	r->expires = 1;		/* expiry in the past is still a valid field */
+	cr_assert_eq(apitoken_record_check(r, NULL, 0), 0);
+	apitoken_record_free(r);
+	r = base();
+	memset(big, 'u', APITOKEN_USER_MAX);
+	big[APITOKEN_USER_MAX] = '\0';
+	cr_assert_eq(apitoken_record_set(&r->user, big), 0);
+	cr_assert_eq(apitoken_record_check(r, NULL, 0), 0, "max-length user");
+	cr_assert_eq(apitoken_record_set(&r->user, "j\xc3\xb6rg.m-1@x"), 0);
+	cr_assert_eq(apitoken_record_check(r, NULL, 0), 0);
 	apitoken_record_free(r);
 }
 
