@@ -84,68 +84,61 @@ hexval(char c)
 	return -1;
 }
 
-/* Decode one escaped field into a new string. */
+/* Decode one escaped field to *o (NUL-terminated); advances *o. */
 static int
-unescape(struct slice s, char **out)
+unescape(struct slice s, char **o)
 {
-	char *d = malloc(s.n + 1);
-	size_t i, o = 0;
+	char *d = *o;
+	size_t i;
 	int h, l;
 
-	*out = NULL;
-	if (d == NULL)
-		return APITOKEN_ERR_NOMEM;
 	for (i = 0; i < s.n; i++) {
 		if (s.p[i] != '\\') {
-			d[o++] = s.p[i];
+			*d++ = s.p[i];
 			continue;
 		}
 		if (++i == s.n)
-			goto bad;
+			return APITOKEN_ERR_STORE_FORMAT;
 		switch (s.p[i]) {
-		case '\\': d[o++] = '\\'; break;
-		case 't': d[o++] = '\t'; break;
-		case 'n': d[o++] = '\n'; break;
-		case 'r': d[o++] = '\r'; break;
+		case '\\': *d++ = '\\'; break;
+		case 't': *d++ = '\t'; break;
+		case 'n': *d++ = '\n'; break;
+		case 'r': *d++ = '\r'; break;
 		case 'x':
-			if (i + 2 >= s.n)
-				goto bad;
-			if ((h = hexval(s.p[i + 1])) < 0 ||
+			if (i + 2 >= s.n || (h = hexval(s.p[i + 1])) < 0 ||
 			    (l = hexval(s.p[i + 2])) < 0 || (h == 0 && l == 0))
-				goto bad;
-			d[o++] = (char)(h << 4 | l);
+				return APITOKEN_ERR_STORE_FORMAT;
+			*d++ = (char)(h << 4 | l);
 			i += 2;
 			break;
 		default:
-			goto bad;
+			return APITOKEN_ERR_STORE_FORMAT;
 		}
 	}
-	d[o] = '\0';
-	*out = d;
+	*d++ = '\0';
+	*o = d;
 	return APITOKEN_OK;
-bad:
-	free(d);
-	return APITOKEN_ERR_STORE_FORMAT;
 }
 
+/* Split a decoded list in place at commas. */
 static int
-parse_list(const char *s, char ***list, size_t *n)
+split_list(char *s, char **items, size_t max, char ***list, size_t *n)
 {
-	const char *p = s, *comma;
-	char item[128];
-	size_t len;
+	char *p = s, *comma;
 
+	*list = items;
+	*n = 0;
 	if (*s == '\0')
 		return APITOKEN_OK;
 	for (;;) {
-		comma = strchr(p, ',');
-		len = comma ? (size_t)(comma - p) : strlen(p);
-		if (len == 0 || len >= sizeof(item))
+		if (*n == max)
 			return APITOKEN_ERR_STORE_FORMAT;
-		memcpy(item, p, len);
-		item[len] = '\0';
-		if (apitoken_record_list_add(list, n, item) != APITOKEN_OK)
-			return APITOKEN_ERR_NOMEM;
+		comma = strchr(p, ',');
+		if (comma != NULL)
+			*comma = '\0';
+		if (*p == '\0')
+			return APITOKEN_ERR_STORE_FORMAT;
+		items[(*n)++] = p;
 		if (comma == NULL)
 			return APITOKEN_OK;
 		p = comma + 1;
@@ -173,10 +166,11 @@ parse_status(const char *s, enum apitoken_status *st)
 	return APITOKEN_OK;
 }
 
-/* Interpret decoded field i into r; 0 or an error code. */
+/* Interpret decoded field i (in scratch) into the view. */
 static int
-set_field(struct apitoken_record *r, int i, char **v)
+set_field(struct rec_view *v, int i, char *val)
 {
+	struct apitoken_record *r = &v->r;
 	char **str[STORE_NFIELDS] = {
 		[2] = &r->user, [3] = &r->hash, [4] = &r->label,
 		[5] = &r->description, [6] = &r->external_id,
@@ -186,61 +180,70 @@ set_field(struct apitoken_record *r, int i, char **v)
 
 	switch (i) {
 	case 0:
-		if (strlen(*v) != APITOKEN_ID_LEN)
+		if (strlen(val) != APITOKEN_ID_LEN)
 			return APITOKEN_ERR_STORE_FORMAT;
-		memcpy(r->id, *v, APITOKEN_ID_LEN + 1);
+		memcpy(r->id, val, APITOKEN_ID_LEN + 1);
 		return APITOKEN_OK;
-	case 1: return parse_status(*v, &r->status);
-	case 7: return parse_list(*v, &r->services, &r->n_services);
-	case 8: return parse_list(*v, &r->from, &r->n_from);
-	case 9: return parse_time(*v, &r->created);
-	case 10: return parse_time(*v, &r->updated);
-	case 12: return parse_time(*v, &r->expires);
-	case 13: return parse_time(*v, &r->revoked_at);
+	case 1: return parse_status(val, &r->status);
+	case 7: return split_list(val, v->svc, APITOKEN_SERVICES_MAX,
+	    &r->services, &r->n_services);
+	case 8: return split_list(val, v->from, APITOKEN_FROM_MAX,
+	    &r->from, &r->n_from);
+	case 9: return parse_time(val, &r->created);
+	case 10: return parse_time(val, &r->updated);
+	case 12: return parse_time(val, &r->expires);
+	case 13: return parse_time(val, &r->revoked_at);
 	}
-	free(*str[i]);
-	*str[i] = *v;	/* ownership moves to the record */
-	*v = NULL;
+	*str[i] = val;
 	return APITOKEN_OK;
 }
 
+/*
+ * The parser.  Decodes a line into v without allocating: every string of
+ * v->r points into scratch (CODEC_SCRATCH bytes), then applies the field
+ * rules (apitoken_record_check).  v->r must not be freed.
+ */
+int
+codec_decode(const char *line, size_t len, char *scratch, struct rec_view *v,
+    char *err, size_t errlen)
+{
+	struct slice f[STORE_NFIELDS];
+	char *o = scratch, *val, why[160];
+	int i, rc;
+
+	memset(v, 0, sizeof(*v));
+	if ((rc = codec_split(line, len, f, err, errlen)) != APITOKEN_OK)
+		return rc;
+	for (i = 0; i < STORE_NFIELDS; i++) {
+		val = o;
+		if (unescape(f[i], &o) != APITOKEN_OK ||
+		    set_field(v, i, val) != APITOKEN_OK)
+			return set_err(err, errlen, APITOKEN_ERR_STORE_FORMAT,
+			    "field %d (%s): bad value or escape", i + 1,
+			    field_names[i]);
+	}
+	if (apitoken_record_check(&v->r, why, sizeof(why)) != APITOKEN_OK)
+		return set_err(err, errlen, APITOKEN_ERR_STORE_FORMAT, "%s", why);
+	return APITOKEN_OK;
+}
+
+/* The same, materialized into a record the caller owns. */
 int
 codec_parse(const char *line, size_t len, struct apitoken_record **recp,
     char *err, size_t errlen)
 {
-	struct slice f[STORE_NFIELDS];
-	struct apitoken_record *r = NULL;
-	char *v = NULL, why[160];
-	int i, rc;
+	struct rec_view v;
+	char *scratch;
+	int rc;
 
 	*recp = NULL;
-	if ((rc = codec_split(line, len, f, err, errlen)) != APITOKEN_OK)
-		return rc;
-	if ((r = apitoken_record_new()) == NULL)
+	if ((scratch = malloc(CODEC_SCRATCH)) == NULL)
 		return APITOKEN_ERR_NOMEM;
-	for (i = 0; i < STORE_NFIELDS; i++) {
-		if ((rc = unescape(f[i], &v)) == APITOKEN_OK)
-			rc = set_field(r, i, &v);
-		free(v);
-		v = NULL;
-		if (rc == APITOKEN_ERR_NOMEM)
-			goto out;
-		if (rc != APITOKEN_OK) {
-			rc = set_err(err, errlen, APITOKEN_ERR_STORE_FORMAT,
-			    "field %d (%s): bad value or escape", i + 1,
-			    field_names[i]);
-			goto out;
-		}
-	}
-	if (apitoken_record_check(r, why, sizeof(why)) != APITOKEN_OK) {
-		rc = set_err(err, errlen, APITOKEN_ERR_STORE_FORMAT, "%s", why);
-		goto out;
-	}
-	*recp = r;
-	r = NULL;
-	rc = APITOKEN_OK;
-out:
-	apitoken_record_free(r);
+	rc = codec_decode(line, len, scratch, &v, err, errlen);
+	if (rc == APITOKEN_OK && (*recp = apitoken_record_dup(&v.r)) == NULL)
+		rc = APITOKEN_ERR_NOMEM;
+	apitoken_wipe(scratch, CODEC_SCRATCH);
+	free(scratch);
 	return rc;
 }
 

@@ -36,6 +36,14 @@ struct slice {
 };
 
 /* codec.c: the one store-line parser and serializer */
+struct rec_view {		/* a decoded line; strings point into scratch */
+	struct apitoken_record r;
+	char *svc[APITOKEN_SERVICES_MAX];
+	char *from[APITOKEN_FROM_MAX];
+};
+#define CODEC_SCRATCH (STORE_LINE_MAX + STORE_NFIELDS + 16)
+int codec_decode(const char *line, size_t len, char *scratch,
+    struct rec_view *v, char *err, size_t errlen);
 int codec_split(const char *line, size_t len, struct slice f[STORE_NFIELDS],
     char *err, size_t errlen);
 int codec_parse(const char *line, size_t len, struct apitoken_record **recp,

@@ -194,14 +194,18 @@ apitoken_hash(const struct apitoken_token *t, char out[APITOKEN_HASH_MAX])
 int
 apitoken_hash_valid(const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s + 7;
+	unsigned bad = 0;
 	size_t i;
 
-	if (strncmp(s, "sha256$", 7) != 0 || strlen(s) != 7 + 64)
+	if (strncmp(s, "sha256$", 7) != 0)
 		return APITOKEN_ERR_INVALID;
-	for (i = 7; i < 7 + 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+	for (i = 0; i < 64; i++) {
+		if (p[i] == '\0')
 			return APITOKEN_ERR_INVALID;
-	return APITOKEN_OK;
+		bad |= !((unsigned)(p[i] - '0') < 10u || (unsigned)(p[i] - 'a') < 6u);
+	}
+	return bad || p[64] != '\0' ? APITOKEN_ERR_INVALID : APITOKEN_OK;
 }
 
 int

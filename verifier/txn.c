@@ -108,38 +108,46 @@ remove_stale_temps(struct apitoken_txn *t)
 	closedir(d);
 }
 
-/* Parse every record (validation) and index the line offsets. */
+/* Decode every record (validation, no allocation) and index the lines. */
 static int
 index_store(struct apitoken_txn *t, char *err, size_t errlen)
 {
 	const char *p = t->m.body, *nl;
-	char prev[APITOKEN_ID_LEN + 1] = "", why[200];
-	struct apitoken_record *rec;
+	char prev[APITOKEN_ID_LEN + 1] = "", why[200], *scratch;
+	struct rec_view v;
 	size_t cap = 0, lineno = 2, *nlp;
-	int r;
+	int r = APITOKEN_ERR_NOMEM;
 
+	if ((scratch = malloc(CODEC_SCRATCH)) == NULL)
+		return r;
 	for (; p < t->m.end; p = nl + 1, lineno++) {
 		nl = memchr(p, '\n', (size_t)(t->m.end - p));
-		if ((r = codec_parse(p, (size_t)(nl - p), &rec, why,
-		    sizeof(why))) != APITOKEN_OK)
-			return r == APITOKEN_ERR_NOMEM ? r : set_err(err, errlen,
-			    r, "%s:%zu: %s", t->path, lineno, why);
-		r = strcmp(rec->id, prev);
-		memcpy(prev, rec->id, sizeof(prev));
-		apitoken_record_free(rec);
-		if (r <= 0)
-			return set_err(err, errlen, APITOKEN_ERR_STORE_FORMAT,
+		if ((r = codec_decode(p, (size_t)(nl - p), scratch, &v, why,
+		    sizeof(why))) != APITOKEN_OK) {
+			r = set_err(err, errlen, r, "%s:%zu: %s", t->path, lineno,
+			    why);
+			goto out;
+		}
+		if (strcmp(v.r.id, prev) <= 0) {
+			r = set_err(err, errlen, APITOKEN_ERR_STORE_FORMAT,
 			    "%s:%zu: id out of order or duplicated", t->path,
 			    lineno);
+			goto out;
+		}
+		memcpy(prev, v.r.id, sizeof(prev));
 		if (t->nlines == cap) {
 			cap = cap ? cap * 2 : 1024;
+			r = APITOKEN_ERR_NOMEM;
 			if ((nlp = realloc(t->lines, cap * sizeof(*nlp))) == NULL)
-				return APITOKEN_ERR_NOMEM;
+				goto out;
 			t->lines = nlp;
 		}
 		t->lines[t->nlines++] = (size_t)(p - t->m.base);
 	}
-	return APITOKEN_OK;
+	r = APITOKEN_OK;
+out:
+	free(scratch);
+	return r;
 }
 
 static int
