@@ -1,0 +1,95 @@
+/*
+ * edit.c - tokenctl edit: change a token's metadata (never its secret,
+ * owner, parent or status) in one transaction.
+ */
+#include <getopt.h>
+#include <string.h>
+
+#include "tokenctl.h"
+
+static int
+edit_run(struct ctl *ctl, const char *id, const struct ctl_fields *f)
+{
+	struct ctl_db db;
+	struct apitoken_record *rec;
+	char err[CTL_ERR_MAX] = "";
+	int r;
+
+	if ((r = db_begin(ctl, 0, &db)) != CTL_EXIT_OK)
+		return r;
+	if ((r = db_get(&db, id, &rec)) != CTL_EXIT_OK)
+		goto out;
+	if (rec->status == APITOKEN_REVOKED) {
+		ctl_err("token %s is revoked; revoked tokens cannot be edited",
+		    rec->id);
+		r = CTL_EXIT_REJECT;
+		goto out;
+	}
+	if ((r = fields_apply(ctl, &db, f, rec, 0, err, sizeof(err))) != 0) {
+		ctl_err("%s", err);
+		goto out;
+	}
+	rec->updated = (int64_t)ctl->now;
+	if ((r = db_update(&db, rec, err, sizeof(err))) != APITOKEN_OK) {
+		r = ctl_lib_fail(r, rec->id, err);
+		goto out;
+	}
+	if ((r = db_commit(ctl, &db)) != CTL_EXIT_OK)
+		goto out;
+	ctl_audit(ctl, "edit id=%s user=%s fields=%s%s%s%s%s%s", rec->id,
+	    rec->user, f->label ? "label," : "",
+	    f->description ? "description," : "",
+	    f->external_id ? "external_id," : "",
+	    f->services_set ? "services," : "", f->from_set ? "from," : "",
+	    f->expires ? "expires," : "");
+	printf("edited %s\n", rec->id);
+out:
+	db_free(&db);
+	return r;
+}
+
+int
+cmd_edit(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "label", required_argument, NULL, 'l' },
+		{ "description", required_argument, NULL, 'd' },
+		{ "external-id", required_argument, NULL, 'e' },
+		{ "service", required_argument, NULL, 's' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "expires", required_argument, NULL, 'x' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctl_fields f;
+	int c, n = 0, r = CTL_EXIT_USAGE;
+
+	memset(&f, 0, sizeof(f));
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		n++;
+		switch (c) {
+		case 'l': f.label = optarg; break;
+		case 'd': f.description = optarg; break;
+		case 'e': f.external_id = optarg; break;
+		case 's': fields_add(&f.services, &f.n_services,
+			      &f.services_set, optarg); break;
+		case 'f': fields_add(&f.from, &f.n_from, &f.from_set,
+			      optarg); break;
+		case 'x': f.expires = optarg; break;
+		case 'h': r = ctl_help("edit", 1); goto out;
+		default: r = ctl_bad_option(argc, argv, c); goto out;
+		}
+	}
+	if (optind != argc - 1) {
+		ctl_err(optind == argc ? "missing ID" : "too many arguments");
+		r = ctl_help("edit", 0);
+	} else if (n == 0) {
+		ctl_err("nothing to change: give at least one option");
+		r = ctl_help("edit", 0);
+	} else if ((r = ctl_config(ctl)) == CTL_EXIT_OK) {
+		r = edit_run(ctl, argv[optind], &f);
+	}
+out:
+	fields_free(&f);
+	return r;
+}

@@ -1,0 +1,324 @@
+/*
+ * fields.c - validate token metadata given on the command line (issue,
+ * edit) or in a --batch line, and apply it to a record.  The value rules
+ * are the library's (apitoken_label_valid, apitoken_cidr_valid, ...);
+ * the policy rules (existing account, unique label, lifetime limits,
+ * live parent) are tokenctl's.
+ *
+ * Exit statuses: CTL_EXIT_USAGE for a value that is malformed,
+ * CTL_EXIT_REJECT for one refused by policy or the store's content.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tokenctl.h"
+
+/* The name of a field in messages: the option, or the JSON key. */
+static const char *
+fname(const struct ctl_fields *f, const char *opt)
+{
+	static const struct { const char *opt, *key; } names[] = {
+		{ "USER", "user" }, { "--label", "label" },
+		{ "--description", "description" },
+		{ "--external-id", "external_id" },
+		{ "--service", "service" }, { "--from", "from" },
+		{ "--expires", "expires" }, { "--parent", "parent" },
+	};
+	size_t i;
+
+	for (i = 0; f->json && i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(names[i].opt, opt) == 0)
+			return names[i].key;
+	return opt;
+}
+
+static int
+fail(char *err, size_t errlen, int status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+fail(char *err, size_t errlen, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+static void
+set_str(char **field, const char *v)
+{
+	if (apitoken_record_set(field, v) != APITOKEN_OK) {
+		ctl_err("out of memory");
+		exit(CTL_EXIT_SYSTEM);
+	}
+}
+
+static void
+list_add(char ***list, size_t *n, const char *v)
+{
+	if (apitoken_record_list_add(list, n, v) != APITOKEN_OK) {
+		ctl_err("out of memory");
+		exit(CTL_EXIT_SYSTEM);
+	}
+}
+
+void
+fields_add(const char ***list, size_t *n, int *set, const char *v)
+{
+	*list = xreallocarray(*list, *n + 1, sizeof(**list));
+	(*list)[(*n)++] = v;
+	*set = 1;
+}
+
+void
+fields_free(struct ctl_fields *f)
+{
+	free(f->services);
+	free(f->from);
+	memset(f, 0, sizeof(*f));
+}
+
+/* A duration in the largest unit that divides it: "1y", "90d", "36h". */
+static void
+fmt_duration(int64_t s, char *buf, size_t size)
+{
+	static const struct { int64_t secs; char unit; } u[] = {
+		{ 365LL * 86400, 'y' }, { 7 * 86400, 'w' }, { 86400, 'd' },
+		{ 3600, 'h' }, { 60, 'm' }, { 1, 's' },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(u) / sizeof(u[0]); i++)
+		if (s % u[i].secs == 0)
+			break;
+	if (i == sizeof(u) / sizeof(u[0]))
+		i--;
+	snprintf(buf, size, "%lld%c", (long long)(s / u[i].secs), u[i].unit);
+}
+
+/* The parent's expiry caps a derived token's: 0 = no cap. */
+static int64_t
+parent_cap(const struct ctl_db *db, const char *parent)
+{
+	const struct apitoken_record *p;
+
+	if (parent == NULL || parent[0] == '\0' ||
+	    (p = db_find(db, parent)) == NULL)
+		return 0;
+	return p->expires;
+}
+
+int
+fields_expiry(const struct ctl *ctl, const struct ctl_db *db,
+    const char *name, const char *when, const char *parent,
+    int64_t *expires, char *err, size_t errlen)
+{
+	int64_t max = apitoken_config_max_lifetime(ctl->cfg);
+	int64_t cap = parent_cap(db, parent), t, now = (int64_t)ctl->now;
+	char maxs[32], caps[32];
+
+	*expires = 0;
+	if (when == NULL) {
+		t = apitoken_config_default_lifetime(ctl->cfg);
+		if (t != APITOKEN_NEVER)
+			t = now + t;
+		if (max != APITOKEN_NEVER &&
+		    (t == APITOKEN_NEVER || t > now + max))
+			t = now + max;
+		if (cap != 0 && (t == APITOKEN_NEVER || t > cap))
+			t = cap;
+		if (t != APITOKEN_NEVER && t <= now)
+			return fail(err, errlen, CTL_EXIT_REJECT, "parent %s "
+			    "has expired; a derived token cannot outlive it",
+			    parent);
+		*expires = t == APITOKEN_NEVER ? 0 : t;
+		return CTL_EXIT_OK;
+	}
+	if (apitoken_when_parse(when, ctl->now, &t) != APITOKEN_OK)
+		return fail(err, errlen, CTL_EXIT_USAGE, "invalid %s '%s': "
+		    "give a duration (45s, 30m, 12h, 90d, 2w, 1y), a date "
+		    "YYYY-MM-DD, a UTC time YYYY-MM-DDTHH:MM[:SS]Z, or never",
+		    name, when);
+	fmt_duration(max, maxs, sizeof(maxs));
+	if (t == APITOKEN_NEVER && max != APITOKEN_NEVER)
+		return fail(err, errlen, CTL_EXIT_REJECT, "%s never: refused, "
+		    "max_lifetime is %s", name, maxs);
+	if (t != APITOKEN_NEVER && t <= now)
+		return fail(err, errlen, CTL_EXIT_REJECT, "%s '%s' is in the "
+		    "past", name, when);
+	if (t != APITOKEN_NEVER && max != APITOKEN_NEVER && t - now > max)
+		return fail(err, errlen, CTL_EXIT_REJECT, "%s '%s' is beyond "
+		    "max_lifetime (%s)", name, when, maxs);
+	if (cap != 0 && (t == APITOKEN_NEVER || t > cap)) {
+		ctl_time_abs(cap, caps, sizeof(caps));
+		return fail(err, errlen, CTL_EXIT_REJECT, "%s '%s' is after "
+		    "the expiry of parent %s (%s); a derived token cannot "
+		    "outlive it", name, when, parent, caps);
+	}
+	*expires = t == APITOKEN_NEVER ? 0 : t;
+	return CTL_EXIT_OK;
+}
+
+static int
+apply_text(const struct ctl_fields *f, const char *opt, const char *v,
+    size_t max, char **field, char *err, size_t errlen)
+{
+	if (v == NULL)
+		return CTL_EXIT_OK;
+	if (apitoken_text_valid(v, max) != APITOKEN_OK)
+		return fail(err, errlen, CTL_EXIT_USAGE, "invalid %s: must be "
+		    "one line of at most %zu bytes of UTF-8 text without "
+		    "control characters", fname(f, opt), max);
+	set_str(field, v);
+	return CTL_EXIT_OK;
+}
+
+static int
+seen(char **list, size_t n, const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(list[i], v) == 0)
+			return 1;
+	return 0;
+}
+
+/* --service: "all" alone means every service (an empty list). */
+static int
+apply_services(const struct ctl_fields *f, struct apitoken_record *rec,
+    char *err, size_t errlen)
+{
+	const char *opt = fname(f, "--service");
+	size_t i;
+
+	if (!f->services_set)
+		return CTL_EXIT_OK;
+	apitoken_record_list_clear(&rec->services, &rec->n_services);
+	if (f->n_services == 1 && strcmp(f->services[0], "all") == 0)
+		return CTL_EXIT_OK;
+	for (i = 0; i < f->n_services; i++) {
+		if (strcmp(f->services[i], "all") == 0)
+			return fail(err, errlen, CTL_EXIT_USAGE, "%s all "
+			    "cannot be combined with other services", opt);
+		if (apitoken_service_valid(f->services[i]) != APITOKEN_OK)
+			return fail(err, errlen, CTL_EXIT_USAGE, "invalid %s "
+			    "'%s': a PAM service name is 1..%d of "
+			    "[A-Za-z0-9._+-]", opt, f->services[i],
+			    APITOKEN_SERVICE_MAX);
+		if (!seen(rec->services, rec->n_services, f->services[i]))
+			list_add(&rec->services, &rec->n_services,
+			    f->services[i]);
+	}
+	if (rec->n_services > APITOKEN_SERVICES_MAX)
+		return fail(err, errlen, CTL_EXIT_USAGE, "too many %s values "
+		    "(at most %d)", opt, APITOKEN_SERVICES_MAX);
+	return CTL_EXIT_OK;
+}
+
+/* --from: "any" alone means any source address (an empty list). */
+static int
+apply_from(const struct ctl_fields *f, struct apitoken_record *rec,
+    char *err, size_t errlen)
+{
+	const char *opt = fname(f, "--from");
+	size_t i;
+
+	if (!f->from_set)
+		return CTL_EXIT_OK;
+	apitoken_record_list_clear(&rec->from, &rec->n_from);
+	if (f->n_from == 1 && strcmp(f->from[0], "any") == 0)
+		return CTL_EXIT_OK;
+	for (i = 0; i < f->n_from; i++) {
+		if (strcmp(f->from[i], "any") == 0)
+			return fail(err, errlen, CTL_EXIT_USAGE, "%s any "
+			    "cannot be combined with addresses", opt);
+		if (apitoken_cidr_valid(f->from[i]) != APITOKEN_OK)
+			return fail(err, errlen, CTL_EXIT_USAGE, "invalid %s "
+			    "'%s': give an IPv4 or IPv6 address or CIDR such "
+			    "as 10.0.0.0/8 or 2001:db8::/32", opt, f->from[i]);
+		if (!seen(rec->from, rec->n_from, f->from[i]))
+			list_add(&rec->from, &rec->n_from, f->from[i]);
+	}
+	if (rec->n_from > APITOKEN_FROM_MAX)
+		return fail(err, errlen, CTL_EXIT_USAGE, "too many %s values "
+		    "(at most %d)", opt, APITOKEN_FROM_MAX);
+	return CTL_EXIT_OK;
+}
+
+/* USER and --parent, for a new record only. */
+static int
+apply_owner(const struct ctl_db *db, const struct ctl_fields *f,
+    struct apitoken_record *rec, char *err, size_t errlen)
+{
+	const struct apitoken_record *p;
+
+	if (f->user == NULL || f->user[0] == '\0')
+		return fail(err, errlen, CTL_EXIT_USAGE, "missing %s",
+		    fname(f, "USER"));
+	if (strlen(f->user) > APITOKEN_USER_MAX || !ctl_user_exists(f->user))
+		return fail(err, errlen, CTL_EXIT_REJECT, "no such user '%s' "
+		    "(%s must be an existing account)", f->user,
+		    fname(f, "USER"));
+	set_str(&rec->user, f->user);
+	if (f->parent == NULL)
+		return CTL_EXIT_OK;
+	if ((p = db_find(db, f->parent)) == NULL)
+		return fail(err, errlen, CTL_EXIT_REJECT, "%s: no token with "
+		    "ID '%s'", fname(f, "--parent"), f->parent);
+	if (p->status == APITOKEN_REVOKED)
+		return fail(err, errlen, CTL_EXIT_REJECT, "%s: token %s is "
+		    "revoked", fname(f, "--parent"), p->id);
+	set_str(&rec->parent, p->id);
+	return CTL_EXIT_OK;
+}
+
+static int
+apply_label(const struct ctl_db *db, const struct ctl_fields *f,
+    struct apitoken_record *rec, int is_new, char *err, size_t errlen)
+{
+	const struct apitoken_record *o;
+
+	if (f->label == NULL && is_new)
+		return fail(err, errlen, CTL_EXIT_USAGE, "%s is required",
+		    fname(f, "--label"));
+	if (f->label == NULL)
+		return CTL_EXIT_OK;
+	if (apitoken_label_valid(f->label) != APITOKEN_OK)
+		return fail(err, errlen, CTL_EXIT_USAGE, "invalid %s: must be "
+		    "one line of 1..%d bytes of UTF-8 text without control "
+		    "characters", fname(f, "--label"), APITOKEN_LABEL_MAX);
+	o = db_label_taken(db, rec->user, f->label, is_new ? NULL : rec->id);
+	if (o != NULL)
+		return fail(err, errlen, CTL_EXIT_REJECT, "user %s already has "
+		    "a token labelled '%s' (%s); labels are unique among a "
+		    "user's non-revoked tokens", rec->user, f->label, o->id);
+	set_str(&rec->label, f->label);
+	return CTL_EXIT_OK;
+}
+
+int
+fields_apply(const struct ctl *ctl, const struct ctl_db *db,
+    const struct ctl_fields *f, struct apitoken_record *rec, int is_new,
+    char *err, size_t errlen)
+{
+	int r;
+
+	if (is_new && (r = apply_owner(db, f, rec, err, errlen)) != 0)
+		return r;
+	if ((r = apply_label(db, f, rec, is_new, err, errlen)) != 0 ||
+	    (r = apply_text(f, "--description", f->description,
+	    APITOKEN_DESCRIPTION_MAX, &rec->description, err, errlen)) != 0 ||
+	    (r = apply_text(f, "--external-id", f->external_id,
+	    APITOKEN_EXTERNAL_ID_MAX, &rec->external_id, err, errlen)) != 0 ||
+	    (r = apply_services(f, rec, err, errlen)) != 0 ||
+	    (r = apply_from(f, rec, err, errlen)) != 0)
+		return r;
+	if (is_new || f->expires != NULL)
+		return fields_expiry(ctl, db, fname(f, "--expires"),
+		    f->expires, rec->parent, &rec->expires, err, errlen);
+	return CTL_EXIT_OK;
+}

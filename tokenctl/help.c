@@ -1,0 +1,192 @@
+/*
+ * help.c - the text of `tokenctl --help` and of each verb's --help.
+ * Keep in step with man/tokenctl.8 and docs/tokenctl.md.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tokenctl.h"
+
+static const char global_help[] =
+"usage: tokenctl [-c CONFIG] COMMAND [ARGS...]\n"
+"\n"
+"Manage the API tokens of pam_apitoken.\n"
+"\n"
+"Commands:\n"
+"  init                  create the store, its directory and state_dir\n"
+"  issue USER --label T  issue a token (or --batch FILE|-)\n"
+"  list                  list tokens (filters: --user --status --service --expiring)\n"
+"  show ID               show every field of a token\n"
+"  edit ID               change label, description, external id, services,\n"
+"                        source addresses or expiry\n"
+"  disable ID            refuse a token until enabled again\n"
+"  enable ID             accept a disabled token again\n"
+"  revoke ID             revoke a token and the tokens derived from it\n"
+"                        (or --user USER, or --token-stdin)\n"
+"  rotate ID             replace a token by a new secret, same metadata\n"
+"  delete ID             remove a token's record\n"
+"  prune                 remove revoked and expired records\n"
+"  verify                check a token on stdin as the PAM module does\n"
+"  check [STRING...]     offline: is each string a well-formed token\n"
+"  export                write every record (with hashes) to stdout\n"
+"  import FILE|-         add the records of an export to the store\n"
+"  help [COMMAND]        show help\n"
+"\n"
+"Options:\n"
+"  -c, --config CONFIG   config file (default: $APITOKEN_CONFIG, else\n"
+"                        " APITOKEN_DEFAULT_CONFIG ")\n"
+"  -h, --help            show this help\n"
+"  -V, --version         show the version\n"
+"\n"
+"Each command takes --help.  Exit status: 0 success, 1 rejected or not\n"
+"found, 2 usage error, 3 config error, 4 store error, 5 internal or\n"
+"system error.  See tokenctl(8).\n";
+
+static const struct help {
+	const char *verb;
+	const char *usage;	/* synopsis lines */
+	const char *text;	/* description and options */
+} helps[] = {
+	{ "init", "tokenctl init\n",
+"Create the store's directory (0700), an empty store (0600) and state_dir\n"
+"(0700) when missing.  Safe to run again: an existing store is checked,\n"
+"never rewritten.\n" },
+	{ "issue",
+"tokenctl issue USER --label TEXT [--description TEXT] [--external-id TEXT]\n"
+"               [--service NAME]... [--from CIDR]... [--expires WHEN]\n"
+"               [--parent ID] [--json]\n"
+"tokenctl issue --batch FILE|- [--json]\n",
+"Issue a new token for the account USER and print it once, alone on one\n"
+"line (with --json: one JSON object with id, token, user, label, expires).\n"
+"\n"
+"  --label TEXT          required; unique among USER's non-revoked tokens\n"
+"  --description TEXT    free text, one line\n"
+"  --external-id TEXT    an identifier from another system\n"
+"  --service NAME        PAM service allowed to use the token; repeat for\n"
+"                        more; none (or 'all') means every service\n"
+"  --from CIDR           source address/network allowed; repeat for more;\n"
+"                        none (or 'any') means any address\n"
+"  --expires WHEN        duration (45s 30m 12h 90d 2w 1y), YYYY-MM-DD,\n"
+"                        YYYY-MM-DDTHH:MM[:SS]Z or never; default from\n"
+"                        default_lifetime, at most max_lifetime\n"
+"  --parent ID           derive from token ID: revoking or rotating it\n"
+"                        revokes this one too; cannot outlive it\n"
+"  --batch FILE|-        one JSON object per line with keys user, label,\n"
+"                        description, external_id, service, from (arrays),\n"
+"                        expires, parent; all or nothing, one store write;\n"
+"                        prints one token (or JSON object) per line\n"
+"  --json                JSON output\n" },
+	{ "list",
+"tokenctl list [--user USER] [--status active|disabled|revoked|expired]\n"
+"              [--service NAME] [--expiring WHEN] [--json]\n",
+"List tokens, one row each: ID, USER, LABEL, SERVICES, STATUS, CREATED,\n"
+"EXPIRES, LAST USED.  Filters combine (all must match).\n"
+"\n"
+"  --user USER           tokens of USER\n"
+"  --status S            active, disabled, revoked, or expired (an active\n"
+"                        token past its expiry shows as expired)\n"
+"  --service NAME        tokens usable with PAM service NAME\n"
+"  --expiring WHEN       not revoked, not yet expired, expiring by WHEN\n"
+"  --json                a JSON array of objects\n"
+"  --ids                 only the IDs, one per line (for completion)\n" },
+	{ "show", "tokenctl show ID [--json]\n",
+"Show every field of a token except its hash, its derived tokens and its\n"
+"last use.\n"
+"\n"
+"  --json                one JSON object\n" },
+	{ "edit",
+"tokenctl edit ID [--label TEXT] [--description TEXT] [--external-id TEXT]\n"
+"              [--service NAME]... [--from CIDR]... [--expires WHEN|never]\n",
+"Change a token's metadata; the secret stays.  --service and --from\n"
+"replace the whole list ('--service all', '--from any' clear it).\n"
+"Revoked tokens cannot be edited.\n" },
+	{ "disable", "tokenctl disable ID\n",
+"Refuse the token until 'tokenctl enable'.  Derived tokens are not\n"
+"affected.\n" },
+	{ "enable", "tokenctl enable ID\n",
+"Accept a disabled token again.  A revoked token cannot be enabled.\n" },
+	{ "revoke",
+"tokenctl revoke ID [--reason TEXT]\n"
+"tokenctl revoke --user USER [--reason TEXT]\n"
+"tokenctl revoke --token-stdin [--reason TEXT]\n",
+"Revoke a token at once, with every token derived from it (recursively).\n"
+"Revocation is final.\n"
+"\n"
+"  --reason TEXT         recorded with the revocation\n"
+"  --user USER           revoke every active or disabled token of USER\n"
+"  --token-stdin         revoke the token read from stdin (raw, \"Bearer T\"\n"
+"                        or \"ApiKey T\"); its secret must match\n" },
+	{ "rotate", "tokenctl rotate ID [--expires WHEN] [--json]\n",
+"Issue a new secret with the same metadata (user, label, description,\n"
+"external id, services, from, expiry, status) as a token derived from ID,\n"
+"print it once, and revoke ID (reason \"rotated to NEWID\") and its other\n"
+"derived tokens in the same write.\n"
+"\n"
+"  --expires WHEN        a new expiry instead of the old one\n"
+"  --json                one JSON object with id, token, replaces, ...\n" },
+	{ "delete", "tokenctl delete ID\n",
+"Remove a token's record and last-use file.  Tokens derived from it are\n"
+"revoked.\n" },
+	{ "prune", "tokenctl prune [--older-than WHEN]\n",
+"Remove revoked and expired records (and their last-use files).\n"
+"\n"
+"  --older-than WHEN     only those revoked or expired before WHEN; a\n"
+"                        duration counts back from now (30d = 30 days ago)\n" },
+	{ "verify",
+"tokenctl verify [--user USER] [--service NAME] [--rhost ADDR]\n",
+"Read a token from stdin (raw, \"Bearer T\" or \"ApiKey T\") and decide as\n"
+"the PAM module does.  Accepted: print the token ID, exit 0.  Otherwise\n"
+"print the reason on stderr, exit 1 (4 for a store error).\n"
+"\n"
+"  --user USER           the account logging in (default: the name of\n"
+"                        the real uid running tokenctl)\n"
+"  --service NAME        the PAM service (default: none)\n"
+"  --rhost ADDR          the remote address (default: unknown)\n" },
+	{ "check", "tokenctl check [--prefix P] [STRING...]\n",
+"Offline: is each STRING (or each stdin line) a well-formed token with a\n"
+"good checksum?  Prints one line per input, never the input itself:\n"
+"'argument N: ok ID' or 'argument N: invalid: REASON' ('line N' for\n"
+"stdin).  Exit 0 when all are well-formed, else 1.\n"
+"\n"
+"  --prefix P            the token prefix (default: token_prefix of the\n"
+"                        config, or \"" APITOKEN_DEFAULT_PREFIX "\" when the default\n"
+"                        config cannot be read)\n" },
+	{ "export", "tokenctl export [--json]\n",
+"Write every record, with its hash (never a secret), to stdout: the\n"
+"store's text form, or with --json {\"version\": 1, \"records\": [...]}.\n" },
+	{ "import", "tokenctl import [--replace] FILE|-\n",
+"Add the records of an export (text or JSON form, detected) to the store\n"
+"in one write.  Any bad record fails the whole import and nothing is\n"
+"written.  A record identical to a stored one is skipped.\n"
+"\n"
+"  --replace             replace stored records with the same ID\n" },
+	{ "help", "tokenctl help [COMMAND]\n", "Show help.\n" },
+};
+
+static const struct help *
+find_help(const char *verb)
+{
+	size_t i;
+
+	for (i = 0; verb != NULL && i < sizeof(helps) / sizeof(helps[0]); i++)
+		if (strcmp(helps[i].verb, verb) == 0)
+			return &helps[i];
+	return NULL;
+}
+
+int
+ctl_help(const char *verb, int requested)
+{
+	const struct help *h = find_help(verb);
+	FILE *out = requested ? stdout : stderr;
+
+	if (h == NULL) {
+		fputs(global_help, out);
+	} else if (requested) {
+		fprintf(out, "usage: %s\n%s", h->usage, h->text);
+	} else {
+		fprintf(out, "usage: %s(see 'tokenctl %s --help')\n",
+		    h->usage, h->verb);
+	}
+	return requested ? CTL_EXIT_OK : CTL_EXIT_USAGE;
+}

@@ -1,0 +1,228 @@
+/*
+ * tokenctl.h - declarations shared by the files of tokenctl, the
+ * administrator's CLI.  tokenctl is built on the public libapitoken API
+ * only (apitoken.h): it never reads or writes the store file itself.
+ *
+ * Conventions inside tokenctl:
+ *  - Verb functions (cmd_*) return the process exit status (CTL_EXIT_*).
+ *  - Helpers that can fail print their own message through ctl_err() and
+ *    return an exit status, so a caller only propagates it.
+ *  - Only xmalloc() and friends exit (status 5) on their own.
+ */
+#ifndef TOKENCTL_H
+#define TOKENCTL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "apitoken.h"
+
+/* Exit statuses; documented in tokenctl(8) and docs/tokenctl.md. */
+#define CTL_EXIT_OK	0	/* success */
+#define CTL_EXIT_REJECT	1	/* rejected, not found, refused by policy */
+#define CTL_EXIT_USAGE	2	/* bad command line */
+#define CTL_EXIT_CONFIG	3	/* config file missing or invalid */
+#define CTL_EXIT_STORE	4	/* store missing/unsafe/corrupt, lock timeout */
+#define CTL_EXIT_SYSTEM	5	/* internal or system error */
+
+#define CTL_ERR_MAX	512	/* room for one library error message */
+#define CTL_LINE_MAX	(64 * 1024)	/* longest --batch / import line */
+#define CTL_IMPORT_MAX	((size_t)1 << 30)	/* largest import file */
+
+/* The state of one tokenctl run. */
+struct ctl {
+	const char *verb;		/* the command being run */
+	const char *config_path;	/* -c, $APITOKEN_CONFIG or default */
+	int config_explicit;		/* path came from -c or environment */
+	struct apitoken_config *cfg;	/* loaded by ctl_config() */
+	time_t now;			/* one clock reading per run */
+	char actor[APITOKEN_USER_MAX + 1];	/* who runs us (audit) */
+};
+
+/* ------------------------------------------------------------ util.c */
+
+void ctl_set_verb(const char *verb);
+void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xreallocarray(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);
+void ctl_json_init(void);
+
+/* Map an APITOKEN_ERR_* code to an exit status. */
+int ctl_exit_code(int apitoken_err);
+/* Print "what: msg" (msg from the library, or its strerror) and map. */
+int ctl_lib_fail(int code, const char *what, const char *msg);
+
+/* Load the config once (exit status; 0 = ok). */
+int ctl_config(struct ctl *ctl);
+/* $SUDO_USER if set and sane, else the real uid's name, else "uid N". */
+void ctl_actor(char *buf, size_t size);
+/* 1 if USER is an account on this system (getpwnam). */
+int ctl_user_exists(const char *user);
+/* The real uid's account name into buf; exit status. */
+int ctl_real_user(char *buf, size_t size);
+/* Write one audit record to syslog (LOG_AUTHPRIV|LOG_NOTICE). */
+void ctl_audit(const struct ctl *ctl, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Write s and a newline to stdout with write(2), bypassing stdio buffers
+ * so a secret never sits in a buffer we cannot wipe.  Exit status. */
+int ctl_write_secret_line(const char *s, size_t len);
+/* Read all of fd into buf (at most max bytes; more = APITOKEN_ERR_TOO_LONG).
+ * Returns 0 or an APITOKEN_ERR_* code; *lenp gets the length. */
+int ctl_read_capped(int fd, char *buf, size_t max, size_t *lenp);
+
+/* Times: "YYYY-MM-DDTHH:MM:SSZ" or dash for 0; relative "3d ago". */
+void ctl_time_abs(int64_t t, char *buf, size_t size);
+void ctl_time_rel(int64_t t, time_t now, char *buf, size_t size);
+/* "ABS (REL)", or none_text when t == 0. */
+void ctl_time_both(int64_t t, time_t now, const char *none_text, char *buf,
+    size_t size);
+
+/* Report a getopt failure for the current verb; returns CTL_EXIT_USAGE. */
+int ctl_bad_option(int argc, char **argv, int c);
+/* Print the help of verb (stdout, status 0) or its usage (stderr, 2). */
+int ctl_help(const char *verb, int requested);
+
+/* ------------------------------------------------------------- db.c
+ *
+ * The records of the store held in memory, either read-only (list,
+ * show, export) or inside a write transaction whose view they mirror:
+ * every change goes through apitoken_txn_* and into the array.
+ */
+struct ctl_db {
+	struct apitoken_txn *txn;	/* NULL when read-only */
+	struct apitoken_record **v;	/* sorted by id while unmodified */
+	size_t n, cap;
+};
+
+int db_open(struct ctl *ctl, struct ctl_db *db);
+int db_begin(struct ctl *ctl, int flags, struct ctl_db *db);
+int db_commit(struct ctl *ctl, struct ctl_db *db);
+void db_free(struct ctl_db *db);
+/* Index of id in db->v, or db->n. */
+size_t db_index(const struct ctl_db *db, const char *id);
+/* Borrowed pointer into db, or NULL. */
+struct apitoken_record *db_find(const struct ctl_db *db, const char *id);
+/* Find or print "no token with ID" and return CTL_EXIT_REJECT. */
+int db_get(const struct ctl_db *db, const char *id,
+    struct apitoken_record **recp);
+/* Stage rec (ownership passes to db on success).  Returns an
+ * APITOKEN_ERR_* code (EXISTS if the id is taken); err gets a message. */
+int db_insert(struct ctl_db *db, struct apitoken_record *rec, char *err,
+    size_t errlen);
+/* Stage the new content of a record that lives in db. */
+int db_update(struct ctl_db *db, struct apitoken_record *rec, char *err,
+    size_t errlen);
+int db_delete(struct ctl_db *db, const char *id);
+/* Another non-revoked token of user with this label (except except_id). */
+const struct apitoken_record *db_label_taken(const struct ctl_db *db,
+    const char *user, const char *label, const char *except_id);
+
+/* IDs changed by a command, for the audit log and output after commit. */
+struct ctl_idlist {
+	char (*id)[APITOKEN_ID_LEN + 1];
+	size_t n;
+};
+
+void idlist_add(struct ctl_idlist *l, const char *id);
+void idlist_free(struct ctl_idlist *l);
+
+/* ---------------------------------------------------------- fields.c
+ *
+ * Token metadata requested on the command line or in a --batch line.
+ * Strings are borrowed; NULL / *_set == 0 means "not given".
+ */
+struct ctl_fields {
+	int json;		/* names in messages: JSON keys, not options */
+	const char *user;
+	const char *label;
+	const char *description;
+	const char *external_id;
+	const char **services;
+	size_t n_services;
+	int services_set;
+	const char **from;
+	size_t n_from;
+	int from_set;
+	const char *expires;
+	const char *parent;
+};
+
+void fields_free(struct ctl_fields *f);
+void fields_add(const char ***list, size_t *n, int *set, const char *v);
+/* Apply f to rec (a new record if is_new) after validating every value
+ * against the rules and db.  On failure writes the reason to err and
+ * returns an exit status. */
+int fields_apply(const struct ctl *ctl, const struct ctl_db *db,
+    const struct ctl_fields *f, struct apitoken_record *rec, int is_new,
+    char *err, size_t errlen);
+/* Parse WHEN into an expiry for rec: 0 = never.  Enforces max_lifetime,
+ * refuses the past and an expiry after the parent's. */
+int fields_expiry(const struct ctl *ctl, const struct ctl_db *db,
+    const char *name, const char *when, const char *parent,
+    int64_t *expires, char *err, size_t errlen);
+
+/* ------------------------------------------------------------ view.c */
+
+/* The status shown to users: "expired" for an active token past expiry. */
+const char *view_status(const struct apitoken_record *r, time_t now);
+/* A record as a JSON object for list/show (never the hash). */
+json_t *view_json(const struct ctl *ctl, const struct apitoken_record *r);
+/* The full stored record as a JSON object for export (with the hash). */
+json_t *record_to_json(const struct apitoken_record *r);
+/* The inverse of record_to_json; err names the offending key. */
+int record_from_json(json_t *obj, struct apitoken_record **recp, char *err,
+    size_t errlen);
+/* Print a JSON value and a newline to stdout; exit status. */
+int json_print(json_t *v, int secret);
+
+/* ------------------------------------------------------------ issue.c */
+
+/* Give rec (filled but for id and hash) a fresh token and stage it in db
+ * under an unused id; the token string goes to token (wiped on failure).
+ * On success rec belongs to db.  Exit status; err gets the reason. */
+int token_stage(const struct ctl *ctl, struct ctl_db *db,
+    struct apitoken_record *rec, char *token, size_t tokensize, char *err,
+    size_t errlen);
+
+/* ----------------------------------------------------------- revoke.c */
+
+/* Mark rec revoked now with reason and stage the change.  Exit status. */
+int revoke_one(const struct ctl *ctl, struct ctl_db *db,
+    struct apitoken_record *rec, const char *reason);
+/* Revoke every non-revoked descendant of id (parent links, any depth,
+ * through revoked ones too) with reason why; their ids go to out. */
+int revoke_descendants(const struct ctl *ctl, struct ctl_db *db,
+    const char *id, const char *why, struct ctl_idlist *out);
+/* Audit and print "revoked ID" to out for each id in l. */
+void revoke_report(const struct ctl *ctl, const struct ctl_db *db,
+    const struct ctl_idlist *l, const char *via, FILE *out);
+/* Parse exactly one ID operand for a verb taking only --help. */
+int one_id_args(const char *verb, int argc, char **argv, const char **id);
+
+/* ------------------------------------------------------------- verbs */
+
+int cmd_init(struct ctl *ctl, int argc, char **argv);
+int cmd_issue(struct ctl *ctl, int argc, char **argv);
+int cmd_list(struct ctl *ctl, int argc, char **argv);
+int cmd_show(struct ctl *ctl, int argc, char **argv);
+int cmd_edit(struct ctl *ctl, int argc, char **argv);
+int cmd_disable(struct ctl *ctl, int argc, char **argv);
+int cmd_enable(struct ctl *ctl, int argc, char **argv);
+int cmd_revoke(struct ctl *ctl, int argc, char **argv);
+int cmd_rotate(struct ctl *ctl, int argc, char **argv);
+int cmd_delete(struct ctl *ctl, int argc, char **argv);
+int cmd_prune(struct ctl *ctl, int argc, char **argv);
+int cmd_verify(struct ctl *ctl, int argc, char **argv);
+int cmd_check(struct ctl *ctl, int argc, char **argv);
+int cmd_export(struct ctl *ctl, int argc, char **argv);
+int cmd_import(struct ctl *ctl, int argc, char **argv);
+
+#endif

@@ -1,0 +1,348 @@
+/*
+ * util.c - tokenctl's helpers: messages, allocation that exits on
+ * failure, exit status mapping, config loading, who is running us, the
+ * audit log, secret-safe output and capped input, time display.
+ * Only tokenctl exits on errors; the library never does.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <malloc.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "tokenctl.h"
+
+static const char *cur_verb;
+
+void
+ctl_set_verb(const char *verb)
+{
+	cur_verb = verb;
+}
+
+/* "tokenctl VERB: message" on stderr. */
+void
+ctl_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	if (cur_verb != NULL)
+		fprintf(stderr, "tokenctl %s: ", cur_verb);
+	else
+		fputs("tokenctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+oom(void)
+{
+	ctl_err("out of memory");
+	exit(CTL_EXIT_SYSTEM);
+}
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n == 0 ? 1 : n);
+
+	if (p == NULL)
+		oom();
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size);
+
+	if (p == NULL)
+		oom();
+	return p;
+}
+
+void *
+xreallocarray(void *p, size_t n, size_t size)
+{
+	void *q = reallocarray(p, n == 0 ? 1 : n, size == 0 ? 1 : size);
+
+	if (q == NULL)
+		oom();
+	return q;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		oom();
+	return p;
+}
+
+/* jansson's memory is wiped when freed: JSON output may hold a token. */
+static void *
+json_xmalloc(size_t n)
+{
+	return malloc(n);
+}
+
+static void
+json_wipe_free(void *p)
+{
+	if (p != NULL)
+		apitoken_wipe(p, malloc_usable_size(p));
+	free(p);
+}
+
+void
+ctl_json_init(void)
+{
+	json_set_alloc_funcs(json_xmalloc, json_wipe_free);
+}
+
+int
+ctl_exit_code(int code)
+{
+	switch (code) {
+	case APITOKEN_OK:
+		return CTL_EXIT_OK;
+	case APITOKEN_ERR_INVALID:
+	case APITOKEN_ERR_NOT_FOUND:
+	case APITOKEN_ERR_EXISTS:
+	case APITOKEN_ERR_TOO_LONG:
+		return CTL_EXIT_REJECT;
+	case APITOKEN_ERR_CONFIG:
+		return CTL_EXIT_CONFIG;
+	case APITOKEN_ERR_STORE_MISSING:
+	case APITOKEN_ERR_STORE_UNSAFE:
+	case APITOKEN_ERR_STORE_FORMAT:
+	case APITOKEN_ERR_STORE_VERSION:
+	case APITOKEN_ERR_LOCK_TIMEOUT:
+	case APITOKEN_ERR_ACCESS:
+		return CTL_EXIT_STORE;
+	default:
+		return CTL_EXIT_SYSTEM;
+	}
+}
+
+int
+ctl_lib_fail(int code, const char *what, const char *msg)
+{
+	if (msg != NULL && msg[0] != '\0')
+		ctl_err("%s: %s", what, msg);
+	else
+		ctl_err("%s: %s", what, apitoken_strerror(code));
+	if (code == APITOKEN_ERR_STORE_MISSING)
+		fputs("tokenctl: (create the store with 'tokenctl init')\n",
+		    stderr);
+	return ctl_exit_code(code);
+}
+
+int
+ctl_config(struct ctl *ctl)
+{
+	char err[CTL_ERR_MAX] = "";
+	int r;
+
+	if (ctl->cfg != NULL)
+		return CTL_EXIT_OK;
+	r = apitoken_config_load(ctl->config_path, &ctl->cfg, err,
+	    sizeof(err));
+	if (r != APITOKEN_OK) {
+		if (err[0] != '\0')
+			ctl_err("%s", err);
+		else
+			ctl_err("%s: %s", ctl->config_path,
+			    apitoken_strerror(r));
+		return r == APITOKEN_ERR_CONFIG ? CTL_EXIT_CONFIG :
+		    ctl_exit_code(r);
+	}
+	return CTL_EXIT_OK;
+}
+
+/* A name we are willing to record: one printable word. */
+static int
+sane_name(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || s[0] == '\0' || strlen(s) > APITOKEN_USER_MAX)
+		return 0;
+	for (i = 0; s[i] != '\0'; i++)
+		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f ||
+		    s[i] == ',')
+			return 0;
+	return apitoken_text_valid(s, APITOKEN_USER_MAX) == APITOKEN_OK;
+}
+
+void
+ctl_actor(char *buf, size_t size)
+{
+	const char *sudo = getenv("SUDO_USER");
+	struct passwd *pw;
+
+	if (sane_name(sudo)) {
+		snprintf(buf, size, "%s", sudo);
+		return;
+	}
+	pw = getpwuid(getuid());
+	if (pw != NULL && sane_name(pw->pw_name))
+		snprintf(buf, size, "%s", pw->pw_name);
+	else
+		snprintf(buf, size, "uid-%lu", (unsigned long)getuid());
+}
+
+int
+ctl_user_exists(const char *user)
+{
+	return user != NULL && user[0] != '\0' && getpwnam(user) != NULL;
+}
+
+int
+ctl_real_user(char *buf, size_t size)
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	if (pw == NULL || strlen(pw->pw_name) >= size) {
+		ctl_err("the real uid %lu has no account name; give --user",
+		    (unsigned long)getuid());
+		return CTL_EXIT_REJECT;
+	}
+	snprintf(buf, size, "%s", pw->pw_name);
+	return CTL_EXIT_OK;
+}
+
+void
+ctl_audit(const struct ctl *ctl, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s by=%s", msg, ctl->actor);
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+ctl_write_secret_line(const char *s, size_t len)
+{
+	if (fflush(stdout) != 0 || write_all(STDOUT_FILENO, s, len) != 0 ||
+	    write_all(STDOUT_FILENO, "\n", 1) != 0) {
+		ctl_err("cannot write to standard output: %s",
+		    strerror(errno));
+		return CTL_EXIT_SYSTEM;
+	}
+	return CTL_EXIT_OK;
+}
+
+int
+ctl_read_capped(int fd, char *buf, size_t max, size_t *lenp)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	*lenp = 0;
+	for (;;) {
+		r = read(fd, buf + n, max + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return APITOKEN_ERR_SYSTEM;
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > max)
+			return APITOKEN_ERR_TOO_LONG;
+	}
+	*lenp = n;
+	return APITOKEN_OK;
+}
+
+void
+ctl_time_abs(int64_t t, char *buf, size_t size)
+{
+	if (t == 0 || apitoken_time_format(t, buf, size) != APITOKEN_OK)
+		snprintf(buf, size, "-");
+}
+
+void
+ctl_time_rel(int64_t t, time_t now, char *buf, size_t size)
+{
+	int64_t d = t - (int64_t)now, a = d < 0 ? -d : d, n;
+	char unit;
+
+	if (a < 60) {
+		n = a, unit = 's';
+	} else if (a < 3600) {
+		n = a / 60, unit = 'm';
+	} else if (a < 86400) {
+		n = a / 3600, unit = 'h';
+	} else if (a < 365LL * 86400) {
+		n = a / 86400, unit = 'd';
+	} else {
+		n = a / (365LL * 86400), unit = 'y';
+	}
+	if (d == 0)
+		snprintf(buf, size, "now");
+	else if (d > 0)
+		snprintf(buf, size, "in %lld%c", (long long)n, unit);
+	else
+		snprintf(buf, size, "%lld%c ago", (long long)n, unit);
+}
+
+void
+ctl_time_both(int64_t t, time_t now, const char *none_text, char *buf,
+    size_t size)
+{
+	char abs[32], rel[32];
+
+	if (t == 0) {
+		snprintf(buf, size, "%s", none_text);
+		return;
+	}
+	ctl_time_abs(t, abs, sizeof(abs));
+	ctl_time_rel(t, now, rel, sizeof(rel));
+	snprintf(buf, size, "%s (%s)", abs, rel);
+}
+
+int
+ctl_bad_option(int argc, char **argv, int c)
+{
+	const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] :
+	    "?";
+
+	if (c == ':')
+		ctl_err("option '%s' needs an argument", arg);
+	else if (optopt != 0 && optopt != '?')
+		ctl_err("unknown option '-%c'", optopt);
+	else
+		ctl_err("unknown option '%s'", arg);
+	return ctl_help(cur_verb, 0);
+}

@@ -1,0 +1,300 @@
+/*
+ * view.c - records as JSON (through jansson only): the view form of list
+ * and show (never the hash), and the record form of export/import (every
+ * stored field, with the hash, never a secret).
+ *
+ * Record form (export --json, import):
+ *   {"id": "...", "status": "active|disabled|revoked", "user": "...",
+ *    "hash": "sha256$...", "label": "...", "description": "...",
+ *    "external_id": "...", "services": [...], "from": [...],
+ *    "created": TIME, "updated": TIME, "created_by": "...",
+ *    "expires": TIME|null, "revoked_at": TIME|null,
+ *    "revoke_reason": "...", "parent": "ID"|null}
+ * TIME is "YYYY-MM-DDTHH:MM:SSZ"; null means unset.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tokenctl.h"
+
+const char *
+view_status(const struct apitoken_record *r, time_t now)
+{
+	if (r->status == APITOKEN_ACTIVE && apitoken_record_expired(r, now))
+		return "expired";
+	return apitoken_status_str(r->status);
+}
+
+static json_t *
+jtime(int64_t t)
+{
+	char buf[32];
+
+	if (t == 0 || apitoken_time_format(t, buf, sizeof(buf)) != 0)
+		return json_null();
+	return json_string(buf);
+}
+
+static json_t *
+jlist(char **v, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static json_t *
+jstr_or_null(const char *s)
+{
+	return s[0] == '\0' ? json_null() : json_string(s);
+}
+
+static void
+view_lastuse(const struct ctl *ctl, const struct apitoken_record *r,
+    json_t *o)
+{
+	struct apitoken_lastuse lu;
+	char err[CTL_ERR_MAX];
+
+	memset(&lu, 0, sizeof(lu));
+	if (apitoken_lastuse_get(ctl->cfg, r->id, &lu, err, sizeof(err)) !=
+	    APITOKEN_OK)
+		memset(&lu, 0, sizeof(lu));
+	json_object_set_new(o, "last_used", jtime(lu.when));
+	json_object_set_new(o, "last_used_service", lu.when ?
+	    jstr_or_null(lu.service) : json_null());
+	json_object_set_new(o, "last_used_rhost", lu.when ?
+	    jstr_or_null(lu.rhost) : json_null());
+}
+
+json_t *
+view_json(const struct ctl *ctl, const struct apitoken_record *r)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_string(r->id));
+	json_object_set_new(o, "user", json_string(r->user));
+	json_object_set_new(o, "label", json_string(r->label));
+	json_object_set_new(o, "description", json_string(r->description));
+	json_object_set_new(o, "external_id", json_string(r->external_id));
+	json_object_set_new(o, "services", jlist(r->services, r->n_services));
+	json_object_set_new(o, "from", jlist(r->from, r->n_from));
+	json_object_set_new(o, "status", json_string(view_status(r,
+	    ctl->now)));
+	json_object_set_new(o, "expired", json_boolean(
+	    apitoken_record_expired(r, ctl->now)));
+	json_object_set_new(o, "created", jtime(r->created));
+	json_object_set_new(o, "created_by", json_string(r->created_by));
+	json_object_set_new(o, "updated", jtime(r->updated));
+	json_object_set_new(o, "expires", jtime(r->expires));
+	json_object_set_new(o, "revoked_at", jtime(r->revoked_at));
+	json_object_set_new(o, "revoke_reason", json_string(r->revoke_reason));
+	json_object_set_new(o, "parent", jstr_or_null(r->parent));
+	view_lastuse(ctl, r, o);
+	return o;
+}
+
+json_t *
+record_to_json(const struct apitoken_record *r)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_string(r->id));
+	json_object_set_new(o, "status", json_string(
+	    apitoken_status_str(r->status)));
+	json_object_set_new(o, "user", json_string(r->user));
+	json_object_set_new(o, "hash", json_string(r->hash));
+	json_object_set_new(o, "label", json_string(r->label));
+	json_object_set_new(o, "description", json_string(r->description));
+	json_object_set_new(o, "external_id", json_string(r->external_id));
+	json_object_set_new(o, "services", jlist(r->services, r->n_services));
+	json_object_set_new(o, "from", jlist(r->from, r->n_from));
+	json_object_set_new(o, "created", jtime(r->created));
+	json_object_set_new(o, "updated", jtime(r->updated));
+	json_object_set_new(o, "created_by", json_string(r->created_by));
+	json_object_set_new(o, "expires", jtime(r->expires));
+	json_object_set_new(o, "revoked_at", jtime(r->revoked_at));
+	json_object_set_new(o, "revoke_reason", json_string(r->revoke_reason));
+	json_object_set_new(o, "parent", jstr_or_null(r->parent));
+	return o;
+}
+
+/* ------------------------------------------------- record from JSON */
+
+static int
+bad(char *err, size_t errlen, const char *key, const char *what)
+{
+	snprintf(err, errlen, "%s: %s", key, what);
+	return APITOKEN_ERR_INVALID;
+}
+
+static int
+get_str(json_t *v, const char *key, char **field, char *err, size_t errlen)
+{
+	if (json_is_null(v))
+		return apitoken_record_set(field, "");
+	if (!json_is_string(v) ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return bad(err, errlen, key, "must be a string");
+	return apitoken_record_set(field, json_string_value(v));
+}
+
+static int
+get_time(json_t *v, const char *key, int64_t *t, char *err, size_t errlen)
+{
+	*t = 0;
+	if (json_is_null(v))
+		return APITOKEN_OK;
+	if (!json_is_string(v) ||
+	    apitoken_time_parse(json_string_value(v), t) != APITOKEN_OK)
+		return bad(err, errlen, key, "must be a time "
+		    "YYYY-MM-DDTHH:MM:SSZ or null");
+	return APITOKEN_OK;
+}
+
+static int
+get_list(json_t *v, const char *key, char ***list, size_t *n, char *err,
+    size_t errlen)
+{
+	json_t *e;
+	size_t i;
+	int r;
+
+	apitoken_record_list_clear(list, n);
+	if (json_is_null(v))
+		return APITOKEN_OK;
+	if (!json_is_array(v))
+		return bad(err, errlen, key, "must be an array of strings");
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e) ||
+		    strlen(json_string_value(e)) != json_string_length(e))
+			return bad(err, errlen, key, "must be an array of "
+			    "strings");
+		if ((r = apitoken_record_list_add(list, n,
+		    json_string_value(e))) != APITOKEN_OK)
+			return r;
+	}
+	return APITOKEN_OK;
+}
+
+static int
+get_status(json_t *v, enum apitoken_status *st, char *err, size_t errlen)
+{
+	const char *s = json_string_value(v);
+
+	if (s != NULL && strcmp(s, "active") == 0)
+		*st = APITOKEN_ACTIVE;
+	else if (s != NULL && strcmp(s, "disabled") == 0)
+		*st = APITOKEN_DISABLED;
+	else if (s != NULL && strcmp(s, "revoked") == 0)
+		*st = APITOKEN_REVOKED;
+	else
+		return bad(err, errlen, "status", "must be active, disabled "
+		    "or revoked");
+	return APITOKEN_OK;
+}
+
+static int
+get_id(json_t *v, char id[APITOKEN_ID_LEN + 1], char *err, size_t errlen)
+{
+	const char *s = json_string_value(v);
+
+	if (s == NULL || !apitoken_id_valid(s) || strlen(s) != APITOKEN_ID_LEN)
+		return bad(err, errlen, "id", "must be a token ID");
+	memcpy(id, s, APITOKEN_ID_LEN + 1);
+	return APITOKEN_OK;
+}
+
+static int
+get_field(struct apitoken_record *r, const char *key, json_t *v, char *err,
+    size_t errlen)
+{
+	if (strcmp(key, "id") == 0) return get_id(v, r->id, err, errlen);
+	if (strcmp(key, "status") == 0)
+		return get_status(v, &r->status, err, errlen);
+#define S(name) if (strcmp(key, #name) == 0) \
+		return get_str(v, key, &r->name, err, errlen)
+	S(user); S(hash); S(label); S(description); S(external_id);
+	S(created_by); S(revoke_reason); S(parent);
+#undef S
+#define T(name) if (strcmp(key, #name) == 0) \
+		return get_time(v, key, &r->name, err, errlen)
+	T(created); T(updated); T(expires); T(revoked_at);
+#undef T
+	if (strcmp(key, "services") == 0)
+		return get_list(v, key, &r->services, &r->n_services, err,
+		    errlen);
+	if (strcmp(key, "from") == 0)
+		return get_list(v, key, &r->from, &r->n_from, err, errlen);
+	return bad(err, errlen, key, "unknown key");
+}
+
+int
+record_from_json(json_t *obj, struct apitoken_record **recp, char *err,
+    size_t errlen)
+{
+	static const char *const required[] = { "id", "status", "user",
+	    "hash", "label", "created" };
+	struct apitoken_record *r = NULL;
+	const char *key;
+	json_t *v;
+	size_t i;
+	int rc = APITOKEN_ERR_INVALID;
+
+	*recp = NULL;
+	if (!json_is_object(obj)) {
+		snprintf(err, errlen, "not a JSON object");
+		goto out;
+	}
+	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+		if (json_object_get(obj, required[i]) == NULL) {
+			rc = bad(err, errlen, required[i], "missing");
+			goto out;
+		}
+	if ((r = apitoken_record_new()) == NULL) {
+		rc = APITOKEN_ERR_NOMEM;
+		goto out;
+	}
+	json_object_foreach(obj, key, v)
+		if ((rc = get_field(r, key, v, err, errlen)) != APITOKEN_OK)
+			goto out;
+	if (r->updated == 0)
+		r->updated = r->created;
+	if ((rc = apitoken_record_check(r, err, errlen)) != APITOKEN_OK)
+		goto out;
+	*recp = r;
+	r = NULL;
+	rc = APITOKEN_OK;
+out:
+	apitoken_record_free(r);
+	return rc;
+}
+
+int
+json_print(json_t *v, int secret)
+{
+	char *s;
+	int r;
+
+	if (v == NULL) {
+		ctl_err("out of memory");
+		return CTL_EXIT_SYSTEM;
+	}
+	s = json_dumps(v, secret ? JSON_COMPACT : JSON_INDENT(2));
+	json_decref(v);
+	if (s == NULL) {
+		ctl_err("out of memory");
+		return CTL_EXIT_SYSTEM;
+	}
+	if (secret) {
+		r = ctl_write_secret_line(s, strlen(s));
+		apitoken_wipe(s, strlen(s));
+	} else {
+		r = puts(s) < 0 ? CTL_EXIT_SYSTEM : CTL_EXIT_OK;
+	}
+	free(s);
+	return r;
+}
