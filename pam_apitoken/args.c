@@ -1,0 +1,69 @@
+/*
+ * args.c - the module's options.  An unknown or malformed option is an
+ * error: the caller fails closed with PAM_SERVICE_ERR, because a typo in
+ * a security option (say "use_frist_pass") must not silently change what
+ * the stack does.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "pam_apitoken.h"
+
+/* Flags that take no value. */
+static int
+parse_flag(const char *opt, struct args *a)
+{
+	if (strcmp(opt, "debug") == 0)
+		a->debug = 1;
+	else if (strcmp(opt, "use_first_pass") == 0)
+		a->use_first_pass = 1;
+	else if (strcmp(opt, "try_first_pass") == 0)
+		a->try_first_pass = 1;
+	else if (strcmp(opt, "quiet") == 0)
+		a->quiet = 1;
+	else
+		return -1;
+	return 0;
+}
+
+/* "name=value" options; the value must not be empty. */
+static int
+parse_value(const char *opt, struct args *a)
+{
+	static const char config[] = "config=", prompt[] = "prompt=";
+
+	if (strncmp(opt, config, sizeof(config) - 1) == 0) {
+		a->config = opt + sizeof(config) - 1;
+		return a->config[0] == '/' ? 0 : -1;
+	}
+	if (strncmp(opt, prompt, sizeof(prompt) - 1) == 0) {
+		a->prompt = opt + sizeof(prompt) - 1;
+		return a->prompt[0] != '\0' ? 0 : -1;
+	}
+	return -1;
+}
+
+int
+args_parse(int argc, const char **argv, struct args *a, char *err,
+    size_t errlen)
+{
+	int i;
+
+	memset(a, 0, sizeof(*a));
+	a->config = APITOKEN_DEFAULT_CONFIG;
+	a->prompt = DEFAULT_PROMPT;
+	for (i = 0; i < argc; i++) {
+		const char *opt = argv[i] != NULL ? argv[i] : "";
+
+		if (parse_flag(opt, a) == 0 || parse_value(opt, a) == 0)
+			continue;
+		if (strncmp(opt, "config=", 7) == 0)
+			snprintf(err, errlen, "config= needs an absolute path");
+		else if (strncmp(opt, "prompt=", 7) == 0)
+			snprintf(err, errlen, "prompt= needs a text");
+		else
+			snprintf(err, errlen, "unknown option \"%.64s\"", opt);
+		return -1;
+	}
+	return 0;
+}
