@@ -1,0 +1,704 @@
+/*
+ * util.c - fixtures for the PAM module tests (see util.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <security/pam_appl.h>
+
+#include "util.h"
+
+/* ------------------------------------------------------------ fixture */
+
+static void
+write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f;
+
+	f = fopen(path, "w");
+	cr_assert(f != NULL, "%s: %s", path, strerror(errno));
+	cr_assert(fputs(text, f) >= 0);
+	cr_assert(fclose(f) == 0);
+	cr_assert(chmod(path, mode) == 0);
+}
+
+void
+fx_setup(struct fixture *fx)
+{
+	char text[1024], err[512];
+	struct apitoken_txn *txn = NULL;
+	int r;
+
+	memset(fx, 0, sizeof(*fx));
+	strcpy(fx->dir, "/tmp/pamtest.XXXXXX");
+	cr_assert(mkdtemp(fx->dir) != NULL, "mkdtemp: %s", strerror(errno));
+	snprintf(fx->config, sizeof(fx->config), "%s/apitoken.yaml", fx->dir);
+	snprintf(fx->store, sizeof(fx->store), "%s/store/tokens", fx->dir);
+	snprintf(fx->state, sizeof(fx->state), "%s/state", fx->dir);
+	snprintf(fx->pamdir, sizeof(fx->pamdir), "%s/pam.d", fx->dir);
+	snprintf(text, sizeof(text), "%s/store", fx->dir);
+	cr_assert(mkdir(text, 0700) == 0);
+	cr_assert(mkdir(fx->state, 0700) == 0);
+	cr_assert(mkdir(fx->pamdir, 0700) == 0);
+	snprintf(text, sizeof(text), "%s/other", fx->pamdir);
+	write_file(text, "auth required pam_deny.so\n"
+	    "account required pam_deny.so\n", 0644);
+	snprintf(text, sizeof(text),
+	    "store: %s\nstate_dir: %s\ntoken_prefix: apitok\n"
+	    "default_lifetime: never\nmax_lifetime: never\n"
+	    "lock_timeout: 5s\n", fx->store, fx->state);
+	write_file(fx->config, text, 0644);
+	r = apitoken_config_load(fx->config, &fx->cfg, err, sizeof(err));
+	cr_assert(r == 0, "config_load: %s", err);
+	r = apitoken_txn_begin(fx->cfg, APITOKEN_TXN_CREATE, &txn, err,
+	    sizeof(err));
+	cr_assert(r == 0, "txn_begin: %s", err);
+	r = apitoken_txn_commit(txn, err, sizeof(err));
+	cr_assert(r == 0, "txn_commit: %s", err);
+	apitoken_txn_free(txn);
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		return rmdir(path);
+	return unlink(path);
+}
+
+void
+fx_teardown(struct fixture *fx)
+{
+	become_root_again();
+	apitoken_config_free(fx->cfg);
+	fx->cfg = NULL;
+	if (fx->dir[0] != '\0') {
+		chmod(fx->dir, 0700);
+		nftw(fx->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	}
+}
+
+static void
+add_list(char ***list, size_t *n, const char *csv)
+{
+	char buf[512], *save = NULL, *p;
+
+	if (csv == NULL)
+		return;
+	snprintf(buf, sizeof(buf), "%s", csv);
+	for (p = strtok_r(buf, ",", &save); p != NULL;
+	    p = strtok_r(NULL, ",", &save))
+		cr_assert(apitoken_record_list_add(list, n, p) == 0);
+}
+
+static struct apitoken_record *
+new_record(const char *user, const char *label, const struct issue_opts *o,
+    const char *hash)
+{
+	struct apitoken_record *rec = apitoken_record_new();
+	int64_t now = (int64_t)time(NULL);
+
+	cr_assert(rec != NULL);
+	cr_assert(apitoken_record_set(&rec->user, user) == 0);
+	cr_assert(apitoken_record_set(&rec->label, label) == 0);
+	cr_assert(apitoken_record_set(&rec->hash, hash) == 0);
+	cr_assert(apitoken_record_set(&rec->created_by, "test-pam") == 0);
+	rec->created = now - 86400;
+	rec->updated = rec->created;
+	if (o != NULL) {
+		add_list(&rec->services, &rec->n_services, o->services);
+		add_list(&rec->from, &rec->n_from, o->from);
+		rec->expires = o->expires;
+		if (o->parent != NULL)
+			cr_assert(apitoken_record_set(&rec->parent,
+			    o->parent) == 0);
+	}
+	return rec;
+}
+
+static void
+commit_record(struct fixture *fx, const struct apitoken_record *rec,
+    int replace)
+{
+	struct apitoken_txn *txn = NULL;
+	char err[512];
+	int r;
+
+	r = apitoken_txn_begin(fx->cfg, 0, &txn, err, sizeof(err));
+	cr_assert(r == 0, "txn_begin: %s", err);
+	r = replace ? apitoken_txn_replace(txn, rec, err, sizeof(err)) :
+	    apitoken_txn_insert(txn, rec, err, sizeof(err));
+	cr_assert(r == 0, "txn %s: %s", replace ? "replace" : "insert", err);
+	r = apitoken_txn_commit(txn, err, sizeof(err));
+	cr_assert(r == 0, "txn_commit: %s", err);
+	apitoken_txn_free(txn);
+}
+
+void
+fx_issue(struct fixture *fx, const char *user, const char *label,
+    const struct issue_opts *o, char tok[TOK_BUF],
+    char id[APITOKEN_ID_LEN + 1])
+{
+	struct apitoken_token parts;
+	struct apitoken_record *rec;
+	char hash[APITOKEN_HASH_MAX];
+
+	cr_assert(apitoken_token_generate(
+	    apitoken_config_token_prefix(fx->cfg), tok, TOK_BUF, &parts,
+	    hash) == 0);
+	rec = new_record(user, label, o, hash);
+	memcpy(rec->id, parts.id, sizeof(rec->id));
+	memcpy(id, parts.id, APITOKEN_ID_LEN + 1);
+	apitoken_token_clear(&parts);
+	commit_record(fx, rec, 0);
+	apitoken_record_free(rec);
+}
+
+static struct apitoken_record *
+find(struct fixture *fx, const char *id)
+{
+	struct apitoken_store *store = NULL;
+	struct apitoken_record *rec = NULL;
+	char err[512];
+	int r;
+
+	r = apitoken_store_open(fx->cfg, &store, err, sizeof(err));
+	cr_assert(r == 0, "store_open: %s", err);
+	r = apitoken_store_find(store, id, &rec, err, sizeof(err));
+	cr_assert(r == 0, "store_find %s: %s", id, err);
+	apitoken_store_close(store);
+	return rec;
+}
+
+void
+fx_set_status(struct fixture *fx, const char *id, enum apitoken_status st)
+{
+	struct apitoken_record *rec = find(fx, id);
+
+	rec->status = st;
+	rec->updated = (int64_t)time(NULL);
+	if (st == APITOKEN_REVOKED) {
+		rec->revoked_at = rec->updated;
+		cr_assert(apitoken_record_set(&rec->revoke_reason,
+		    "test") == 0);
+	}
+	commit_record(fx, rec, 1);
+	apitoken_record_free(rec);
+}
+
+void
+fx_rotate(struct fixture *fx, const char *old_id, char tok[TOK_BUF],
+    char id[APITOKEN_ID_LEN + 1])
+{
+	struct apitoken_record *old = find(fx, old_id);
+	struct issue_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.parent = old_id;
+	fx_issue(fx, old->user, old->label, &o, tok, id);
+	apitoken_record_free(old);
+	fx_set_status(fx, old_id, APITOKEN_REVOKED);
+}
+
+static void
+replace_all(char *out, size_t outlen, const char *text, const char *key,
+    const char *value)
+{
+	char buf[4096];
+	const char *p = text, *q;
+	size_t o = 0;
+
+	while ((q = strstr(p, key)) != NULL) {
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%.*s%s",
+		    (int)(q - p), p, value);
+		cr_assert(o < sizeof(buf));
+		p = q + strlen(key);
+	}
+	o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s", p);
+	cr_assert(o < sizeof(buf) && o < outlen);
+	memcpy(out, buf, o + 1);
+}
+
+void
+fx_service(struct fixture *fx, const char *name, const char *text)
+{
+	char a[4096], b[4096], path[512];
+
+	replace_all(a, sizeof(a), text, "@MOD@", MODULE_PATH);
+	replace_all(b, sizeof(b), a, "@CFG@", fx->config);
+	replace_all(a, sizeof(a), b, "@SET@", SET_ITEMS_PATH);
+	snprintf(path, sizeof(path), "%s/%s", fx->pamdir, name);
+	write_file(path, a, 0644);
+}
+
+/* ------------------------------------------------------- libpam runner */
+
+static void
+append(char *buf, size_t buflen, const char *s)
+{
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, buflen - n, "%s\n", s);
+}
+
+static int
+conv_fn(int n, const struct pam_message **msg, struct pam_response **resp,
+    void *appdata)
+{
+	struct pam_run *r = appdata;
+	struct pam_response *out = calloc((size_t)n, sizeof(*out));
+	int i;
+
+	if (out == NULL)
+		return PAM_BUF_ERR;
+	for (i = 0; i < n; i++) {
+		const char *text = msg[i]->msg != NULL ? msg[i]->msg : "";
+
+		if (msg[i]->msg_style == PAM_ERROR_MSG ||
+		    msg[i]->msg_style == PAM_TEXT_INFO) {
+			append(r->errors, sizeof(r->errors), text);
+			continue;
+		}
+		snprintf(r->last_prompt, sizeof(r->last_prompt), "%s", text);
+		if (r->prompts >= 4 || r->answers[r->prompts] == NULL) {
+			while (i-- > 0)
+				free(out[i].resp);
+			free(out);
+			r->prompts++;
+			return PAM_CONV_ERR;
+		}
+		out[i].resp = strdup(r->answers[r->prompts++]);
+	}
+	*resp = out;
+	return PAM_SUCCESS;
+}
+
+static void
+delay_fn(int status, unsigned usec, void *appdata)
+{
+	struct pam_run *r = appdata;
+
+	(void)status;
+	r->delay_called = 1;
+	r->delay_usec = usec;
+}
+
+static void
+collect_env(pam_handle_t *pamh, struct pam_run *r)
+{
+	const char *v;
+	char **list = pam_getenvlist(pamh);
+	size_t i;
+
+	if ((v = pam_getenv(pamh, "APITOKEN_ID")) != NULL)
+		snprintf(r->env_id, sizeof(r->env_id), "%s", v);
+	if ((v = pam_getenv(pamh, "APITOKEN_LABEL")) != NULL)
+		snprintf(r->env_label, sizeof(r->env_label), "%s", v);
+	for (i = 0; list != NULL && list[i] != NULL; i++) {
+		if (strncmp(list[i], "APITOKEN_ID=", 12) == 0)
+			r->env_in_list = 1;
+		free(list[i]);
+	}
+	free(list);
+}
+
+void
+run_pam(struct fixture *fx, const char *service, const char *user,
+    struct pam_run *r)
+{
+	struct pam_conv conv = { conv_fn, r };
+	pam_handle_t *pamh = NULL;
+	union {
+		void (*fn)(int, unsigned, void *);
+		const void *p;
+	} delay;
+	int rc;
+
+	r->prompts = r->env_in_list = r->delay_called = 0;
+	r->delay_usec = 0;
+	r->last_prompt[0] = r->errors[0] = r->env_id[0] = r->env_label[0] = 0;
+	rc = pam_start_confdir(service, user, &conv, fx->pamdir, &pamh);
+	cr_assert(rc == PAM_SUCCESS, "pam_start_confdir: %d", rc);
+	delay.fn = delay_fn;
+	cr_assert(pam_set_item(pamh, PAM_FAIL_DELAY, delay.p) == PAM_SUCCESS);
+	if (r->rhost != NULL)
+		cr_assert(pam_set_item(pamh, PAM_RHOST, r->rhost) ==
+		    PAM_SUCCESS);
+	if (r->ssh_connection != NULL) {
+		char env[256];
+
+		snprintf(env, sizeof(env), "SSH_CONNECTION=%s",
+		    r->ssh_connection);
+		cr_assert(pam_putenv(pamh, env) == PAM_SUCCESS);
+	}
+	r->auth_rc = r->acct_rc = r->chauthtok_rc = -1;
+	if (r->chauthtok)
+		r->chauthtok_rc = pam_chauthtok(pamh, 0);
+	else if (!r->account_only)
+		r->auth_rc = pam_authenticate(pamh, 0);
+	if (r->between != NULL && r->auth_rc == PAM_SUCCESS)
+		cr_assert(r->between(r) == 0);
+	if (r->account_only || (r->account && r->auth_rc == PAM_SUCCESS))
+		r->acct_rc = pam_acct_mgmt(pamh, 0);
+	collect_env(pamh, r);
+	pam_end(pamh, r->auth_rc == -1 ? PAM_SUCCESS : r->auth_rc);
+}
+
+int
+auth_with(struct fixture *fx, const char *service, const char *user,
+    const char *answer, const char *rhost)
+{
+	struct pam_run r;
+
+	memset(&r, 0, sizeof(r));
+	r.answers[0] = answer;
+	r.rhost = rhost;
+	run_pam(fx, service, user, &r);
+	return r.auth_rc;
+}
+
+/* ------------------------------------------------------------- tokens */
+
+static uint32_t
+crc32_ieee(const char *s, size_t n)
+{
+	uint32_t c = 0xffffffffu;
+	size_t i;
+	int k;
+
+	for (i = 0; i < n; i++) {
+		c ^= (unsigned char)s[i];
+		for (k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+	}
+	return c ^ 0xffffffffu;
+}
+
+void
+forge_token(const char *prefix, const char *id, const char *secret,
+    char tok[TOK_BUF])
+{
+	static const char digits[] =
+	    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	uint32_t crc;
+	size_t n;
+	int i;
+
+	n = (size_t)snprintf(tok, TOK_BUF, "%s_%s_%s", prefix, id, secret);
+	cr_assert(n + APITOKEN_CRC_LEN < TOK_BUF);
+	crc = crc32_ieee(tok, n);
+	for (i = APITOKEN_CRC_LEN - 1; i >= 0; i--) {
+		tok[n + (size_t)i] = digits[crc % 62];
+		crc /= 62;
+	}
+	tok[n + APITOKEN_CRC_LEN] = '\0';
+}
+
+void
+token_parts(const char *tok, char id[APITOKEN_ID_LEN + 1],
+    char secret[APITOKEN_SECRET_LEN + 1])
+{
+	const char *p = strchr(tok, '_');
+
+	cr_assert(p != NULL && strlen(p) == 1 + APITOKEN_ID_LEN + 1 +
+	    APITOKEN_SECRET_LEN + APITOKEN_CRC_LEN, "token shape: %s", tok);
+	memcpy(id, p + 1, APITOKEN_ID_LEN);
+	id[APITOKEN_ID_LEN] = '\0';
+	memcpy(secret, p + 2 + APITOKEN_ID_LEN, APITOKEN_SECRET_LEN);
+	secret[APITOKEN_SECRET_LEN] = '\0';
+}
+
+const char *
+pamstr(int rc)
+{
+	return rc < 0 ? "not called" : pam_strerror(NULL, rc);
+}
+
+/* ---------------------------------------------------------- processes */
+
+/* A writable copy of a const string vector (exec wants char *const[]);
+ * only ever called in the child, just before exec. */
+static char **
+dup_vec(const char *const v[])
+{
+	char **copy;
+	size_t i, n = 0;
+
+	while (v[n] != NULL)
+		n++;
+	if ((copy = calloc(n + 1, sizeof(*copy))) == NULL)
+		_exit(127);
+	for (i = 0; i < n; i++)
+		if ((copy[i] = strdup(v[i])) == NULL)
+			_exit(127);
+	return copy;
+}
+
+static void
+child_exec(const char *const argv[], const char *const envp[], int in,
+    int out)
+{
+	char **av;
+
+	dup2(in, 0);
+	dup2(out, 1);
+	dup2(out, 2);
+	setpgid(0, 0);
+	av = dup_vec(argv);
+	if (envp != NULL)
+		execve(av[0], av, dup_vec(envp));
+	else
+		execv(av[0], av);
+	_exit(127);
+}
+
+static int
+wait_child(pid_t pid, int killed)
+{
+	int st = 0;
+
+	if (killed)
+		kill(-pid, SIGKILL);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (killed)
+		return -1;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
+}
+
+/* Read the child's output until EOF or the deadline; 1 if timed out. */
+static int
+drain(int fd, char *out, size_t outlen, time_t deadline)
+{
+	size_t o = 0;
+
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		char buf[4096];
+		ssize_t n;
+		time_t left = deadline - time(NULL);
+
+		if (left <= 0)
+			return 1;
+		if (poll(&p, 1, (int)left * 1000) <= 0)
+			continue;
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			return 0;
+		if (o + 1 < outlen) {
+			size_t k = (size_t)n < outlen - 1 - o ?
+			    (size_t)n : outlen - 1 - o;
+
+			memcpy(out + o, buf, k);
+			o += k;
+			out[o] = '\0';
+		}
+	}
+}
+
+int
+run_cmd(const char *const argv[], const char *const envp[], const char *input,
+    char *out, size_t outlen, int timeout_s)
+{
+	int in[2], pout[2], timed_out;
+	pid_t pid;
+
+	out[0] = '\0';
+	cr_assert(pipe2(in, O_CLOEXEC) == 0 && pipe2(pout, O_CLOEXEC) == 0);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0)
+		child_exec(argv, envp, in[0], pout[1]);
+	close(in[0]);
+	close(pout[1]);
+	signal(SIGPIPE, SIG_IGN);
+	if (input != NULL && write(in[1], input, strlen(input)) < 0)
+		cr_log_warn("write to child: %s", strerror(errno));
+	close(in[1]);
+	timed_out = drain(pout[0], out, outlen, time(NULL) + timeout_s);
+	close(pout[0]);
+	return wait_child(pid, timed_out);
+}
+
+/* -------------------------------------------------------------- users */
+
+void
+become_nobody(struct fixture *fx)
+{
+	struct passwd *pw = getpwnam("nobody");
+	char path[512];
+
+	cr_assert(pw != NULL, "no user nobody");
+	/* everything readable, the store itself root-only (0600) */
+	cr_assert(chmod(fx->dir, 0755) == 0);
+	snprintf(path, sizeof(path), "%s/store", fx->dir);
+	cr_assert(chmod(path, 0755) == 0);
+	cr_assert(chmod(fx->pamdir, 0755) == 0);
+	cr_assert(chmod(fx->store, 0600) == 0);
+	/* the saved uid stays 0 so that teardown can clean up */
+	cr_assert(setresgid(pw->pw_gid, pw->pw_gid, 0) == 0);
+	cr_assert(setresuid(pw->pw_uid, pw->pw_uid, 0) == 0);
+}
+
+void
+become_root_again(void)
+{
+	if (geteuid() != 0) {
+		cr_assert(setresuid(0, 0, 0) == 0);
+		cr_assert(setresgid(0, 0, 0) == 0);
+	}
+}
+
+const char *
+test_user(void)
+{
+	static char name[256];
+	struct passwd *pw = getpwuid(geteuid());
+
+	cr_assert(pw != NULL);
+	snprintf(name, sizeof(name), "%s", pw->pw_name);
+	return name;
+}
+
+const char *
+other_user(void)
+{
+	static const char *const candidates[] = { "daemon", "bin", "nobody",
+	    "root" };
+	size_t i;
+
+	for (i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++)
+		if (getpwnam(candidates[i]) != NULL &&
+		    strcmp(candidates[i], test_user()) != 0)
+			return candidates[i];
+	cr_assert_fail("no second account on this system");
+	return NULL;
+}
+
+/* ------------------------------------------------------------- syslog */
+
+static int
+bind_node(const char *dev, const char *name, int dir)
+{
+	char src[64], dst[128];
+	struct stat st;
+	int fd;
+
+	snprintf(src, sizeof(src), "/dev/%s", name);
+	snprintf(dst, sizeof(dst), "%s/%s", dev, name);
+	if (stat(src, &st) != 0)
+		return 0;
+	if (dir) {
+		if (mkdir(dst, 0755) != 0)
+			return -1;
+	} else {
+		if ((fd = open(dst, O_CREAT | O_WRONLY | O_CLOEXEC, 0600)) < 0)
+			return -1;
+		close(fd);
+	}
+	return mount(src, dst, NULL, MS_BIND | MS_REC, NULL);
+}
+
+static int
+make_dev(struct logcap *lc, char *why, size_t whylen)
+{
+	static const char *const files[] = { "null", "zero", "full", "random",
+	    "urandom", "tty" };
+	static const char *const dirs[] = { "shm", "pts", "mqueue" };
+	size_t i;
+
+	if (mount("tmpfs", lc->dir, "tmpfs", 0, "mode=0755,size=64k") != 0) {
+		snprintf(why, whylen, "mount tmpfs: %s", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (bind_node(lc->dir, files[i], 0) != 0)
+			goto fail;
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (bind_node(lc->dir, dirs[i], 1) != 0)
+			goto fail;
+	return 0;
+fail:
+	snprintf(why, whylen, "bind /dev node: %s", strerror(errno));
+	return -1;
+}
+
+int
+logcap_start(struct logcap *lc, char *why, size_t whylen)
+{
+	struct sockaddr_un sa;
+
+	memset(lc, 0, sizeof(*lc));
+	lc->fd = -1;
+	if (geteuid() != 0) {
+		snprintf(why, whylen, "not root: cannot catch syslog lines");
+		return -1;
+	}
+	strcpy(lc->dir, "/tmp/pamlog.XXXXXX");
+	if (mkdtemp(lc->dir) == NULL || unshare(CLONE_NEWNS) != 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+		snprintf(why, whylen, "mount namespace: %s", strerror(errno));
+		return -1;
+	}
+	if (make_dev(lc, why, whylen) != 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/log", lc->dir);
+	lc->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (lc->fd < 0 || bind(lc->fd, (struct sockaddr *)&sa,
+	    sizeof(sa)) != 0 || chmod(sa.sun_path, 0666) != 0 ||
+	    mount(lc->dir, "/dev", NULL, MS_BIND | MS_REC, NULL) != 0) {
+		snprintf(why, whylen, "/dev/log: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+logcap_read(struct logcap *lc, char *buf, size_t buflen)
+{
+	char msg[2048];
+	ssize_t n;
+	int count = 0;
+
+	while ((n = recv(lc->fd, msg, sizeof(msg) - 1, MSG_DONTWAIT)) > 0) {
+		msg[n] = '\0';
+		append(buf, buflen, msg);
+		count++;
+	}
+	return count;
+}
+
+void
+logcap_stop(struct logcap *lc)
+{
+	if (lc->fd >= 0)
+		close(lc->fd);
+	lc->fd = -1;
+	if (lc->dir[0] == '\0')
+		return;
+	umount2("/dev", MNT_DETACH);
+	umount2(lc->dir, MNT_DETACH);
+	rmdir(lc->dir);
+}
