@@ -136,7 +136,7 @@ cmd_delete(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	snprintf(id, sizeof(id), "%s", rec->id);
 	snprintf(user, sizeof(user), "%s", rec->user);
-	snprintf(why, sizeof(why), "parent %s deleted", id);
+	snprintf(why, sizeof(why), "derived from deleted token %s", id);
 	if ((r = revoke_descendants(ctl, &db, id, why, &l)) != CTL_EXIT_OK)
 		goto out;
 	if ((r = db_delete(&db, id)) != APITOKEN_OK) {

@@ -96,7 +96,7 @@ cascade(const struct ctl *ctl, struct ctl_db *db,
 			return r;
 		idlist_add(l, rec->id);
 	}
-	snprintf(why, sizeof(why), "parent %s revoked", rec->id);
+	snprintf(why, sizeof(why), "derived from revoked token %s", rec->id);
 	return revoke_descendants(ctl, db, rec->id, why, l);
 }
 
@@ -366,7 +366,7 @@ rotate_run(struct ctl *ctl, struct ctl_db *db, const char *id,
 		r = CTL_EXIT_REJECT;
 		goto out;
 	}
-	snprintf(why, sizeof(why), "parent %s rotated", old->id);
+	snprintf(why, sizeof(why), "derived from rotated token %s", old->id);
 	if ((r = revoke_descendants(ctl, db, old->id, why, &l)) != 0 ||
 	    (r = rotate_stage(ctl, db, old, expires, token, sizeof(token),
 	    &newid)) != 0)

@@ -357,8 +357,8 @@ stage_item(struct import *im, struct ctl_db *db, struct item *it,
 	}
 	if (old != NULL) {	/* keep db's copy in step with the txn */
 		im->replaced++;
-		apitoken_record_free(old);
 		db->v[db_index(db, it->rec->id)] = it->rec;
+		apitoken_record_free(old);
 	} else {
 		im->added++;
 	}

@@ -1,0 +1,279 @@
+/*
+ * test_transfer.c - tokenctl export and import: text and JSON forms,
+ * round trips between stores, and all-or-nothing refusal of bad input.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "apitoken.h"
+#include "helpers.h"
+
+TestSuite(transfer, .init = setup_env, .fini = teardown_env);
+
+static char *tokens[3];
+
+static void
+populate(void)
+{
+	char id[13];
+	struct run r;
+
+	tokens[0] = issue_token("root", "one", "--service", "sshd",
+	    "--from", "10.0.0.0/8", "--description", "back\\slash, comma \xc3\xa9", NULL);
+	tokens[1] = issue_token("nobody", "two, with comma", NULL);
+	token_id(tokens[0], id);
+	tokens[2] = issue_token("root", "three", "--parent", id, NULL);
+	token_id(tokens[1], id);
+	ctl(&r, NULL, "revoke", id, "--reason", "test", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+}
+
+static void
+unpopulate(void)
+{
+	for (int i = 0; i < 3; i++)
+		free(tokens[i]);
+}
+
+static char *
+export(struct env *e, const char *fmt)
+{
+	struct run r;
+	char *s;
+
+	ctl_env(e, &r, NULL, "export", fmt, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	s = strdup(r.out);
+	run_free(&r);
+	return s;
+}
+
+Test(transfer, text_export_is_the_store_form_without_secrets)
+{
+	char *x;
+	size_t i;
+
+	populate();
+	x = export(&E, NULL);
+	cr_assert_eq(strncmp(x, apitoken_store_header(),
+	    strlen(apitoken_store_header())), 0, "%s", x);
+	cr_assert_not_null(strstr(x, "\n#end\n"));
+	cr_assert_eq(count_lines(x), 5, "%s", x);
+	cr_assert_not_null(strstr(x, "sha256$"));
+	for (i = 0; i < 3; i++)
+		cr_assert_null(strstr(x, strrchr(tokens[i], '_') + 1),
+		    "secret %zu exported", i);
+	free(x);
+	unpopulate();
+}
+
+Test(transfer, text_round_trip_is_byte_identical)
+{
+	struct env e2 = { .sudo_user = NULL };
+	struct run r;
+	char *x, *y, in[256], id[13], idl[16];
+
+	populate();
+	x = export(&E, NULL);
+	env_init(&e2, NULL);
+	ctl_env(&e2, &r, x, "import", "-", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "3 added"), "%s", r.out);
+	run_free(&r);
+	y = export(&e2, NULL);
+	cr_assert_str_eq(x, y);
+	/* the hashes moved: the token verifies on the new host */
+	snprintf(in, sizeof(in), "%s\n", tokens[0]);
+	token_id(tokens[0], id);
+	snprintf(idl, sizeof(idl), "%s\n", id);
+	ctl_env(&e2, &r, in, "verify", "--user", "root", "--service", "sshd",
+	    "--rhost", "10.0.0.1", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, idl);
+	run_free(&r);
+	/* importing the same again changes nothing */
+	ctl_env(&e2, &r, x, "import", "-", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "3 unchanged"), "%s", r.out);
+	run_free(&r);
+	free(x);
+	free(y);
+	env_clean(&e2);
+	unpopulate();
+}
+
+Test(transfer, json_round_trip)
+{
+	struct env e2 = { .sudo_user = NULL };
+	struct run r;
+	char *j1, *t1, *t2, path[320];
+	json_t *j, *recs, *o;
+	size_t i;
+
+	populate();
+	j1 = export(&E, "--json");
+	j = json_loads(j1, 0, NULL);
+	cr_assert_not_null(j, "%s", j1);
+	cr_assert_eq(json_integer_value(json_object_get(j, "version")), 1);
+	recs = json_object_get(j, "records");
+	cr_assert_eq(json_array_size(recs), 3);
+	json_array_foreach(recs, i, o) {
+		cr_assert_not_null(jget(o, "id"));
+		cr_assert_eq(strncmp(jget(o, "hash"), "sha256$", 7), 0);
+		cr_assert_not_null(jget(o, "status"));
+	}
+	json_decref(j);
+	env_init(&e2, NULL);
+	snprintf(path, sizeof(path), "%s/export.json", e2.dir);
+	file_write(path, j1);
+	ctl_env(&e2, &r, NULL, "import", path, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	t1 = export(&E, NULL);
+	t2 = export(&e2, NULL);
+	cr_assert_str_eq(t1, t2);
+	free(t1);
+	free(t2);
+	free(j1);
+	env_clean(&e2);
+	unpopulate();
+}
+
+/* Import input into E; expect failure with needle; store unchanged. */
+static void
+import_fails(const char *input, const char *needle, const char *opt)
+{
+	struct run r;
+	char *before = file_read(E.store, NULL), *after;
+
+	ctl(&r, input, "import", opt != NULL ? opt : "-", opt != NULL ? "-" :
+	    NULL, NULL);
+	cr_assert_eq(r.status, 1, "status %d: %s", r.status, r.err);
+	cr_assert_not_null(strstr(r.err, needle), "stderr lacks '%s': %s",
+	    needle, r.err);
+	after = file_read(E.store, NULL);
+	cr_assert_str_eq(before, after, "the store changed");
+	free(before);
+	free(after);
+	run_free(&r);
+}
+
+/* Replace line n (1-based) of s with repl. */
+static char *
+with_line(const char *s, int n, const char *repl)
+{
+	char *out = calloc(1, strlen(s) + strlen(repl) + 2);
+	const char *p = s, *nl;
+	int i;
+
+	for (i = 1; *p != '\0'; i++) {
+		nl = strchr(p, '\n');
+		if (i == n) {
+			strcat(out, repl);
+			strcat(out, "\n");
+		} else {
+			strncat(out, p, (size_t)(nl - p + 1));
+		}
+		p = nl + 1;
+	}
+	return out;
+}
+
+Test(transfer, import_rejects_malformed_input_and_writes_nothing)
+{
+	struct env src = { .sudo_user = NULL };
+	struct env *saved;
+	char *x, *bad, *line3, *p;
+
+	/* build an export from another store, then import into E */
+	saved = malloc(sizeof(*saved));
+	memcpy(saved, &E, sizeof(E));
+	env_init(&E, NULL);
+	populate();
+	x = export(&E, NULL);
+	memcpy(&src, &E, sizeof(E));
+	memcpy(&E, saved, sizeof(E));
+	free(saved);
+	free(issue_token("root", "local", NULL));
+
+	bad = with_line(x, 3, "garbage\tline");
+	import_fails(bad, "<stdin>:3:", NULL);
+	free(bad);
+	/* a record with a broken hash */
+	line3 = strdup(strchr(strchr(x, '\n') + 1, '\n') + 1);
+	*strchr(line3, '\n') = '\0';
+	p = strstr(line3, "sha256$");
+	p[7] = 'Z';
+	bad = with_line(x, 3, line3);
+	import_fails(bad, "<stdin>:3:", NULL);
+	free(bad);
+	free(line3);
+	bad = with_line(x, 1, "#apitoken-store\tv9");
+	import_fails(bad, "<stdin>:1:", NULL);
+	free(bad);
+	bad = strdup(x);
+	*strstr(bad, "#end\n") = '\0';	/* truncated */
+	import_fails(bad, "truncated", NULL);
+	free(bad);
+	bad = malloc(strlen(x) + 8);
+	sprintf(bad, "%sextra\n", x);
+	import_fails(bad, "after the #end", NULL);
+	free(bad);
+	import_fails("{\"version\": 1, \"records\": [{\"id\": \"x\"}]}",
+	    "records[0]", NULL);
+	import_fails("{\"version\": 2, \"records\": []}", "version", NULL);
+	import_fails("[{\"id\": ", "invalid JSON", NULL);
+	/* the same id twice in one file */
+	line3 = strdup(strchr(strchr(x, '\n') + 1, '\n') + 1);
+	*strchr(line3, '\n') = '\0';
+	bad = with_line(x, 2, line3);
+	import_fails(bad, "duplicate token ID", NULL);
+	free(bad);
+	free(line3);
+	free(x);
+	unpopulate();
+	env_clean(&src);
+}
+
+Test(transfer, import_conflict_needs_replace)
+{
+	struct run r;
+	char *x, *y, id[13];
+
+	populate();
+	x = export(&E, NULL);
+	token_id(tokens[0], id);
+	ctl(&r, NULL, "edit", id, "--description", "changed", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	import_fails(x, "already exists", NULL);
+	ctl(&r, x, "import", "--replace", "-", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "1 replaced"), "%s", r.out);
+	run_free(&r);
+	y = export(&E, NULL);
+	cr_assert_str_eq(x, y);
+	free(x);
+	free(y);
+	unpopulate();
+}
+
+Test(transfer, usage)
+{
+	struct run r;
+
+	ctl(&r, NULL, "import", NULL);
+	cr_assert_eq(r.status, 2);
+	run_free(&r);
+	ctl(&r, NULL, "import", "/nonexistent/export", NULL);
+	cr_assert_eq(r.status, 1);
+	cr_assert_not_null(strstr(r.err, "/nonexistent/export"));
+	run_free(&r);
+	ctl(&r, NULL, "export", "file", NULL);
+	cr_assert_eq(r.status, 2);
+	run_free(&r);
+}

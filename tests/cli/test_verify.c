@@ -1,0 +1,207 @@
+/*
+ * test_verify.c - tokenctl verify (raw, Bearer, ApiKey; every refusal
+ * reason it can show) and tokenctl check.
+ */
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "apitoken.h"
+#include "helpers.h"
+
+TestSuite(verify, .init = setup_env, .fini = teardown_env);
+
+/* Run verify with up to 6 arguments (NULL ends them early). out: the
+ * exact stdout, NULL for none; err: a part of stderr, or NULL. */
+static void
+expect(const char *input, int status, const char *out, const char *err,
+    const char *a1, const char *a2, const char *a3, const char *a4,
+    const char *a5, const char *a6)
+{
+	struct run r;
+
+	ctl(&r, input, "verify", a1, a2, a3, a4, a5, a6, NULL);
+	cr_assert_eq(r.status, status, "status %d, stderr %s", r.status,
+	    r.err);
+	cr_assert_str_eq(r.out, out != NULL ? out : "");
+	if (err != NULL)
+		cr_assert_not_null(strstr(r.err, err), "stderr lacks '%s': %s",
+		    err, r.err);
+	run_free(&r);
+}
+
+/* "<token>\n" and "<id>\n" of a new token. */
+static void
+issue_in(const char *user, const char *label, char in[256], char idl[16],
+    const char *o1, const char *v1, const char *o2, const char *v2)
+{
+	char *t = issue_token(user, label, o1, v1, o2, v2, NULL), id[13];
+
+	token_id(t, id);
+	snprintf(idl, 16, "%s\n", id);
+	snprintf(in, 256, "%s\n", t);
+	free(t);
+}
+
+Test(verify, accepts_raw_bearer_and_apikey_forms)
+{
+	char *t, id[13], idl[16], in[256];
+
+	t = issue_token("root", "v", NULL);
+	token_id(t, id);
+	snprintf(idl, sizeof(idl), "%s\n", id);
+	snprintf(in, sizeof(in), "%s\n", t);
+	expect(in, 0, idl, NULL, "--user", "root", NULL, 0, 0, 0);
+	snprintf(in, sizeof(in), "%s", t);	/* no newline */
+	expect(in, 0, idl, NULL, "--user", "root", NULL, 0, 0, 0);
+	snprintf(in, sizeof(in), "Bearer %s\r\n", t);
+	expect(in, 0, idl, NULL, "--user", "root", NULL, 0, 0, 0);
+	snprintf(in, sizeof(in), "bearer %s\n", t);
+	expect(in, 0, idl, NULL, "--user", "root", NULL, 0, 0, 0);
+	snprintf(in, sizeof(in), "ApiKey %s\n", t);
+	expect(in, 0, idl, NULL, "--user", "root", NULL, 0, 0, 0);
+	snprintf(in, sizeof(in), "Bearer  %s\n", t);	/* two spaces */
+	expect(in, 1, NULL, "malformed", "--user", "root", NULL, 0, 0, 0);
+	free(t);
+}
+
+Test(verify, default_user_is_the_real_uid)
+{
+	char idl[16], in[256];
+	struct passwd *pw = getpwuid(getuid());
+
+	cr_assert_not_null(pw);
+	issue_in(pw->pw_name, "mine", in, idl, NULL, 0, 0, 0);
+	expect(in, 0, idl, NULL, NULL, 0, 0, 0, 0, 0);
+	issue_in("nobody", "theirs", in, idl, NULL, 0, 0, 0);
+	expect(in, 1, NULL, "wrong-user", NULL, 0, 0, 0, 0, 0);
+	expect(in, 0, idl, NULL, "--user", "nobody", NULL, 0, 0, 0);
+}
+
+Test(verify, service_and_source_policy)
+{
+	char idl[16], in[256];
+
+	issue_in("root", "scoped", in, idl, "--service", "sshd", "--from",
+	    "10.0.0.0/8");
+	expect(in, 0, idl, NULL, "--user", "root", "--service", "sshd",
+	    "--rhost", "10.9.8.7");
+	expect(in, 1, NULL, "service-not-allowed", "--user", "root",
+	    "--service", "sudo", "--rhost", "10.9.8.7");
+	expect(in, 1, NULL, "source-not-allowed", "--user", "root",
+	    "--service", "sshd", "--rhost", "192.0.2.1");
+	expect(in, 1, NULL, "source-not-allowed", "--user", "root",
+	    "--service", "sshd", NULL, 0);
+}
+
+Test(verify, refusal_reasons)
+{
+	char idl[16], in[256], big[2048], *forged;
+	struct run r;
+
+	issue_in("root", "short", in, idl, "--expires", "1s", NULL, 0);
+	sleep(2);
+	expect(in, 1, NULL, "expired", "--user", "root", NULL, 0, 0, 0);
+	expect("garbage\n", 1, NULL, "malformed", "--user", "root", NULL, 0,
+	    0, 0);
+	expect("", 1, NULL, "malformed", "--user", "root", NULL, 0, 0, 0);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	expect(big, 1, NULL, "malformed", "--user", "root", NULL, 0, 0, 0);
+	/* a well-formed token with a bad checksum */
+	in[strlen(in) - 2] = in[strlen(in) - 2] == 'a' ? 'b' : 'a';
+	expect(in, 1, NULL, "bad-checksum", "--user", "root", NULL, 0, 0, 0);
+	/* a good checksum but the wrong secret */
+	issue_in("root", "real", in, idl, NULL, 0, 0, 0);
+	in[strlen(in) - 1] = '\0';
+	forged = forge_secret(in);
+	strcat(forged, "\n");
+	expect(forged, 1, NULL, "wrong-secret", "--user", "root", NULL, 0, 0,
+	    0);
+	free(forged);
+	ctl(&r, "x\n", "verify", "extra", NULL);
+	cr_assert_eq(r.status, 2);
+	run_free(&r);
+}
+
+Test(verify, unknown_token_and_store_error)
+{
+	char idl[16], in[256], id[13];
+	struct run r;
+
+	issue_in("root", "soon-gone", in, idl, NULL, 0, 0, 0);
+	strncpy(id, idl, 12);
+	id[12] = '\0';
+	ctl(&r, NULL, "delete", id, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	expect(in, 1, NULL, "unknown", "--user", "root", NULL, 0, 0, 0);
+	cr_assert_eq(unlink(E.store), 0);
+	expect(in, 4, NULL, "store-error", "--user", "root", NULL, 0, 0, 0);
+}
+
+/* ------------------------------------------------------------- check */
+
+Test(verify, check_arguments_and_stdin)
+{
+	struct run r;
+	char *t, id[13], *bad, want[128], in[512];
+
+	t = issue_token("root", "c", NULL);
+	token_id(t, id);
+	bad = strdup(t);
+	bad[strlen(bad) - 1] = bad[strlen(bad) - 1] == 'a' ? 'b' : 'a';
+	ctl(&r, NULL, "check", t, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	snprintf(want, sizeof(want), "argument 1: ok %s\n", id);
+	cr_assert_str_eq(r.out, want);
+	run_free(&r);
+	ctl(&r, NULL, "check", t, bad, "hello", NULL);
+	cr_assert_eq(r.status, 1);
+	cr_assert_eq(count_lines(r.out), 3, "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "argument 2: invalid: checksum"),
+	    "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "argument 3: invalid"), "%s", r.out);
+	cr_assert_null(strstr(r.out, strrchr(t, '_') + 1), "echoed a secret");
+	run_free(&r);
+	snprintf(in, sizeof(in), "Bearer %s\n%s\n", t, bad);
+	ctl(&r, in, "check", NULL);
+	cr_assert_eq(r.status, 1);
+	snprintf(want, sizeof(want), "line 1: ok %s\n", id);
+	cr_assert_eq(strncmp(r.out, want, strlen(want)), 0, "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "line 2: invalid"), "%s", r.out);
+	run_free(&r);
+	ctl(&r, NULL, "check", "--prefix", "other", t, NULL);
+	cr_assert_eq(r.status, 1);
+	cr_assert_not_null(strstr(r.out, "prefix"), "%s", r.out);
+	run_free(&r);
+	free(t);
+	free(bad);
+}
+
+Test(verify, check_uses_configured_prefix)
+{
+	struct env e2 = { .sudo_user = NULL };
+	struct run r;
+	char *tok;
+
+	env_init(&e2, "token_prefix: acme\n");
+	ctl_env(&e2, &r, NULL, "issue", "root", "--label", "p", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(strncmp(r.out, "acme_", 5), 0, "%s", r.out);
+	r.out[r.outlen - 1] = '\0';
+	tok = strdup(r.out);
+	run_free(&r);
+	ctl_env(&e2, &r, NULL, "check", tok, NULL);
+	cr_assert_eq(r.status, 0, "%s %s", r.out, r.err);
+	run_free(&r);
+	ctl(&r, NULL, "check", tok, NULL);	/* E uses "apitok" */
+	cr_assert_eq(r.status, 1);
+	run_free(&r);
+	free(tok);
+	env_clean(&e2);
+}
