@@ -22,6 +22,7 @@ static char err[TU_ERRLEN];
 
 static void setup(void)
 {
+	TU_WATCHDOG(10);
 	snprintf(dir, sizeof(dir), "/tmp/apitoken-unit.XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/apitoken.yaml", dir);
@@ -32,7 +33,7 @@ static void teardown(void)
 	tu_rmrf(dir);
 }
 
-TestSuite(config, .init = setup, .fini = teardown, .timeout = 10);
+TestSuite(config, .init = setup, .fini = teardown);
 
 static int load_text(const char *text, struct apitoken_config **cfg)
 {

@@ -18,6 +18,7 @@ static const char ID[] = "Ab3dEf6hIj9K";
 
 static void setup(void)
 {
+	TU_WATCHDOG(10);
 	tu_env_setup(&E, NULL);
 }
 
@@ -26,7 +27,7 @@ static void teardown(void)
 	tu_env_teardown(&E);
 }
 
-TestSuite(lastuse, .init = setup, .fini = teardown, .timeout = 10);
+TestSuite(lastuse, .init = setup, .fini = teardown);
 
 static int rec(const char *id, const char *svc, const char *rhost, time_t now,
     int64_t min)

@@ -16,6 +16,7 @@ static struct tu_env E;
 
 static void setup(void)
 {
+	TU_WATCHDOG(30);
 	tu_env_setup(&E, NULL);
 }
 
@@ -24,9 +25,9 @@ static void teardown(void)
 	tu_env_teardown(&E);
 }
 
-TestSuite(store, .init = setup, .fini = teardown, .timeout = 30);
-TestSuite(store_file, .init = setup, .fini = teardown, .timeout = 30);
-TestSuite(store_safe, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(store, .init = setup, .fini = teardown);
+TestSuite(store_file, .init = setup, .fini = teardown);
+TestSuite(store_safe, .init = setup, .fini = teardown);
 
 static struct apitoken_store *open_ok(void)
 {
@@ -737,8 +738,9 @@ Test(store_safe, directory_instead_of_file)
 	assert_unsafe("store is a directory");
 }
 
-Test(store_safe, fifo_refused_without_blocking, .timeout = 10)
+Test(store_safe, fifo_refused_without_blocking)
 {
+	TU_WATCHDOG(10);
 	cr_assert_eq(mkfifo(E.store, 0600), 0);
 	assert_unsafe("store is a FIFO");
 }

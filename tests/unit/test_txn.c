@@ -23,6 +23,7 @@ static struct tu_env E;
 
 static void setup(void)
 {
+	TU_WATCHDOG(60);
 	tu_env_setup(&E, NULL);
 }
 
@@ -31,7 +32,7 @@ static void teardown(void)
 	tu_env_teardown(&E);
 }
 
-TestSuite(txn, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(txn, .init = setup, .fini = teardown);
 
 static struct apitoken_txn *begin(int flags)
 {
@@ -531,13 +532,14 @@ Test(txn, dead_writer_releases_lock)
 
 /* ------------------------------------------------- concurrency */
 
-Test(txn, concurrent_writers_lose_nothing, .timeout = 120)
+Test(txn, concurrent_writers_lose_nothing)
 {
 	enum { KIDS = 6, EACH = 30 };
 	pid_t pids[KIDS];
 	int k, i, st, running;
 	size_t last = 0, n, opens = 0;
 
+	TU_WATCHDOG(120);
 	tu_env_reconfig(&E, "lock_timeout: 60s\n");
 	tu_store_build(E.cfg, NULL, 0);
 	for (k = 0; k < KIDS; k++) {

@@ -98,6 +98,7 @@ static void build_all(const char *prefix)
 
 static void setup(void)
 {
+	TU_WATCHDOG(30);
 	tu_env_setup(&E, NULL);
 	build_all(APITOKEN_DEFAULT_PREFIX);
 	S = NULL;
@@ -116,8 +117,8 @@ static void teardown(void)
 	tu_env_teardown(&E);
 }
 
-TestSuite(verify, .init = setup, .fini = teardown, .timeout = 30);
-TestSuite(verify_once, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(verify, .init = setup, .fini = teardown);
+TestSuite(verify_once, .init = setup, .fini = teardown);
 
 static enum apitoken_reason vlen(const char *tok, size_t len,
     const char *user, const char *service, const char *rhost, time_t now)
