@@ -126,6 +126,8 @@ $(B)/test-cli: $(CLI_SRC:%.c=$(B)/tobj/%.o) $(LIB_A) $(CTL)
 	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS) $(DEPS_LIBS) \
 		$(JSON_LIBS) $(TEST_LIBS)
 
+$(PAMT_SRC:%.c=$(B)/tobj/%.o): tests/pam/util.h
+
 $(B)/test-pam: $(PAMT_SRC:%.c=$(B)/tobj/%.o) $(LIB_A) $(PAM_SO) $(CTL)
 	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS) $(DEPS_LIBS) \
 		$(TEST_LIBS) -lpam -ldl
