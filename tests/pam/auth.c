@@ -512,7 +512,7 @@ Test(auth, password_change_not_supported)
 Test(auth, non_root_caller_is_unavailable)
 {
 	if (geteuid() != 0)
-		cr_skip_test("needs root to drop to another user");
+		skip_visibly("needs root to drop to another user");
 	issue("nobody", NULL);
 	become_nobody(&fx);
 	/* a screen locker or su run by a user cannot read the store */

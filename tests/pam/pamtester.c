@@ -34,7 +34,7 @@ setup(void)
 	    "account required @MOD@ config=@CFG@\n");
 	if (access(PAMTESTER, X_OK) != 0) {
 		fx_teardown(&fx);
-		cr_skip_test("pamtester not installed: apt-get install "
+		skip_visibly("pamtester not installed: apt-get install "
 		    "pamtester libpam-wrapper");
 	}
 }

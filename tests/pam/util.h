@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "apitoken.h"
 
@@ -87,6 +88,15 @@ void forge_token(const char *prefix, const char *id, const char *secret,
 /* The id and secret parts of a token string made by fx_issue(). */
 void token_parts(const char *tok, char id[APITOKEN_ID_LEN + 1],
     char secret[APITOKEN_SECRET_LEN + 1]);
+
+/* Skip the test, and say so on stderr: Criterion shows skips only with
+ * --verbose, and a skipped root-only test must not go unnoticed. */
+#define skip_visibly(...) do { \
+	fprintf(stderr, "[SKIP] %s: ", criterion_current_test->name); \
+	fprintf(stderr, __VA_ARGS__); \
+	fputc('\n', stderr); \
+	cr_skip_test(__VA_ARGS__); \
+} while (0)
 
 /* pam_strerror() without a handle, for messages. */
 const char *pamstr(int rc);
