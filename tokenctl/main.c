@@ -59,15 +59,15 @@ cmd_help(struct ctl *ctl, int argc, char **argv)
 	(void)ctl;
 	if (argc > 2)
 		return ctl_help("help", 0);
-	if (argc == 2 && strcmp(argv[1], "--help") != 0 &&
-	    strcmp(argv[1], "-h") != 0) {
-		if (find_verb(argv[1]) == NULL || strcmp(argv[1], "help") == 0) {
-			ctl_err("unknown command '%s'", argv[1]);
-			return CTL_EXIT_USAGE;
-		}
-		return ctl_help(argv[1], 1);
+	if (argc == 1)
+		return ctl_help(NULL, 1);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return ctl_help("help", 1);
+	if (find_verb(argv[1]) == NULL) {
+		ctl_err("unknown command '%s'", argv[1]);
+		return CTL_EXIT_USAGE;
 	}
-	return ctl_help(NULL, 1);
+	return ctl_help(argv[1], 1);
 }
 
 static void

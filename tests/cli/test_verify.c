@@ -119,9 +119,8 @@ Test(verify, refusal_reasons)
 	issue_in("root", "real", in, idl, NULL, 0, 0, 0);
 	in[strlen(in) - 1] = '\0';
 	forged = forge_secret(in);
-	strcat(forged, "\n");
-	expect(forged, 1, NULL, "wrong-secret", "--user", "root", NULL, 0, 0,
-	    0);
+	snprintf(in, sizeof(in), "%s\n", forged);
+	expect(in, 1, NULL, "wrong-secret", "--user", "root", NULL, 0, 0, 0);
 	free(forged);
 	ctl(&r, "x\n", "verify", "extra", NULL);
 	cr_assert_eq(r.status, 2);
