@@ -119,12 +119,12 @@ child_env(struct env *e, const char *cfg_env)
 }
 
 static void
-exec_child(const char *const *argv, char **envp, int in, int out, int err)
+exec_child(const char *prog, const char *const *argv, char **envp, int in,
+    int out, int err)
 {
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		_exit(126);
-	execve(TOKENCTL, (char *const *)(uintptr_t)argv,
-	    envp);
+	execve(prog, (char *const *)(uintptr_t)argv, envp);
 	_exit(127);
 }
 
@@ -177,6 +177,13 @@ void
 ctl_argv(struct env *e, struct run *r, const char *input,
     const char *const *argv, const char *cfg_env)
 {
+	run_prog(e, r, TOKENCTL, input, argv, cfg_env);
+}
+
+void
+run_prog(struct env *e, struct run *r, const char *prog, const char *input,
+    const char *const *argv, const char *cfg_env)
+{
 	int pin[2], pout[2], perr[2], st;
 	char **envp = child_env(e, cfg_env);
 	pid_t pid;
@@ -190,7 +197,7 @@ ctl_argv(struct env *e, struct run *r, const char *input,
 	pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0)
-		exec_child(argv, envp, pin[0], pout[1], perr[1]);
+		exec_child(prog, argv, envp, pin[0], pout[1], perr[1]);
 	close(pin[0]);
 	close(pout[1]);
 	close(perr[1]);

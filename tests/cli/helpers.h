@@ -46,6 +46,9 @@ void ctl(struct run *r, const char *input, ...);
 void ctl_env(struct env *e, struct run *r, const char *input, ...);
 void ctl_argv(struct env *e, struct run *r, const char *input,
     const char *const *argv, const char *cfg_env);
+/* The same for any program (absolute path). */
+void run_prog(struct env *e, struct run *r, const char *prog,
+    const char *input, const char *const *argv, const char *cfg_env);
 void run_free(struct run *r);
 
 /* Issue a token for user with label (plus extra NULL-terminated args);
