@@ -110,9 +110,8 @@ decision_why_str(int why)
 	return "internal-error";
 }
 
-/* quoted: a space may stay as it is (the value is in double quotes). */
-static void
-escape(char *dst, size_t dstlen, const char *s, int quoted)
+void
+log_escape(char *dst, size_t dstlen, const char *s, int quoted)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
@@ -139,12 +138,6 @@ escape(char *dst, size_t dstlen, const char *s, int quoted)
 	}
 }
 
-void
-log_escape(char *dst, size_t dstlen, const char *s)
-{
-	escape(dst, dstlen, s, 0);
-}
-
 /* " detail=..." for faults: the library's or the option parser's text. */
 static void
 extra_text(const struct decision *d, char *buf, size_t buflen)
@@ -154,14 +147,14 @@ extra_text(const struct decision *d, char *buf, size_t buflen)
 
 	buf[0] = '\0';
 	if (d->why == APITOKEN_R_WRONG_USER && d->res.user[0] != '\0') {
-		log_escape(owner, sizeof(owner), d->res.user);
+		log_escape(owner, sizeof(owner), d->res.user, 0);
 		n = (size_t)snprintf(buf, buflen, " owner=%s", owner);
 	}
 	if (n < buflen && d->note != NULL)
 		n += (size_t)snprintf(buf + n, buflen - n, " note=\"%s\"",
 		    d->note);
 	if (n < buflen && d->detail[0] != '\0') {
-		escape(esc, sizeof(esc), d->detail, 1);
+		log_escape(esc, sizeof(esc), d->detail, 1);
 		snprintf(buf + n, buflen - n, " detail=\"%s\"", esc);
 	}
 }
@@ -173,10 +166,10 @@ decision_log(pam_handle_t *pamh, const struct decision *d, int pam_rc)
 	char label[APITOKEN_LABEL_MAX * 4 + 1], extra[1024];
 	int ok = pam_rc == PAM_SUCCESS;
 
-	log_escape(user, sizeof(user), d->user);
-	log_escape(service, sizeof(service), d->service);
-	log_escape(rhost, sizeof(rhost), d->rhost);
-	escape(label, sizeof(label), d->res.label, 1);
+	log_escape(user, sizeof(user), d->user, 0);
+	log_escape(service, sizeof(service), d->service, 0);
+	log_escape(rhost, sizeof(rhost), d->rhost, 0);
+	log_escape(label, sizeof(label), d->res.label, 1);
 	extra_text(d, extra, sizeof(extra));
 	pam_syslog(pamh, LOG_AUTHPRIV | (ok ? LOG_NOTICE : LOG_WARNING),
 	    "%s token=%s label=\"%s\" user=%s service=%s rhost=%s "

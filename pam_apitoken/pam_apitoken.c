@@ -56,7 +56,7 @@ debug_log(pam_handle_t *pamh, const struct args *a, const char *what,
 
 	if (!a->debug)
 		return;
-	log_escape(esc, sizeof(esc), value);
+	log_escape(esc, sizeof(esc), value, 0);
 	pam_syslog(pamh, LOG_AUTHPRIV | LOG_DEBUG, "debug: %s %s", what, esc);
 }
 
@@ -246,16 +246,19 @@ static void
 record_use(pam_handle_t *pamh, const struct args *a,
     const struct apitoken_config *cfg, const struct decision *d)
 {
-	char err[256];
+	char err[256], esc[1024];
 	int r;
 
+	err[0] = '\0';
 	r = apitoken_lastuse_record(cfg, d->res.id, d->service, d->rhost, 0,
 	    LASTUSE_INTERVAL, err, sizeof(err));
-	if (r != 0)
+	if (r != 0) {
+		log_escape(esc, sizeof(esc), err[0] != '\0' ? err :
+		    apitoken_strerror(r), 1);
 		pam_syslog(pamh, LOG_AUTHPRIV | LOG_WARNING,
-		    "token=%s: last use not recorded: %s", d->res.id, err);
-	else
-		debug_log(pamh, a, "last use recorded (at most once a minute) for token",
+		    "token=%s: last use not recorded: \"%s\"", d->res.id, esc);
+	} else
+		debug_log(pamh, a, "last use noted (at most once a minute):",
 		    d->res.id);
 }
 

@@ -12,7 +12,6 @@
 
 #include "apitoken.h"
 
-#define MODULE_NAME "pam_apitoken"
 #define MODULE_DATA_KEY "pam_apitoken.login"	/* pam_set_data() key */
 #define DEFAULT_PROMPT "API token: "
 #define FAIL_DELAY_USEC 2000000u		/* pam_fail_delay() on failure */
@@ -78,8 +77,10 @@ void decision_log(pam_handle_t *pamh, const struct decision *d, int pam_rc);
 /* A short message for the user, only when the secret was right. */
 void decision_tell_user(pam_handle_t *pamh, const struct decision *d,
     enum phase ph);
-/* Copy s into dst for a log line: printable ASCII, the rest as \xHH. */
-void log_escape(char *dst, size_t dstlen, const char *s);
+/* Copy s into dst for a log line: printable ASCII, the rest as \xHH;
+ * quoted: for a value inside "...", where spaces may stay.  Not quoted:
+ * an empty value becomes "-". */
+void log_escape(char *dst, size_t dstlen, const char *s, int quoted);
 
 /* input.c: where the token and the remote address come from. */
 int input_get_token(pam_handle_t *pamh, const struct args *a,
