@@ -422,7 +422,8 @@ sort_staged(struct apitoken_txn *t)
 {
 	if (t->sorted)
 		return APITOKEN_OK;
-	qsort(t->sv, t->nsv, sizeof(*t->sv), cmp_staged);
+	if (t->nsv > 1)
+		qsort(t->sv, t->nsv, sizeof(*t->sv), cmp_staged);
 	t->sorted = 1;
 	return t->nslots ? rehash(t, t->nslots) : APITOKEN_OK;
 }
