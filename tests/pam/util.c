@@ -468,17 +468,23 @@ child_exec(const char *const argv[], const char *const envp[], int in,
 	_exit(127);
 }
 
+/* On timeout: SIGTERM to the group (scripts clean up on it), then KILL. */
 static int
-wait_child(pid_t pid, int killed)
+wait_child(pid_t pid, int timed_out)
 {
-	int st = 0;
+	int st = 0, i;
 
-	if (killed)
+	if (timed_out) {
+		kill(-pid, SIGTERM);
+		for (i = 0; i < 50 && waitpid(pid, &st, WNOHANG) == 0; i++)
+			usleep(100000);
 		kill(-pid, SIGKILL);
+		if (i == 50)
+			waitpid(pid, &st, 0);
+		return -1;
+	}
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	if (killed)
-		return -1;
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
 	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
