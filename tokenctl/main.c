@@ -148,6 +148,7 @@ main(int argc, char **argv)
 	struct ctl ctl;
 	int r;
 
+	ctl_no_core();
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.now = time(NULL);
 	ctl_actor(ctl.actor, sizeof(ctl.actor));

@@ -176,7 +176,7 @@ stdin_token_id(struct ctl *ctl, const struct ctl_db *db,
 
 	memset(&t, 0, sizeof(t));
 	*recp = NULL;
-	e = ctl_read_capped(STDIN_FILENO, buf, APITOKEN_INPUT_MAX, &len);
+	e = ctl_read_secret(buf, APITOKEN_INPUT_MAX, &len);
 	if (e != APITOKEN_OK) {
 		ctl_err("stdin: %s", e == APITOKEN_ERR_TOO_LONG ? "input "
 		    "longer than any token" : "read error");

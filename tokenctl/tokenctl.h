@@ -78,6 +78,12 @@ int ctl_write_secret_line(const char *s, size_t len);
  * Returns 0 or an APITOKEN_ERR_* code; *lenp gets the length. */
 int ctl_read_capped(int fd, char *buf, size_t max, size_t *lenp);
 
+/* Read a token from stdin: from a terminal one line without echo (prompt
+ * on stderr), else everything up to EOF; capped like ctl_read_capped. */
+int ctl_read_secret(char *buf, size_t max, size_t *lenp);
+/* Forbid core dumps: memory may hold a secret. */
+void ctl_no_core(void);
+
 /* Times: "YYYY-MM-DDTHH:MM:SSZ" or dash for 0; relative "3d ago". */
 void ctl_time_abs(int64_t t, char *buf, size_t size);
 void ctl_time_rel(int64_t t, time_t now, char *buf, size_t size);

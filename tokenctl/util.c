@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <syslog.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "tokenctl.h"
@@ -283,6 +285,56 @@ ctl_read_capped(int fd, char *buf, size_t max, size_t *lenp)
 	}
 	*lenp = n;
 	return APITOKEN_OK;
+}
+
+/* A terminal: prompt on stderr, no echo, one line. */
+static int
+read_tty_line(int fd, char *buf, size_t max, size_t *lenp)
+{
+	struct termios old, quiet;
+	size_t n = 0;
+	ssize_t r;
+	char c;
+	int e = APITOKEN_OK;
+
+	if (tcgetattr(fd, &old) != 0)
+		return ctl_read_capped(fd, buf, max, lenp);
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	tcsetattr(fd, TCSAFLUSH, &quiet);
+	fputs("token: ", stderr);	/* after echo is off */
+	fflush(stderr);
+	while ((r = read(fd, &c, 1)) == 1 && c != '\n') {
+		if (n == max) {
+			e = APITOKEN_ERR_TOO_LONG;
+			break;
+		}
+		buf[n++] = c;
+	}
+	if (r < 0)
+		e = APITOKEN_ERR_SYSTEM;
+	tcsetattr(fd, TCSAFLUSH, &old);
+	fputc('\n', stderr);
+	apitoken_wipe(&c, sizeof(c));
+	*lenp = e == APITOKEN_OK ? n : 0;
+	return e;
+}
+
+int
+ctl_read_secret(char *buf, size_t max, size_t *lenp)
+{
+	*lenp = 0;
+	if (isatty(STDIN_FILENO))
+		return read_tty_line(STDIN_FILENO, buf, max, lenp);
+	return ctl_read_capped(STDIN_FILENO, buf, max, lenp);
+}
+
+void
+ctl_no_core(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &rl);	/* a core would hold secrets */
 }
 
 void

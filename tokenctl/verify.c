@@ -56,7 +56,7 @@ verify_run(struct ctl *ctl, const struct verify_args *a)
 	req.service = a->service;
 	req.rhost = a->rhost;
 	req.now = ctl->now;
-	e = ctl_read_capped(STDIN_FILENO, buf, APITOKEN_INPUT_MAX, &len);
+	e = ctl_read_secret(buf, APITOKEN_INPUT_MAX, &len);
 	if (e != APITOKEN_OK) {
 		ctl_err("rejected: %s", e == APITOKEN_ERR_TOO_LONG ?
 		    "malformed: input longer than any token" : "read error");

@@ -2,10 +2,13 @@
  * test_verify.c - tokenctl verify (raw, Bearer, ApiKey; every refusal
  * reason it can show) and tokenctl check.
  */
+#include <fcntl.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -203,4 +206,76 @@ Test(verify, check_uses_configured_prefix)
 	run_free(&r);
 	free(tok);
 	env_clean(&e2);
+}
+
+/* ------------------------------------------------------- terminal */
+
+/* Wait until fd has produced text containing needle (5 s at most). */
+static void
+wait_for(int fd, const char *needle, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	buf[0] = '\0';
+	while (strstr(buf, needle) == NULL) {
+		cr_assert(poll(&p, 1, 5000) == 1, "no '%s' in '%s'", needle,
+		    buf);
+		n = read(fd, buf + len, size - 1 - len);
+		cr_assert(n > 0);
+		len += (size_t)n;
+		buf[len] = '\0';
+	}
+}
+
+Test(verify, token_typed_at_a_terminal_is_not_echoed)
+{
+	char *t, id[13], line[256], err[256], echo[256];
+	int master, slave, perr[2], pout[2], st;
+	pid_t pid;
+	ssize_t n;
+
+	t = issue_token("root", "tty", NULL);
+	token_id(t, id);
+	master = posix_openpt(O_RDWR | O_NOCTTY);
+	cr_assert(master >= 0 && grantpt(master) == 0 &&
+	    unlockpt(master) == 0);
+	slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+	cr_assert(slave >= 0 && pipe(perr) == 0 && pipe(pout) == 0);
+	pid = fork();
+	if (pid == 0) {
+		char cfg[400];
+		char *const envp[] = { cfg, NULL };
+
+		snprintf(cfg, sizeof(cfg), "APITOKEN_CONFIG=%s", E.cfg);
+		setsid();
+		dup2(slave, 0);
+		dup2(pout[1], 1);
+		dup2(perr[1], 2);
+		execle(TOKENCTL, "tokenctl", "verify", "--user", "root",
+		    (char *)NULL, envp);
+		_exit(127);
+	}
+	close(slave);
+	close(perr[1]);
+	close(pout[1]);
+	wait_for(perr[0], "token: ", err, sizeof(err));
+	snprintf(line, sizeof(line), "%s\n", t);
+	cr_assert_eq(write(master, line, strlen(line)), (ssize_t)strlen(line));
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+	n = read(pout[0], line, sizeof(line) - 1);
+	cr_assert(n > 0);
+	line[n] = '\0';
+	cr_assert_eq(strncmp(line, id, 12), 0, "%s", line);
+	/* what the terminal showed: no echo of the token */
+	struct pollfd p = { master, POLLIN, 0 };
+	n = poll(&p, 1, 100) == 1 ? read(master, echo, sizeof(echo) - 1) : 0;
+	echo[n > 0 ? n : 0] = '\0';
+	cr_assert_null(strstr(echo, id), "echoed: %s", echo);
+	close(master);
+	close(perr[0]);
+	close(pout[0]);
+	free(t);
 }
