@@ -140,6 +140,18 @@ check: tests
 demo: all
 	B=$(B) sh tests/demo.sh
 
+# --- make bench [QUICK=1]: performance figures, not a test (BENCHMARKS.md)
+BENCH_BINS = $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
+
+$(B)/bench/%: bench/%.c $(LIB_A) verifier/include/apitoken.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(ALL_LDFLAGS) $(DEPS_LIBS)
+
+bench: all $(BENCH_BINS)
+	B=$(B) QUICK=$(QUICK) sh bench/bench.sh
+
+.PHONY: bench
+
 install: all
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
 		$(DESTDIR)$(PKGCONFIGDIR)
