@@ -5,6 +5,7 @@
 #   make check SANITIZE=1  the same under ASan+UBSan (in build-san/)
 #   make demo            issue a token and log in through real PAM (temp dir)
 #   make install / uninstall   honour DESTDIR PREFIX LIBDIR INCLUDEDIR ...
+#   make check-deb       as root: build the .deb, install, log in via sshd, purge
 
 VERSION      = 0.1.0
 SOVERSION    = 0
@@ -18,7 +19,10 @@ SBINDIR     ?= $(EXEC_PREFIX)/sbin
 DATADIR     ?= $(PREFIX)/share
 MANDIR      ?= $(DATADIR)/man
 SYSCONFDIR  ?= /etc
-PAMDIR      ?= $(LIBDIR)/security
+# PAMDIR: where this system's libpam looks for modules.  Asked from pam.pc
+# (Debian 12: /lib/x86_64-linux-gnu/security), else $(LIBDIR)/security;
+# override with e.g. "make install PAMDIR=/usr/lib64/security".
+PAMDIR      ?= $(if $(PAM_LIBDIR),$(PAM_LIBDIR)/security,$(LIBDIR)/security)
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 
 CC          ?= cc
@@ -26,6 +30,7 @@ CFLAGS      ?= -O2 -g
 LDFLAGS     ?=
 PKG_CONFIG  ?= pkg-config
 INSTALL     ?= install
+PAM_LIBDIR  := $(shell $(PKG_CONFIG) --variable=libdir pam 2>/dev/null)
 
 WARNINGS = -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wcast-qual -Wwrite-strings -Wnull-dereference \
@@ -76,9 +81,18 @@ CTL      = $(B)/tokenctl
 UNIT_SRC = $(wildcard tests/unit/*.c)
 CLI_SRC  = $(wildcard tests/cli/*.c)
 PAMT_SRC = $(wildcard tests/pam/*.c)
+STRESS_SRC = $(wildcard tests/stress/*.c)
+BADIN_SRC  = $(wildcard tests/badinput/*.c)
 TEST_BINS = $(if $(UNIT_SRC),$(B)/test-unit) $(if $(CLI_SRC),$(B)/test-cli) \
-	$(if $(PAMT_SRC),$(B)/test-pam)
+	$(if $(PAMT_SRC),$(B)/test-pam) \
+	$(if $(STRESS_SRC),$(B)/test-stress) $(if $(BADIN_SRC),$(B)/test-badinput)
 TEST_DEFS = -DBUILD_DIR='"$(abspath $(B))"' -DSRC_DIR='"$(abspath .)"'
+# install, man page lint and secret-scanner rule tests (tests/install/)
+INST_SRC  = $(wildcard tests/install/*.c)
+TEST_BINS += $(if $(INST_SRC),$(B)/test-install)
+# fault injection (tests/fault/): libc calls fail one at a time (--wrap)
+FAULT_SRC = $(wildcard tests/fault/*.c)
+TEST_BINS += $(if $(FAULT_SRC),$(B)/test-fault)
 
 all: $(LIB_SO) $(LIB_A) $(B)/libapitoken.pc $(if $(PAM_SRC),$(PAM_SO)) \
 	$(if $(CTL_SRC),$(CTL))
@@ -132,6 +146,20 @@ $(B)/test-pam: $(PAMT_SRC:%.c=$(B)/tobj/%.o) $(LIB_A) $(PAM_SO) $(CTL)
 	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS) $(DEPS_LIBS) \
 		$(TEST_LIBS) -lpam -ldl
 
+# stress, crash safety, secret scan (tests/stress/) and the bad-input
+# table (tests/badinput/, sharing tests/stress/sx.c)
+$(STRESS_SRC:%.c=$(B)/tobj/%.o) $(BADIN_SRC:%.c=$(B)/tobj/%.o): \
+	tests/stress/sx.h
+
+$(B)/test-stress: $(STRESS_SRC:%.c=$(B)/tobj/%.o) $(LIB_A) $(CTL) $(PAM_SO)
+	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS) $(DEPS_LIBS) \
+		$(JSON_LIBS) $(TEST_LIBS) -lpam
+
+$(B)/test-badinput: $(BADIN_SRC:%.c=$(B)/tobj/%.o) \
+		$(B)/tobj/tests/stress/sx.o $(LIB_A) $(CTL)
+	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS) $(DEPS_LIBS) \
+		$(JSON_LIBS) $(TEST_LIBS)
+
 tests: all $(TEST_BINS)
 
 check: tests
@@ -152,23 +180,127 @@ bench: all $(BENCH_BINS)
 
 .PHONY: bench
 
+# --- install: what a distribution package ships ----------------------
+# The config is never overwritten; uninstall removes it only while it is
+# still byte-identical to conf/apitoken.yaml (a site's edits are kept).
+CONFDIR   = $(SYSCONFDIR)/apitoken
+MAN_PAGES = $(wildcard man/*.5 man/*.8)
+MAN_DEST  = $(foreach m,$(MAN_PAGES),\
+	$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
+BASHCOMP  = contrib/bash-completion/tokenctl
+PC_SUBST  = -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|'
+
 install: all
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
-		$(DESTDIR)$(PKGCONFIGDIR)
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(PAMDIR) \
+		$(DESTDIR)$(SBINDIR) $(DESTDIR)$(CONFDIR) \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8
 	$(INSTALL) -m 0644 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf libapitoken.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libapitoken.so
 	$(INSTALL) -m 0644 verifier/include/apitoken.h $(DESTDIR)$(INCLUDEDIR)/
-	$(INSTALL) -m 0644 $(B)/libapitoken.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	sed $(PC_SUBST) verifier/libapitoken.pc.in \
+		> $(DESTDIR)$(PKGCONFIGDIR)/libapitoken.pc
+	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/libapitoken.pc
+	$(INSTALL) -m 0644 $(PAM_SO) $(DESTDIR)$(PAMDIR)/pam_apitoken.so
+	$(INSTALL) -m 0755 $(CTL) $(DESTDIR)$(SBINDIR)/tokenctl
+	$(foreach m,$(MAN_PAGES),$(INSTALL) -m 0644 $(m) \
+		$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/ &&) true
+	$(foreach f,$(wildcard $(BASHCOMP)),$(INSTALL) -m 0644 $(f) \
+		$(DESTDIR)$(BASHCOMPDIR)/tokenctl &&) true
+	@if [ -e $(DESTDIR)$(CONFDIR)/apitoken.yaml ] || \
+	    [ -L $(DESTDIR)$(CONFDIR)/apitoken.yaml ]; then \
+		echo "keeping existing $(DESTDIR)$(CONFDIR)/apitoken.yaml"; \
+	else \
+		echo "$(INSTALL) -m 0644 conf/apitoken.yaml $(DESTDIR)$(CONFDIR)/"; \
+		$(INSTALL) -m 0644 conf/apitoken.yaml $(DESTDIR)$(CONFDIR)/; \
+	fi
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libapitoken.so.$(VERSION) \
 	      $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) \
 	      $(DESTDIR)$(LIBDIR)/libapitoken.so \
 	      $(DESTDIR)$(INCLUDEDIR)/apitoken.h \
-	      $(DESTDIR)$(PKGCONFIGDIR)/libapitoken.pc
+	      $(DESTDIR)$(PKGCONFIGDIR)/libapitoken.pc \
+	      $(DESTDIR)$(PAMDIR)/pam_apitoken.so \
+	      $(DESTDIR)$(SBINDIR)/tokenctl \
+	      $(DESTDIR)$(BASHCOMPDIR)/tokenctl $(MAN_DEST)
+	@if cmp -s conf/apitoken.yaml $(DESTDIR)$(CONFDIR)/apitoken.yaml; then \
+		echo "rm -f $(DESTDIR)$(CONFDIR)/apitoken.yaml"; \
+		rm -f $(DESTDIR)$(CONFDIR)/apitoken.yaml; \
+		rmdir $(DESTDIR)$(CONFDIR) 2>/dev/null || true; \
+	elif [ -e $(DESTDIR)$(CONFDIR)/apitoken.yaml ]; then \
+		echo "keeping modified $(DESTDIR)$(CONFDIR)/apitoken.yaml"; \
+	fi
+
+$(INST_SRC:%.c=$(B)/tobj/%.o): $(wildcard tests/install/*.h)
+
+# test-install runs "make install" into temp dirs with B=$(B): it needs
+# everything "install" copies already built.
+$(B)/test-install: $(INST_SRC:%.c=$(B)/tobj/%.o) $(LIB_SO) $(PAM_SO) $(CTL)
+	$(CC) -o $@ $(filter %.o,$^) $(ALL_LDFLAGS) $(TEST_LIBS) -ldl -lm
+
+# As root, on a Debian machine with debhelper: see tests/install/deb-e2e.sh.
+check-deb:
+	sh tests/install/deb-e2e.sh
+
+# --- fault injection: every call to these fails in turn (tests/fault/) --
+FAULT_WRAP = malloc calloc realloc strdup open openat read write fsync \
+	rename renameat mmap getrandom
+
+$(FAULT_SRC:%.c=$(B)/tobj/%.o): $(wildcard tests/fault/*.h)
+
+$(B)/test-fault: $(FAULT_SRC:%.c=$(B)/tobj/%.o) $(LIB_A)
+	$(CC) -o $@ $^ $(ALL_LDFLAGS) $(FAULT_WRAP:%=-Wl,--wrap=%) \
+		$(DEPS_LIBS) $(TEST_LIBS)
+
+# --- fuzzing: libFuzzer targets in tests/fuzz/ (docs/fuzzing.md) --------
+#   make fuzz [FUZZ_TIME=seconds per target, default 60]
+# Builds into build-fuzz/ with clang, runs each target on a copy of its
+# seed corpus (tests/fuzz/corpus/<target>/, never modified) and fails on
+# any crash, sanitizer report, broken invariant or saved crasher.
+FUZZ_CC      ?= clang
+FUZZ_TIME    ?= 60
+FUZZ_B       ?= build-fuzz
+FUZZ_TARGETS  = token header store config cli
+FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -g -O1 $(FUZZ_SAN) $(WARNINGS) \
+	-Iverifier/include -Iverifier -Itests/fuzz $(DEPS_CFLAGS)
+FUZZ_OBJ      = $(LIB_SRC:%.c=$(FUZZ_B)/obj/%.o) \
+	$(FUZZ_B)/obj/tests/fuzz/fuzz_common.o \
+	$(FUZZ_B)/obj/tests/fuzz/fuzz_oracle.o
+FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)
+
+$(FUZZ_B)/obj/%.o: %.c verifier/include/apitoken.h $(wildcard verifier/*.h) \
+		$(wildcard tests/fuzz/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_B)/tgt/%.o: tests/fuzz/%.c verifier/include/apitoken.h \
+		$(wildcard tests/fuzz/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -c -o $@ $<
+
+$(FUZZ_B)/fuzz_%: $(FUZZ_B)/tgt/fuzz_%.o $(FUZZ_OBJ)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(DEPS_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	sh tests/fuzz/run.sh $(FUZZ_B) $(FUZZ_TIME) $(FUZZ_TARGETS)
+
+fuzz-clean:
+	rm -rf $(FUZZ_B)
+
+clean: fuzz-clean
+
+.PHONY: fuzz fuzz-build fuzz-clean
+.PRECIOUS: $(FUZZ_B)/tgt/%.o $(FUZZ_B)/obj/%.o
 
 clean:
 	rm -rf build build-san
 
-.PHONY: all tests check demo install uninstall clean
+.PHONY: all tests check demo install uninstall clean check-deb
