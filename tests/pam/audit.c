@@ -47,6 +47,7 @@ setup(void)
 static void
 teardown(void)
 {
+	become_root_again();	/* unmounting needs root */
 	logcap_stop(&lc);
 	fx_teardown(&fx);
 }
