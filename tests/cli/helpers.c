@@ -47,6 +47,8 @@ env_init(struct env *e, const char *extra_yaml)
 
 	env_make(e, extra_yaml);
 	ctl_env(e, &r, NULL, "init", NULL);
+	if (r.status != 0)
+		env_clean(e);	/* a failed setup gets no teardown */
 	cr_assert_eq(r.status, 0, "init failed (%d): %s", r.status, r.err);
 	run_free(&r);
 }
