@@ -1,0 +1,97 @@
+/*
+ * fuzz_config.c - apitoken_config_load on arbitrary bytes written to a
+ * config file in a private 0700 temp dir.
+ *
+ * A config that loads must satisfy the README's rules (absolute clean
+ * paths, a valid prefix, lifetimes and limits in range, default <= max);
+ * one that does not must leave *cfgp NULL and give a message naming the
+ * file.
+ */
+#include <string.h>
+
+#include "fuzz_common.h"
+
+static char path[700];
+
+static int
+clean_abs_path(const char *s)
+{
+	size_t n = strlen(s);
+
+	return s[0] == '/' && n > 1 && s[n - 1] != '/' &&
+	    strstr(s, "//") == NULL && strstr(s, "/./") == NULL &&
+	    strstr(s, "/../") == NULL &&
+	    !(n >= 3 && strcmp(s + n - 3, "/..") == 0) &&
+	    !(n >= 2 && strcmp(s + n - 2, "/.") == 0);
+}
+
+static int
+lifetime_ok(int64_t v)
+{
+	return v == APITOKEN_NEVER || (v > 0 && v <= 100LL * 365 * 86400);
+}
+
+static void
+check_loaded(const struct apitoken_config *c)
+{
+	const char *p = apitoken_config_token_prefix(c);
+	int64_t def = apitoken_config_default_lifetime(c);
+	int64_t max = apitoken_config_max_lifetime(c);
+	int64_t lock = apitoken_config_lock_timeout_ms(c);
+
+	FUZZ_ASSERT(strcmp(apitoken_config_path(c), path) == 0, "path");
+	FUZZ_ASSERT(clean_abs_path(apitoken_config_store(c)), "store \"%s\"",
+	    apitoken_config_store(c));
+	FUZZ_ASSERT(clean_abs_path(apitoken_config_state_dir(c)),
+	    "state_dir \"%s\"", apitoken_config_state_dir(c));
+	FUZZ_ASSERT(strlen(p) >= 1 && strlen(p) <= APITOKEN_PREFIX_MAX &&
+	    strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789") == strlen(p),
+	    "token_prefix \"%s\"", p);
+	FUZZ_ASSERT(lifetime_ok(def) && lifetime_ok(max), "lifetimes %lld %lld",
+	    (long long)def, (long long)max);
+	FUZZ_ASSERT(max == APITOKEN_NEVER || (def != APITOKEN_NEVER &&
+	    def <= max), "default_lifetime %lld > max_lifetime %lld",
+	    (long long)def, (long long)max);
+	FUZZ_ASSERT(lock >= 1000 && lock <= 3600 * 1000, "lock_timeout %lld ms",
+	    (long long)lock);
+	FUZZ_ASSERT(apitoken_config_max_store_size(c) >= 4096,
+	    "max_store_size %llu",
+	    (unsigned long long)apitoken_config_max_store_size(c));
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct apitoken_config *c = (struct apitoken_config *)&path;
+	char err[512];
+	int r;
+
+	fuzz_write_file(path, data, size);
+	memset(err, 0x5a, sizeof(err));
+	r = apitoken_config_load(path, &c, err, sizeof(err));
+	if (r == 0) {
+		FUZZ_ASSERT(c != NULL, "config_load OK without a config");
+		check_loaded(c);
+		apitoken_config_free(c);
+		return 0;
+	}
+	FUZZ_ASSERT(c == NULL, "*cfgp not cleared on error %d", r);
+	FUZZ_ASSERT(r == APITOKEN_ERR_CONFIG || r == APITOKEN_ERR_NOMEM,
+	    "config_load returned %d", r);
+	FUZZ_ASSERT(memchr(err, '\0', sizeof(err)) != NULL, "err not terminated");
+	FUZZ_ASSERT(r == APITOKEN_ERR_NOMEM ||
+	    strncmp(err, path, strlen(path)) == 0,
+	    "message does not name the file: %s", err);
+	FUZZ_ASSERT(strchr(err, '\n') == NULL, "message is not one line: %s",
+	    err);
+	return 0;
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	strcpy(path, fuzz_env()->conf);
+	return 0;
+}
