@@ -83,7 +83,8 @@ listing_finish(struct listing *l)
 {
 	size_t i, len = 1;
 
-	qsort(l->lines, l->n, sizeof(*l->lines), cmp_str);
+	if (l->n > 1)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(l->lines, l->n, sizeof(*l->lines), cmp_str);
 	for (i = 0; i < l->n; i++)
 		len += strlen(l->lines[i]) + 1;
 	l->text = calloc(1, len);
