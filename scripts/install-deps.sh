@@ -12,4 +12,5 @@ apt-get install -y --no-install-recommends \
 	libpam0g-dev libssl-dev libyaml-dev libjansson-dev \
 	libcriterion-dev pamtester libpam-wrapper libpamtest0-dev \
 	openssh-server openssh-client sshpass sudo \
-	valgrind clang man-db groff-base
+	valgrind clang man-db groff-base mandoc \
+	debhelper dpkg-dev fakeroot lintian
