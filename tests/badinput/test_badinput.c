@@ -82,40 +82,8 @@ struct bcase {
 
 /* ------------------------------------------------ token construction */
 
-static uint32_t
-crc32_ieee(const char *p, size_t n)
-{
-	uint32_t c = 0xffffffffU;
-	int k;
-
-	while (n--) {
-		c ^= (unsigned char)*p++;
-		for (k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0xedb88320U & (0U - (c & 1)));
-	}
-	return ~c;
-}
-
 static const char b62[] =
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-/* "<prefix>_<id>_<secret><crc>", computed independently of the library */
-static void
-token_build(const char *prefix, const char *id, const char *secret,
-    char *out, size_t outsize)
-{
-	char crc[7];
-	uint32_t v;
-	int n, i;
-
-	n = snprintf(out, outsize, "%s_%s_%s", prefix, id, secret);
-	cr_assert(n > 0 && (size_t)n + 7 <= outsize);
-	v = crc32_ieee(out, (size_t)n);
-	for (i = 5; i >= 0; i--, v /= 62)
-		crc[i] = b62[v % 62];
-	crc[6] = '\0';
-	strcat(out, crc);
-}
 
 static void
 secret_for(int k, char secret[APITOKEN_SECRET_LEN + 1])
@@ -158,7 +126,7 @@ insert(struct bctx *c, int k)
 	apitoken_txn_free(x);
 	apitoken_record_free(r);
 	if (k == GOOD)
-		token_build("apitok", t.id, t.secret, c->tok, sizeof(c->tok));
+		sx_token_build("apitok", t.id, t.secret, c->tok, sizeof(c->tok));
 	apitoken_token_clear(&t);
 }
 
@@ -542,7 +510,7 @@ t_prefix(struct bctx *c)
 	char buf[SX_TOKBUF + 16], secret[APITOKEN_SECRET_LEN + 1];
 
 	secret_for(GOOD, secret);
-	token_build("other", c->ids[GOOD], secret, buf, sizeof(buf));  /* CRC is right */
+	sx_token_build("other", c->ids[GOOD], secret, buf, sizeof(buf));  /* CRC is right */
 	set_input(c, buf, strlen(buf));
 }
 
@@ -563,7 +531,7 @@ t_unknown(struct bctx *c)
 	char buf[SX_TOKBUF + 16], secret[APITOKEN_SECRET_LEN + 1];
 
 	secret_for(GOOD, secret);
-	token_build("apitok", "AAAAAAAAAAA9", secret, buf, sizeof(buf));
+	sx_token_build("apitok", "AAAAAAAAAAA9", secret, buf, sizeof(buf));
 	set_input(c, buf, strlen(buf));
 }
 
@@ -573,7 +541,7 @@ t_wrong_secret(struct bctx *c)
 	char buf[SX_TOKBUF + 16], secret[APITOKEN_SECRET_LEN + 1];
 
 	secret_for(GOOD + 1, secret);
-	token_build("apitok", c->ids[GOOD], secret, buf, sizeof(buf));
+	sx_token_build("apitok", c->ids[GOOD], secret, buf, sizeof(buf));
 	set_input(c, buf, strlen(buf));
 }
 

@@ -559,6 +559,39 @@ sx_recset_find(const struct sx_recset *s, const char *id)
 
 /* ------------------------------------------------------------- misc */
 
+static uint32_t
+crc32_ieee(const char *p, size_t n)
+{
+	uint32_t c = 0xffffffffU;
+	int k;
+
+	while (n--) {
+		c ^= (unsigned char)*p++;
+		for (k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0xedb88320U & (0U - (c & 1)));
+	}
+	return ~c;
+}
+
+void
+sx_token_build(const char *prefix, const char *id, const char *secret,
+    char *out, size_t outsize)
+{
+	static const char b62[] =
+	    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	char crc[7];
+	uint32_t v;
+	int n, i;
+
+	n = snprintf(out, outsize, "%s_%s_%s", prefix, id, secret);
+	CHECK(n > 0 && (size_t)n + 7 <= outsize, "token buffer too small");
+	v = crc32_ieee(out, (size_t)n);
+	for (i = 5; i >= 0; i--, v /= 62)
+		crc[i] = b62[v % 62];
+	crc[6] = '\0';
+	memcpy(out + n, crc, 7);
+}
+
 int
 sx_json_id(const char *text, char id[APITOKEN_ID_LEN + 1])
 {

@@ -125,6 +125,11 @@ ssize_t sx_recset_find(const struct sx_recset *s, const char *id);
 
 /* ------------------------------------------------------------- misc */
 
+/* "<prefix>_<id>_<secret><crc>" with the CRC-32/base62 checksum computed
+ * here, independently of the library (README, "Token format"). */
+void sx_token_build(const char *prefix, const char *id, const char *secret,
+    char *out, size_t outsize);
+
 int64_t sx_now_ms(void);
 /* The "id" member of the JSON object text (issue --json); 0 or -1. */
 int sx_json_id(const char *text, char id[APITOKEN_ID_LEN + 1]);
