@@ -25,12 +25,13 @@ QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then
 	SIZES="1000 100000"
 	ROUNDS=${BENCH_ROUNDS:-40}
-	COLD=10000 WARM=100000 EVICT=100 RUNS=3
+	COLD=10000 WARM=100000 EVICT=100 RUNS0=3
 else
 	SIZES="1000 100000 1000000"
 	ROUNDS=${BENCH_ROUNDS:-300}
-	COLD=20000 WARM=200000 EVICT=300 RUNS=5
+	COLD=20000 WARM=200000 EVICT=300 RUNS0=5
 fi
+RUNS=$RUNS0
 BIGGEST=$(echo $SIZES | awk '{print $NF}')
 PWUSER=apitokbench
 WRAPPER=libpam_wrapper.so
@@ -39,7 +40,7 @@ CREATED_USER=0
 note() { printf 'bench: %s\n' "$*" >&2; }
 die() { note "$*"; exit 1; }
 
-for b in mkstore verify_lat verify_once runcmp; do
+for b in mkstore verify_lat verify_once runcmp exp_txn; do
 	[ -x "$BB/$b" ] || die "$BB/$b missing: run it as \`make bench\`"
 done
 [ -x "$BD/tokenctl" ] || die "$BD/tokenctl missing: run it as \`make bench\`"
@@ -130,19 +131,25 @@ bench_size() {	# n
 	cat "$store" >/dev/null		# back into the page cache
 
 	note "[$n] peak RSS of a verify-once process"
-	head -n 1 "$d/root" >"$d/tok1"
-	i=0
-	while [ $i -lt 5 ]; do
+	i=1
+	while [ $i -le 5 ]; do	# five tokens, five different search paths
+		sed -n "${i}p" "$d/root" >"$d/tok1"
 		"$BB/runcmp" -x -i "$d/tok1" -o "$d/hwm" -- "$BB/verify_once" \
 		    "$cfg" root >"$d/rss.t" || die "verify_once failed at $n"
 		awk '$1 == "maxrss_kib" { print $2 }' "$d/rss.t" >>"$d/maxrss"
 		awk '$1 == "vmhwm_kib" { print $2 }' "$d/hwm" >>"$d/vmhwm"
+		awk '$1 == "open_rssfile_kib" { print $2 }' "$d/hwm" >>"$d/rfile"
+		awk '$1 == "open_rssanon_kib" { print $2 }' "$d/hwm" >>"$d/ranon"
 		i=$((i + 1))
 	done
 	put "$n" rss_vmhwm_kib "$(sort -n "$d/vmhwm" | tail -n 1)"
 	put "$n" rss_maxrss_kib "$(sort -n "$d/maxrss" | tail -n 1)"
+	put "$n" rss_file_kib "$(sort -n "$d/rfile" | tail -n 1)"
+	put "$n" rss_anon_kib "$(sort -n "$d/ranon" | tail -n 1)"
 
 	note "[$n] tokenctl issue / revoke / issue --batch"
+	RUNS=$RUNS0
+	[ "$n" -lt 1000000 ] || RUNS=3	# a 1M batch takes long: 3 runs
 	cp -p "$store" "$d/pristine"
 	i=1
 	while [ $i -le $RUNS ]; do
@@ -167,6 +174,9 @@ bench_size() {	# n
 		    >>"$d/t_batch"
 		i=$((i + 1))
 	done
+	cp -p "$d/pristine" "$store"
+	note "[$n] the library alone (bench/exp_txn)"
+	"$BB/exp_txn" "$cfg" 3 | record "$n"
 	cp -p "$d/pristine" "$store"
 	rm -f "$d/pristine" "$W/tctl.out"
 	for t in issue revoke batch; do
@@ -330,10 +340,17 @@ print_table() {
 	echo "peak RSS of a process verifying once (KiB):"
 	row "  VmHWM (/proc/self/status)" rss_vmhwm_kib
 	row "  ru_maxrss (wait4)" rss_maxrss_kib
-	echo "tokenctl wall time, median of $RUNS (ms):"
+	row "  of which mapped files (RssFile, store open)" rss_file_kib
+	row "  of which heap and stack (RssAnon, store open)" rss_anon_kib
+	echo "tokenctl wall time, median of $RUNS0 runs$( [ "$BIGGEST" = 1000000 ] && echo ' (3 at 1,000,000)') (ms):"
 	row "  issue (one token)" tctl_issue_ms
 	row "  revoke (one token)" tctl_revoke_ms
 	row "  issue --batch (1,000 tokens)" tctl_batch_ms
+	echo "the library alone, no tokenctl (bench/exp_txn), median of 3 (ms):"
+	row "  txn_begin (lock, map, validate all) + free" begin+free_ms
+	row "  txn_begin + txn_foreach (every record)" begin+foreach_ms
+	row "  txn_begin + 1 insert + commit" issue_1_ms
+	row "  txn_begin + 1,000 inserts + commit" issue_1000_ms
 	echo
 	echo "End to end: pamtester under pam_wrapper, $(get e2e rounds) alternating rounds"
 	printf '%-46s%9s   %-13s %10s\n' "module, store" "median ms" "p10-p90 ms" \

@@ -4,6 +4,11 @@
  * read from stdin for USER, print this process's VmHWM (peak RSS, KiB,
  * from /proc/self/status) and exit 0 if accepted, 1 if not.
  *
+ * Then, to show what the peak is made of, it verifies the same token
+ * again with the store held open (apitoken_store_open + apitoken_verify)
+ * and prints RssFile (pages of mapped files: the store's and the
+ * libraries') and RssAnon (heap, stack) before closing the store.
+ *
  *   verify_once CONFIG USER < token
  */
 #include <stdio.h>
@@ -12,20 +17,41 @@
 
 #include "apitoken.h"
 
+/* A "Name:   N kB" line of /proc/self/status, in KiB, or -1. */
 static long
-vm_hwm_kib(void)
+status_kib(const char *name)
 {
 	char line[256];
+	size_t n = strlen(name);
 	long kib = -1;
 	FILE *f = fopen("/proc/self/status", "re");
 
 	if (f == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "VmHWM:", 6) == 0)
-			kib = strtol(line + 6, NULL, 10);
+		if (strncmp(line, name, n) == 0 && line[n] == ':')
+			kib = strtol(line + n + 1, NULL, 10);
 	fclose(f);
 	return kib;
+}
+
+/* The same token with the store open: what the mapped store adds. */
+static void
+breakdown(const struct apitoken_config *cfg, const char *tok,
+    const struct apitoken_request *req)
+{
+	struct apitoken_store *store = NULL;
+	struct apitoken_result res;
+	char err[512];
+
+	if (apitoken_store_open(cfg, &store, err, sizeof(err)) != APITOKEN_OK)
+		return;
+	if (apitoken_verify(store, tok, strlen(tok), req, &res) ==
+	    APITOKEN_ACCEPTED) {
+		printf("open_rssfile_kib %ld\n", status_kib("RssFile"));
+		printf("open_rssanon_kib %ld\n", status_kib("RssAnon"));
+	}
+	apitoken_store_close(store);
 }
 
 int
@@ -50,9 +76,11 @@ main(int argc, char **argv)
 		return 2;
 	}
 	why = apitoken_verify_once(cfg, tok, strlen(tok), &req, &res);
+	printf("vmhwm_kib %ld\n", status_kib("VmHWM"));
+	if (why == APITOKEN_ACCEPTED)
+		breakdown(cfg, tok, &req);
 	apitoken_wipe(tok, sizeof(tok));
 	apitoken_config_free(cfg);
-	printf("vmhwm_kib %ld\n", vm_hwm_kib());
 	if (why != APITOKEN_ACCEPTED)
 		fprintf(stderr, "verify_once: %s %s\n", apitoken_reason_str(why),
 		    res.detail);

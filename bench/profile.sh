@@ -1,0 +1,179 @@
+#!/bin/sh
+# bench/profile.sh - the profiles behind BENCHMARKS.md ("What dominates").
+#
+#   make bench ... then:  B=build sh bench/profile.sh
+#   (it uses the binaries `make bench` built in $B/bench/)
+#
+# Builds 1,000 / 100,000 / 1,000,000-token stores with bench/mkstore
+# (PROFILE_MAX=100000 stops earlier), then prints:
+#   1. callgrind of the cold verify path (user space, inclusive Ir);
+#   2. perf of the same (kernel included), if perf works here;
+#   3. callgrind of `tokenctl issue` into 100k, perf of it into the
+#      largest store and of `issue --batch` of 100 tokens into 100k, and
+#      bench/exp_txn: the library's own write costs without tokenctl;
+#   4. bench/exp_lookup: the library's look-up vs pread alternatives;
+#   5. pamtester: where pam_apitoken's fixed cost over pam_permit goes,
+#      with throw-away test modules (empty, linked to libyaml, to
+#      libcrypto+libyaml, + one EVP SHA-256, a static low-level SHA-256).
+# Needs valgrind (callgrind_annotate); perf optional.  Work files go to a
+# temp dir, removed at the end.
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+B=${B:-build}
+case $B in /*) BD=$B ;; *) BD=$ROOT/$B ;; esac
+BB=$BD/bench
+MAX=${PROFILE_MAX:-1000000}
+W=$(mktemp -d /var/tmp/apitoken-profile.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+chmod 700 "$W"
+
+have_perf=0
+if command -v perf >/dev/null 2>&1 &&
+    perf record -o "$W/p.test" -- true >/dev/null 2>&1; then
+	have_perf=1
+fi
+section() { printf '\n==== %s\n' "$*"; }
+
+# callgrind_annotate's inclusive list, our functions and the big costs
+cg_top() {	# file: one line per function (inlined copies merged away)
+	callgrind_annotate --inclusive=yes "$1" 2>/dev/null |
+	    awk '/PROGRAM TOTALS/ { print; next }
+		/^ *[0-9,]+ \(/ && n < 30 {
+		sub(/ \[.*\]$/, ""); f = $NF; sub(/^.*:/, "", f)
+		if (f ~ /^(0x|\(below|__libc_start|main$)/ || seen[f]++) next
+		printf "%s %s  %s\n", $1, $2, f; n++ }'
+}
+perf_top() {	# perf.data
+	perf report -i "$1" --no-children --sort dso,sym --stdio 2>/dev/null |
+	    grep -E '^ +[0-9.]+%' | head -n 25
+}
+
+SIZES=
+for n in 1000 100000 1000000; do
+	[ "$n" -le "$MAX" ] && SIZES="$SIZES $n"
+done
+BIG=$(echo $SIZES | awk '{ print $NF }')
+for n in $SIZES; do
+	d=$W/n$n
+	mkdir -p "$d/store" "$d/state"
+	chmod 700 "$d" "$d/store" "$d/state"
+	printf 'store: %s\nstate_dir: %s\nlock_timeout: 60s\n' \
+	    "$d/store/tokens" "$d/state" >"$d/apitoken.yaml"
+	"$BB/mkstore" "$d/apitoken.yaml" "$n" "$d/sample" "$d/root" >/dev/null
+done
+
+section "1. callgrind: 2,000 cold verifies (apitoken_verify_once) at $BIG tokens"
+valgrind --tool=callgrind --callgrind-out-file="$W/cg.verify" \
+    "$BB/verify_lat" "$W/n$BIG/apitoken.yaml" "$W/n$BIG/sample" 2000 0 0 \
+    >/dev/null 2>&1
+cg_top "$W/cg.verify"
+
+if [ $have_perf = 1 ]; then
+	section "2. perf: 50,000 cold verifies at $BIG tokens (kernel included)"
+	perf record -q -F 5000 -o "$W/p.verify" -- "$BB/verify_lat" \
+	    "$W/n$BIG/apitoken.yaml" "$W/n$BIG/sample" 50000 0 0 >/dev/null 2>&1
+	perf_top "$W/p.verify"
+fi
+
+if [ -x "$BD/tokenctl" ]; then
+	section "3a. callgrind: tokenctl issue into 100,000 tokens"
+	valgrind --tool=callgrind --callgrind-out-file="$W/cg.issue" \
+	    "$BD/tokenctl" -c "$W/n100000/apitoken.yaml" issue root \
+	    --label "profile issue" >/dev/null 2>&1
+	cg_top "$W/cg.issue"
+	if [ $have_perf = 1 ]; then
+		section "3b. perf: tokenctl issue into $BIG tokens"
+		perf record -q -F 2000 -o "$W/p.issue" -- "$BD/tokenctl" \
+		    -c "$W/n$BIG/apitoken.yaml" issue root \
+		    --label "profile issue" >/dev/null 2>&1
+		perf_top "$W/p.issue"
+		section "3c. perf: tokenctl issue --batch of 100 into 100,000"
+		awk 'BEGIN { for (i = 1; i <= 100; i++) printf \
+		    "{\"user\": \"root\", \"label\": \"profile %d\"}\n", i }' \
+		    >"$W/batch.jsonl"
+		perf record -q -F 2000 -o "$W/p.batch" -- "$BD/tokenctl" \
+		    -c "$W/n100000/apitoken.yaml" issue --batch "$W/batch.jsonl" \
+		    >/dev/null 2>&1
+		perf_top "$W/p.batch"
+	fi
+fi
+
+section "3d. bench/exp_txn: the library's share of a write (median of 3, ms)"
+for n in $SIZES; do
+	[ "$n" -ge 100000 ] || continue
+	echo "-- $n tokens"
+	"$BB/exp_txn" "$W/n$n/apitoken.yaml" 3
+done
+
+section "4. cold look-up strategies (bench/exp_lookup, ids only)"
+for n in $SIZES; do
+	echo "-- $n tokens"
+	"$BB/exp_lookup" "$W/n$n/store/tokens" "$W/n$n/sample" 20000
+done
+
+section "5. pamtester: the fixed cost of loading pam_apitoken.so"
+cat >"$W/mod.c" <<'EOF'
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <security/pam_modules.h>
+#if defined(EVP)
+#include <openssl/evp.h>
+#elif defined(LOWLEVEL)
+#include <openssl/sha.h>
+#endif
+int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
+    const char **argv)
+{
+	unsigned char md[32] = { 0xba };
+#if defined(EVP)
+	unsigned int n;
+	EVP_Digest("abc", 3, md, &n, EVP_sha256(), NULL);
+#elif defined(LOWLEVEL)
+	SHA256_CTX c;
+	SHA256_Init(&c);
+	SHA256_Update(&c, "abc", 3);
+	SHA256_Final(md, &c);
+#endif
+	(void)pamh, (void)flags, (void)argc, (void)argv;
+	return md[0] == 0xba ? PAM_SUCCESS : PAM_AUTH_ERR;
+}
+int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc,
+    const char **argv)
+{
+	(void)pamh, (void)flags, (void)argc, (void)argv;
+	return PAM_SUCCESS;
+}
+EOF
+M=$W/mods S=$W/pam.d
+mkdir -p "$M" "$S"
+CCM="${CC:-cc} -O2 -fPIC -shared -Wl,-z,now"
+$CCM -o "$M/empty.so" "$W/mod.c" -lpam
+$CCM -Wl,--no-as-needed -o "$M/yaml.so" "$W/mod.c" -lpam -lyaml
+$CCM -Wl,--no-as-needed -o "$M/linked.so" "$W/mod.c" -lpam -lcrypto -lyaml
+$CCM -DEVP -Wl,--no-as-needed -o "$M/evp.so" "$W/mod.c" -lpam -lcrypto -lyaml
+$CCM -DLOWLEVEL -o "$M/static_sha.so" "$W/mod.c" -lpam \
+    -Wl,-Bstatic -lcrypto -Wl,-Bdynamic -Wl,--exclude-libs,ALL
+echo "auth required pam_permit.so" >"$S/permit"
+: >"$W/cases"
+printf 'pam_permit\t/dev/null\t0\tpamtester\tpermit\troot\tauthenticate\n' \
+    >>"$W/cases"
+for m in empty yaml linked evp static_sha; do
+	echo "auth required $M/$m.so" >"$S/$m"
+	printf '%s\t/dev/null\t0\tpamtester\t%s\troot\tauthenticate\n' \
+	    "$m" "$m" >>"$W/cases"
+done
+echo "auth required $BD/pam_apitoken.so config=$W/n1000/apitoken.yaml" \
+    >"$S/apitoken"
+head -n 1 "$W/n1000/root" >"$W/tok"
+printf 'pam_apitoken_1k\t%s\t0\tpamtester\tapitoken\troot\tauthenticate\n' \
+    "$W/tok" >>"$W/cases"
+echo "module                 median ms  p10 ms  p90 ms  maxrss KiB"
+LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$S \
+    "$BB/runcmp" -n "${PROFILE_ROUNDS:-200}" "$W/cases" 2>/dev/null |
+    awk '{ printf "%-22s %10s %7s %7s %11s\n", $1, $2, $3, $4, $5 }'
+cat <<'EOF'
+(empty: a module that returns PAM_SUCCESS; yaml: the same linked to
+libyaml; linked: linked to libcrypto and libyaml; evp: + one EVP_Digest SHA-256, which initialises
+OpenSSL and reads openssl.cnf; static_sha: low-level SHA-256 linked
+statically from libcrypto.a, no libcrypto.so loaded.)
+EOF
