@@ -3,6 +3,7 @@
 #   make                 library, PAM module, tokenctl
 #   make check           build and run every test (the README's test command)
 #   make check SANITIZE=1  the same under ASan+UBSan (in build-san/)
+#   make check-valgrind  the PAM end-to-end tests under valgrind memcheck
 #   make demo            issue a token and log in through real PAM (temp dir)
 #   make install / uninstall   honour DESTDIR PREFIX LIBDIR INCLUDEDIR ...
 #   make check-deb       as root: build the .deb, install, log in via sshd, purge
@@ -159,6 +160,15 @@ $(B)/test-badinput: $(BADIN_SRC:%.c=$(B)/tobj/%.o) \
 		$(B)/tobj/tests/stress/sx.o $(LIB_A) $(CTL)
 	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS) $(DEPS_LIBS) \
 		$(JSON_LIBS) $(TEST_LIBS)
+
+# The PAM end-to-end tests (and the secret scan) under valgrind memcheck:
+# no invalid access and no definite leak in any process, Criterion's
+# workers and tokenctl included (tests/stress/valgrind.sh).
+check-valgrind: all $(B)/test-pam $(B)/test-stress
+	sh tests/stress/valgrind.sh $(B)/test-pam
+	sh tests/stress/valgrind.sh $(B)/test-stress --filter 'secrets/*'
+
+.PHONY: check-valgrind
 
 tests: all $(TEST_BINS)
 

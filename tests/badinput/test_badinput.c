@@ -947,11 +947,13 @@ ParameterizedTestParameters(badinput, table)
 	return cr_make_param_array(size_t, idx, NCASES);
 }
 
-ParameterizedTest(size_t *i, badinput, table, .timeout = 60)
+ParameterizedTest(size_t *i, badinput, table)
 {
 	const struct bcase *k = &cases[*i];
 	struct state before, after;
 	struct bctx c;
+
+	sx_watchdog(60);
 
 	cr_log_info("case %zu: %s", *i, k->name);
 	fixture(&c, k->yaml);

@@ -638,6 +638,13 @@ sx_rand(void)
 	return rng_state = x;
 }
 
+void
+sx_watchdog(unsigned secs)
+{
+	signal(SIGALRM, SIG_DFL);
+	alarm(secs);
+}
+
 long
 sx_knob(const char *name, long def)
 {

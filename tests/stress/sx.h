@@ -137,6 +137,11 @@ int sx_json_id(const char *text, char id[APITOKEN_ID_LEN + 1]);
  * clock; the seed is printed so a failure can be replayed. */
 uint64_t sx_rand(void);
 void sx_rand_seed(const char *what);
+/* Kill this test with SIGALRM after secs (a crash in the report) unless
+ * it ends first.  Used instead of Criterion's .timeout, whose runner
+ * bookkeeping leaks and fails the SANITIZE=1 build under LeakSanitizer.
+ * Children made by sx_fork() die with the test. */
+void sx_watchdog(unsigned secs);
 /* Read an integer knob from the environment with a default. */
 long sx_knob(const char *name, long def);
 

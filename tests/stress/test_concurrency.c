@@ -430,7 +430,7 @@ check_readers(const struct sx_env *e, int nr)
 	}
 }
 
-Test(stress, writers_and_readers, .timeout = 170)
+Test(stress, writers_and_readers)
 {
 	int nw = (int)sx_knob("STRESS_WRITERS", 8), nr, ops, i, bad = 0, n;
 	struct good g[NGOOD];
@@ -443,6 +443,8 @@ Test(stress, writers_and_readers, .timeout = 170)
 	size_t rawlen;
 	char *raw;
 	int64_t t0;
+
+	sx_watchdog(170);
 
 	ops = (int)sx_knob("STRESS_OPS", 40);
 	nr = (int)sx_knob("STRESS_READERS", 4);

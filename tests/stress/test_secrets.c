@@ -285,7 +285,7 @@ wrong_secret_token(const char *id, char *out, size_t outsize,
 	sx_token_build("apitok", id, secret, out, outsize);
 }
 
-Test(secrets, nowhere_but_the_issue_print, .timeout = 90)
+Test(secrets, nowhere_but_the_issue_print)
 {
 	char why[256], pamdir[SX_PATHLEN + 8], svc[SX_PATHLEN + 32];
 	char id[APITOKEN_ID_LEN + 1], secret[APITOKEN_SECRET_LEN + 1];
@@ -296,6 +296,8 @@ Test(secrets, nowhere_but_the_issue_print, .timeout = 90)
 	struct seen *s = calloc(1, sizeof(*s));
 	struct sx_env e;
 	json_t *o;
+
+	sx_watchdog(90);
 
 	cr_assert_not_null(s);
 	if (log_start(s, why, sizeof(why)) != 0) {
