@@ -145,13 +145,35 @@ apply(struct apitoken_config *c, const char *key, const char *val)
 	return "unknown key";
 }
 
+/* A key as it may appear in a one-line message: printable ASCII, else
+ * \xHH; at most 64 bytes of it. */
+static void
+quote_key(const char *key, char *out, size_t outsize)
+{
+	size_t o = 0;
+	unsigned char c;
+
+	for (; *key && o + 5 < outsize && o < 64; key++) {
+		c = (unsigned char)*key;
+		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"')
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, outsize - o, "\\x%02x", c);
+	}
+	out[o] = '\0';
+}
+
 static int
 node_err(char *err, size_t errlen, const char *path, const yaml_node_t *n,
     const char *key, const char *msg)
 {
+	char q[96];
+
+	if (key != NULL)
+		quote_key(key, q, sizeof(q));
 	return set_err(err, errlen, APITOKEN_ERR_CONFIG, "%s:%zu:%zu: %s%s%s%s",
 	    path, n->start_mark.line + 1, n->start_mark.column + 1,
-	    key ? "key \"" : "", key ? key : "", key ? "\": " : "", msg);
+	    key ? "key \"" : "", key ? q : "", key ? "\": " : "", msg);
 }
 
 static int

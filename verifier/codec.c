@@ -6,9 +6,12 @@
  * A record line is 16 TAB-separated fields ending in '\n':
  *   id status user hash label description external_id services from
  *   created updated created_by expires revoked_at revoke_reason parent
- * Every field is escaped: "\\" "\t" "\n" "\r", and "\xHH" for any other
- * byte below 0x20 and 0x7f.  Lists are comma-separated (their items can
- * hold no commas).  Times are YYYY-MM-DDTHH:MM:SSZ, empty when unset.
+ * Every field is escaped: "\\" "\t" "\n" "\r", and "\xHH" (lowercase hex)
+ * for any other byte below 0x20 and 0x7f.  The parser accepts exactly these
+ * escapes and nothing else, so format(parse(line)) == line for every line
+ * it accepts: an id can never be spelt two ways.  Lists are
+ * comma-separated (their items can hold no commas).  Times are
+ * YYYY-MM-DDTHH:MM:SSZ, empty when unset.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,9 +82,7 @@ hexval(char c)
 		return c - '0';
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return -1;	/* the serializer writes lowercase only */
 }
 
 /* Decode one escaped field to *o (NUL-terminated); advances *o. */
@@ -89,6 +90,7 @@ static int
 unescape(struct slice s, char **o)
 {
 	char *d = *o;
+	unsigned char c;
 	size_t i;
 	int h, l;
 
@@ -106,9 +108,14 @@ unescape(struct slice s, char **o)
 		case 'r': *d++ = '\r'; break;
 		case 'x':
 			if (i + 2 >= s.n || (h = hexval(s.p[i + 1])) < 0 ||
-			    (l = hexval(s.p[i + 2])) < 0 || (h == 0 && l == 0))
+			    (l = hexval(s.p[i + 2])) < 0)
 				return APITOKEN_ERR_STORE_FORMAT;
-			*d++ = (char)(h << 4 | l);
+			c = (unsigned char)(h << 4 | l);
+			/* only what put_escaped writes as \xHH: canonical */
+			if (c == 0 || c == '\t' || c == '\n' || c == '\r' ||
+			    (c >= 0x20 && c != 0x7f))
+				return APITOKEN_ERR_STORE_FORMAT;
+			*d++ = (char)c;
 			i += 2;
 			break;
 		default:

@@ -72,6 +72,7 @@ void store_unmap(struct store_map *m);
 int store_map_find(const struct store_map *m, const char *path,
     const char *id, const char **linep, size_t *lenp, char *err,
     size_t errlen);
+const char *store_line_end(const char *p, const char *end);
 int store_line_id(const char *line, size_t len, char id[APITOKEN_ID_LEN + 1]);
 int store_map_foreach(const struct store_map *m, const char *path,
     apitoken_record_fn fn, void *ctx, char *err, size_t errlen);

@@ -26,8 +26,9 @@ check_header(const struct store_map *m, const char *path, const char **body,
 {
 	static const char magic[] = "#apitoken-store\t";
 	const char *hdr = apitoken_store_header();
-	const char *nl = memchr(m->base, '\n', m->size);
-	size_t n = nl ? (size_t)(nl - m->base) : m->size;
+	size_t scan = strlen(hdr) + 1 < m->size ? strlen(hdr) + 1 : m->size;
+	const char *nl = memchr(m->base, '\n', scan);	/* never the whole file */
+	size_t n = nl ? (size_t)(nl - m->base) : scan;
 	const char *v;
 
 	if (n < sizeof(magic) - 1 || memcmp(m->base, magic, sizeof(magic) - 1))
@@ -98,6 +99,16 @@ store_unmap(struct store_map *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* End of the line at p (its '\n'), looking at most STORE_LINE_MAX + 1
+ * bytes ahead; NULL for a longer line. */
+const char *
+store_line_end(const char *p, const char *end)
+{
+	size_t n = (size_t)(end - p);
+
+	return memchr(p, '\n', n < STORE_LINE_MAX + 1 ? n : STORE_LINE_MAX + 1);
+}
+
 /* The id that starts a record line, or -1 if the line has none. */
 int
 store_line_id(const char *line, size_t len, char id[APITOKEN_ID_LEN + 1])
@@ -133,13 +144,19 @@ store_map_find(const struct store_map *m, const char *path, const char *id,
 	*lenp = 0;
 	while (lo < hi) {
 		ls = lo + (hi - lo) / 2;
-		while (ls > lo && ls[-1] != '\n')
+		/* both scans are capped, so a huge line cannot make a look-up
+		 * read the whole file */
+		while (ls > lo && ls[-1] != '\n' && lo + (hi - lo) / 2 - ls <
+		    STORE_LINE_MAX)
 			ls--;
-		le = memchr(ls, '\n', (size_t)(hi - ls));
-		if (le == NULL || store_line_id(ls, (size_t)(le - ls), lid) != 0)
+		le = memchr(ls, '\n', (size_t)(hi - ls) < STORE_LINE_MAX + 1 ?
+		    (size_t)(hi - ls) : STORE_LINE_MAX + 1);
+		if ((ls > lo && ls[-1] != '\n') || le == NULL ||
+		    store_line_id(ls, (size_t)(le - ls), lid) != 0)
 			return set_err(err, errlen, APITOKEN_ERR_STORE_FORMAT,
-			    "%s: record at byte %zu has no valid id", path,
-			    (size_t)(ls - m->base));
+			    "%s: line at byte %zu is not a record (no id, or longer "
+			    "than %d bytes)", path,
+			    (size_t)(ls - m->base), STORE_LINE_MAX);
 		if ((lo_id[0] && strcmp(lid, lo_id) <= 0) ||
 		    (hi_id[0] && strcmp(lid, hi_id) >= 0))
 			goto unsorted;
@@ -161,7 +178,7 @@ store_map_find(const struct store_map *m, const char *path, const char *id,
 		goto unsorted;
 	if (ls > m->body) {
 		const char *p = ls - 1;
-		while (p > m->body && p[-1] != '\n')
+		while (p > m->body && p[-1] != '\n' && ls - p < STORE_LINE_MAX)
 			p--;
 		if (strncmp(p, id, APITOKEN_ID_LEN) == 0)
 			goto unsorted;
@@ -259,9 +276,10 @@ store_map_foreach(const struct store_map *m, const char *path,
 	int r = APITOKEN_OK;
 
 	for (; p < m->end; p = nl + 1, lineno++) {
-		nl = memchr(p, '\n', (size_t)(m->end - p));
-		if (nl == NULL)
-			return APITOKEN_ERR_INTERNAL;
+		if ((nl = store_line_end(p, m->end)) == NULL)
+			return set_err(err, errlen, APITOKEN_ERR_STORE_FORMAT,
+			    "%s:%zu: line longer than %d bytes", path, lineno,
+			    STORE_LINE_MAX);
 		if ((r = codec_parse(p, (size_t)(nl - p), &rec, why,
 		    sizeof(why))) != APITOKEN_OK)
 			return r == APITOKEN_ERR_NOMEM ? r : set_err(err, errlen,

@@ -121,7 +121,12 @@ index_store(struct apitoken_txn *t, char *err, size_t errlen)
 	if ((scratch = malloc(CODEC_SCRATCH)) == NULL)
 		return r;
 	for (; p < t->m.end; p = nl + 1, lineno++) {
-		nl = memchr(p, '\n', (size_t)(t->m.end - p));
+		if ((nl = store_line_end(p, t->m.end)) == NULL) {
+			r = set_err(err, errlen, APITOKEN_ERR_STORE_FORMAT,
+			    "%s:%zu: line longer than %d bytes", t->path, lineno,
+			    STORE_LINE_MAX);
+			goto out;
+		}
 		if ((r = codec_decode(p, (size_t)(nl - p), scratch, &v, why,
 		    sizeof(why))) != APITOKEN_OK) {
 			r = set_err(err, errlen, r, "%s:%zu: %s", t->path, lineno,

@@ -28,7 +28,7 @@
  *     100 MB store is refused without being read into memory.
  *
  * Decisions: a 100 MB store of junk with the default max_store_size (1G)
- * is refused as corrupt ("not a token store" / "no valid id"), without
+ * is refused as corrupt ("not a token store" / "not a record"), without
  * reading it all; with max_store_size: 50M the same file is refused as
  * too large.  "Config unreadable" cannot be made with chmod 000 when the
  * tests run as root (root reads it anyway), so the rows use a directory
@@ -618,7 +618,7 @@ static const struct bcase cases[] = {
 	{ "100 MB of junk text", NULL, s_big_text, VERIFY, {0},
 	    STORE_BAD(APITOKEN_ERR_STORE_FORMAT), "not a token store", 0, 40 },
 	{ "100 MB record line between header and #end", NULL, s_big_line,
-	    VERIFY, {0}, STORE_BAD(APITOKEN_ERR_STORE_FORMAT), "no valid id",
+	    VERIFY, {0}, STORE_BAD(APITOKEN_ERR_STORE_FORMAT), "not a record",
 	    0, 40 },
 	{ "100 MB store, max_store_size 50M", "max_store_size: 50M\n",
 	    s_big_nul, VERIFY, {0}, STORE_BAD(APITOKEN_ERR_STORE_UNSAFE),
