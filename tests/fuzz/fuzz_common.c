@@ -158,7 +158,7 @@ fuzz_record_roundtrip(const char *line, size_t len)
 {
 	struct apitoken_record *r1 = NULL, *r2 = NULL, *r3 = NULL;
 	char *l1 = NULL, *l2 = NULL, err[256] = "";
-	size_t n1 = 0, n2 = 0;
+	size_t n1 = 0, n2 = 0, n;
 	int r;
 
 	if (apitoken_record_parse(line, len, &r1, err, sizeof(err)) != 0) {
@@ -173,6 +173,12 @@ fuzz_record_roundtrip(const char *line, size_t len)
 	FUZZ_ASSERT(n1 > 0 && l1[n1 - 1] == '\n' &&
 	    memchr(l1, '\n', n1 - 1) == NULL && strlen(l1) == n1,
 	    "formatted line is not one line ending in \\n: %.*s", (int)n1, l1);
+	/* the parser accepts only canonical lines (6cd7600): what it reads
+	 * is exactly what the serializer writes back */
+	n = len > 0 && line[len - 1] == '\n' ? len - 1 : len;
+	FUZZ_ASSERT(n1 == n + 1 && memcmp(l1, line, n) == 0,
+	    "accepted a line the serializer writes differently:\n%.*s\n%.*s",
+	    (int)n, line, (int)n1, l1);
 	r = apitoken_record_parse(l1, n1, &r2, err, sizeof(err));
 	FUZZ_ASSERT(r == 0, "formatted line does not parse back (%s): %.*s",
 	    err, (int)n1, l1);

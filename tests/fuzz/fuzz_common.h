@@ -52,8 +52,9 @@ char *fuzz_strndup(const uint8_t *data, size_t size);
 
 /*
  * The record codec's round-trip rule (CVE-2013-7322): if line parses,
- * formatting the record and parsing that again must give the same
- * record and the same bytes.  Returns 1 if line parsed, else 0.
+ * formatting the record gives back exactly line (canonical form), and
+ * parsing that again gives the same record and the same bytes.
+ * Returns 1 if line parsed, else 0.
  */
 int fuzz_record_roundtrip(const char *line, size_t len);
 

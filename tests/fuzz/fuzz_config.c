@@ -7,13 +7,11 @@
  * one that does not must leave *cfgp NULL and give a message naming the
  * file.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_common.h"
 
 static char path[700];
-static int skip_known;	/* FUZZ_SKIP_KNOWN=1: see the end of the test */
 
 static int
 clean_abs_path(const char *s)
@@ -84,14 +82,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(r == APITOKEN_ERR_NOMEM ||
 	    strncmp(err, path, strlen(path)) == 0,
 	    "message does not name the file: %s", err);
-	/*
-	 * Known library bug (reported, crashers/config/newline-in-key): a
-	 * quoted YAML key holding "\n" is copied raw into the message.
-	 * FUZZ_SKIP_KNOWN=1 (the timed campaign) skips this check.
-	 */
-	if (!skip_known)
-		FUZZ_ASSERT(strpbrk(err, "\r\n") == NULL,
-		    "message is not one line: %s", err);
+	FUZZ_ASSERT(strpbrk(err, "\r\n") == NULL,
+	    "message is not one line: %s", err);
 	return 0;
 }
 
@@ -101,7 +93,5 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	strcpy(path, fuzz_env()->conf);
-	skip_known = getenv("FUZZ_SKIP_KNOWN") != NULL &&
-	    strcmp(getenv("FUZZ_SKIP_KNOWN"), "1") == 0;
 	return 0;
 }

@@ -30,8 +30,6 @@
 static const char SECRET[] = "S3cr3tS3cr3tS3cr3tS3cr3tS3cr3t00";
 
 static struct apitoken_config *cfg;
-static int skip_known;	/* FUZZ_SKIP_KNOWN=1: see has_escaped_id() */
-static int known_bug;	/* this input hits a known bug: skip its checks */
 static char lastuse_path[700];
 
 struct recs {
@@ -83,29 +81,6 @@ input_ids(const char *s, size_t n, char ids[MAX_IDS][APITOKEN_ID_LEN + 1])
 		p = nl + 1;
 	}
 	return k;
-}
-
-/*
- * 1 if a line escapes a byte of its id field (a backslash before its
- * first TAB).  Known library bug (reported, crashers/store/escaped-id):
- * the record parser decodes the id field, but the reader's binary search
- * and the writer's index compare the raw bytes, so such a record is
- * listed by foreach yet cannot be found, replaced or revoked.
- */
-static int
-has_escaped_id(const char *s, size_t n)
-{
-	const char *p = s, *end = s + n, *nl, *tab, *bs;
-
-	for (; p < end; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
-		tab = memchr(p, '\t', (size_t)(nl - p));
-		bs = memchr(p, '\\', (size_t)((tab ? tab : nl) - p));
-		if (bs != NULL)
-			return 1;
-	}
-	return 0;
 }
 
 static void
@@ -272,8 +247,7 @@ reader(char ids[MAX_IDS][APITOKEN_ID_LEN + 1], size_t nids, struct recs *c)
 	if (valid) {
 		FUZZ_ASSERT(c->seen == count, "foreach saw %zu, count %zu",
 		    c->seen, count);
-		if (!known_bug)
-			find_agrees(st, c);
+		find_agrees(st, c);
 	}
 	for (i = 0; i < nids + 3; i++) {
 		const char *id = i < nids ? ids[i] : absent[i - nids];
@@ -283,7 +257,7 @@ reader(char ids[MAX_IDS][APITOKEN_ID_LEN + 1], size_t nids, struct recs *c)
 		FUZZ_ASSERT(r != 0 || (rec && strcmp(rec->id, id) == 0),
 		    "find(%s) returned another record", id);
 		/* in a valid store, find answers exactly what foreach saw */
-		if (valid && c->seen == c->n && !known_bug)
+		if (valid && c->seen == c->n)
 			FUZZ_ASSERT((r == 0) == has_id(c, id) &&
 			    (r == 0 || r == APITOKEN_ERR_NOT_FOUND),
 			    "valid store: find(%s) = %d, foreach %s it", id, r,
@@ -341,8 +315,7 @@ new_record(void)
  * The writer's view: txn_begin (full validation) must agree with the
  * reader, and its view must equal the reader's, before and after staging
  * a change (a no-op replace of the first record, or an insert into an
- * empty store).  (Iterating with nothing staged once called
- * qsort(NULL, 0): crashers/store/txn-foreach-unstaged, fixed in e12ff96.)
+ * empty store).  Regressions: crashers/store/ (see its README).
  */
 static void
 writer(int reader_valid, const struct recs *rc,
@@ -358,10 +331,8 @@ writer(int reader_valid, const struct recs *rc,
 	FUZZ_ASSERT((r == 0) == reader_valid,
 	    "txn_begin = %d (%s) but the reader found the store %s", r, err,
 	    reader_valid ? "valid" : "invalid");
-	if (r != 0 || known_bug) {
-		apitoken_txn_free(txn);
+	if (r != 0)
 		return;
-	}
 	check_view(txn, rc->r, rc->n, rc->seen, "nothing staged");
 	if (rc->n > 0) {
 		r = apitoken_txn_replace(txn, rc->r[0], err, sizeof(err));
@@ -420,7 +391,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lines_roundtrip(s, size);
 	fuzz_write_file(fuzz_env()->store, data, size);
 	nids = input_ids(s, size, ids);
-	known_bug = skip_known && has_escaped_id(s, size);
 	valid = reader(ids, nids, &c);
 	writer(valid, &c, ids, nids);
 	recs_free(&c);
@@ -437,8 +407,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	cfg = fuzz_env_config();
-	skip_known = getenv("FUZZ_SKIP_KNOWN") != NULL &&
-	    strcmp(getenv("FUZZ_SKIP_KNOWN"), "1") == 0;
 	snprintf(lastuse_path, sizeof(lastuse_path), "%s/lastuse", e->state);
 	if (mkdir(lastuse_path, 0700) != 0 && errno != EEXIST)
 		abort();

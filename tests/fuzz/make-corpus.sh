@@ -61,7 +61,7 @@ rec_b() { rec B0000000000b disabled deploy 'laptop é' '' '' '' '' \
 	$T0 $T0 bob 2030-01-01T00:00:00Z '' '' A0000000000a; }
 rec_c() { rec C0000000000c revoked root 'old key' '' '' login '' \
 	$T0 2023-06-01T00:00:00Z root '' 2023-06-01T00:00:00Z \
-	'leaked\x2c in a log' ''; }
+	'leaked, in a log' ''; }
 rec_d() { rec D0000000000d active deploy expired '' '' '' '' \
 	$T0 $T0 alice 2023-01-05T00:00:00Z '' '' ''; }
 rec_e() { rec E0000000000e active deploy 'one host' '' '' sshd \
