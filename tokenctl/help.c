@@ -1,6 +1,6 @@
 /*
  * help.c - the text of `tokenctl --help` and of each verb's --help.
- * Keep in step with man/tokenctl.8 and docs/tokenctl.md.
+ * Keep in step with man/tokenctl.8 and README.md.
  */
 #include <stdio.h>
 #include <string.h>
