@@ -39,10 +39,12 @@ section() { printf '\n==== %s\n' "$*"; }
 cg_top() {	# file: one line per function (inlined copies merged away)
 	callgrind_annotate --inclusive=yes "$1" 2>/dev/null |
 	    awk '/PROGRAM TOTALS/ { print; next }
-		/^ *[0-9,]+ \(/ && n < 30 {
+		/^ *[0-9,]+ \( *[0-9.]+%\)/ && n < 30 {
 		sub(/ \[.*\]$/, ""); f = $NF; sub(/^.*:/, "", f)
-		if (f ~ /^(0x|\(below|__libc_start|main$)/ || seen[f]++) next
-		printf "%s %s  %s\n", $1, $2, f; n++ }'
+		if (f ~ /^(0x|main\)$|__libc_start|main$)/ || seen[f]++) next
+		match($0, /\( *[0-9.]+%\)/); pct = substr($0, RSTART, RLENGTH)
+		gsub(/ /, "", pct)
+		printf "%15s %8s  %s\n", $1, pct, f; n++ }'
 }
 perf_top() {	# perf.data
 	perf report -i "$1" --no-children --sort dso,sym --stdio 2>/dev/null |
