@@ -34,6 +34,7 @@ fi
 RUNS=$RUNS0
 BIGGEST=$(echo $SIZES | awk '{print $NF}')
 PWUSER=apitokbench
+PWGECOS="pam_apitoken bench (temporary)"
 WRAPPER=libpam_wrapper.so
 CREATED_USER=0
 
@@ -210,9 +211,14 @@ bench_size() {	# n
 setup_unix() {	# -> 0 if pam_unix can be benchmarked
 	is_root || { note "not root: pam_unix (reads /etc/shadow) skipped"; return 1; }
 	if ! id "$PWUSER" >/dev/null 2>&1; then
-		useradd -M -d /nonexistent -s /usr/sbin/nologin "$PWUSER" ||
-		    return 1
+		useradd -M -d /nonexistent -s /usr/sbin/nologin \
+		    -c "$PWGECOS" "$PWUSER" || return 1
 		CREATED_USER=1
+	elif getent passwd "$PWUSER" | cut -d: -f5 | grep -Fqx "$PWGECOS"; then
+		CREATED_USER=1	# left by an interrupted run: ours to remove
+	else
+		note "account $PWUSER exists and is not the bench's: pam_unix skipped"
+		return 1
 	fi
 	echo "$PWUSER:$UNIXPW" | chpasswd -c YESCRYPT || return 1
 	getent shadow "$PWUSER" | cut -d: -f2 | grep -q '^\$y\$' || {
