@@ -13,4 +13,5 @@ apt-get install -y --no-install-recommends \
 	libcriterion-dev pamtester libpam-wrapper libpamtest0-dev \
 	openssh-server openssh-client sshpass sudo \
 	valgrind clang man-db groff-base mandoc \
-	debhelper dpkg-dev fakeroot lintian
+	debhelper dpkg-dev fakeroot lintian \
+	libpam-pwdfile db-util
