@@ -22,7 +22,9 @@ for t in "$@"; do
 	cp "$src/corpus/$t/"* "$b/corpus/$t/" 2>/dev/null
 	dict=
 	[ -f "$src/dict/$t.dict" ] && dict=-dict=$src/dict/$t.dict
+	nrep=0
 	if [ -d "$src/crashers/$t" ] && [ -n "$(ls "$src/crashers/$t")" ]; then
+		nrep=$(ls "$src/crashers/$t" | wc -l)
 		if ! TMPDIR=$b/tmp "$bin" "$src/crashers/$t/"* >"$log.replay" 2>&1
 		then
 			echo "fuzz_$t: a saved crasher still fails (see $log.replay):"
@@ -46,7 +48,8 @@ for t in "$@"; do
 		status=1
 	else
 		echo "fuzz_$t: clean, ${runs:-?} runs in ${secs}s," \
-		    "coverage ${cov:-?} edges, corpus $ncorp inputs"
+		    "coverage ${cov:-?} edges, corpus $ncorp inputs," \
+		    "$nrep saved crashers replayed"
 	fi
 done
 exit $status
