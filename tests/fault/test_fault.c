@@ -107,6 +107,17 @@ read_file(const char *path, size_t *lenp)
 	return buf;
 }
 
+/* The temp dir of the run in progress, removed by the suite's fini if
+ * an assertion ends the test half-way. */
+static char live_dir[64];
+
+static void
+rm_tree(const char *dir)
+{
+	if (strncmp(dir, "/tmp/apitoken-fault.", 20) == 0)
+		(void)nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void
 env_setup(struct env *e, const char *store, size_t len)
 {
@@ -116,6 +127,7 @@ env_setup(struct env *e, const char *store, size_t len)
 	memset(e, 0, sizeof(*e));
 	snprintf(e->dir, sizeof(e->dir), "/tmp/apitoken-fault.XXXXXX");
 	cr_assert_not_null(mkdtemp(e->dir), "mkdtemp: %s", strerror(errno));
+	memcpy(live_dir, e->dir, sizeof(live_dir));
 	snprintf(e->store, sizeof(e->store), "%s/tokens", e->dir);
 	snprintf(e->state, sizeof(e->state), "%s/state", e->dir);
 	snprintf(e->conf, sizeof(e->conf), "%s/apitoken.yaml", e->dir);
@@ -135,8 +147,8 @@ env_teardown(struct env *e)
 {
 	apitoken_config_free(e->cfg);
 	e->cfg = NULL;
-	if (strncmp(e->dir, "/tmp/apitoken-fault.", 20) == 0)
-		(void)nftw(e->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(e->dir);
+	live_dir[0] = '\0';
 }
 
 /* Entries of dir whose name starts with "." (temp files), not . and .. */
@@ -318,6 +330,8 @@ init_states(void)
 static void
 fini_states(void)
 {
+	if (live_dir[0] != '\0')
+		rm_tree(live_dir);
 	free(before);
 	free(after_issue);
 	free(after_revoke);
