@@ -251,9 +251,15 @@ read_config(const char *path, char **bufp, size_t *lenp, char *err,
 	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
 		goto out;
 	n = read(fd, buf, (size_t)st.st_size + 1);
-	if (n < 0 || n > st.st_size) {
+	if (n >= 0 && n != st.st_size) {
+		r = set_err(err, errlen, APITOKEN_ERR_CONFIG,
+		    "%s: read %zd of %lld bytes (file changed while read?)",
+		    path, n, (long long)st.st_size);
+		goto out;
+	}
+	if (n < 0) {
 		r = set_err(err, errlen, APITOKEN_ERR_CONFIG, "%s: read: %s",
-		    path, n < 0 ? strerror(errno) : "file changed size");
+		    path, strerror(errno));
 		goto out;
 	}
 	*bufp = buf;

@@ -96,7 +96,7 @@ remove_stale_temps(struct apitoken_txn *t)
 	int fd;
 
 	snprintf(pre, sizeof(pre), ".%s.tmp.", t->base);
-	if ((fd = dup(t->dirfd)) < 0)
+	if ((fd = fcntl(t->dirfd, F_DUPFD_CLOEXEC, 0)) < 0)
 		return;
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
@@ -331,8 +331,11 @@ stage(struct apitoken_txn *t, const char *id, struct apitoken_record *rec)
 	memcpy(t->sv[t->nsv].id, id, APITOKEN_ID_LEN + 1);
 	t->sv[t->nsv++].rec = rec;
 	t->sorted = 0;
-	if (2 * t->nsv > t->nslots)
-		return rehash(t, t->nslots ? t->nslots * 4 : 64);
+	if (2 * t->nsv > t->nslots &&
+	    rehash(t, t->nslots ? t->nslots * 4 : 64) != APITOKEN_OK) {
+		t->nsv--;	/* not staged: the caller still owns rec */
+		return APITOKEN_ERR_NOMEM;
+	}
 	slot_add(t, t->nsv - 1);
 	return APITOKEN_OK;
 }
@@ -427,10 +430,22 @@ sort_staged(struct apitoken_txn *t)
 {
 	if (t->sorted)
 		return APITOKEN_OK;
+	size_t *slots = NULL, i;
+
+	/* the new index is allocated before the order changes, so a failure
+	 * leaves the staged list and its index as they were */
+	if (t->nslots && (slots = calloc(t->nslots, sizeof(*slots))) == NULL)
+		return APITOKEN_ERR_NOMEM;
 	if (t->nsv > 1)
 		qsort(t->sv, t->nsv, sizeof(*t->sv), cmp_staged);
+	if (slots != NULL) {
+		free(t->slots);
+		t->slots = slots;
+		for (i = 0; i < t->nsv; i++)
+			slot_add(t, i);
+	}
 	t->sorted = 1;
-	return t->nslots ? rehash(t, t->nslots) : APITOKEN_OK;
+	return APITOKEN_OK;
 }
 
 /*
