@@ -266,7 +266,7 @@ $(B)/test-fault: $(FAULT_SRC:%.c=$(B)/tobj/%.o) $(LIB_A)
 	$(CC) -o $@ $^ $(ALL_LDFLAGS) $(FAULT_WRAP:%=-Wl,--wrap=%) \
 		$(DEPS_LIBS) $(TEST_LIBS)
 
-# --- fuzzing: libFuzzer targets in tests/fuzz/ (docs/fuzzing.md) --------
+# --- fuzzing: libFuzzer targets in tests/fuzz/ (README.md, "Fuzzing and fault injection") --------
 #   make fuzz [FUZZ_TIME=seconds per target, default 60]
 # Builds into build-fuzz/ with clang, runs each target on a copy of its
 # seed corpus (tests/fuzz/corpus/<target>/, never modified) and fails on
