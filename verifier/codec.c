@@ -249,8 +249,7 @@ codec_parse(const char *line, size_t len, struct apitoken_record **recp,
 	rc = codec_decode(line, len, scratch, &v, err, errlen);
 	if (rc == APITOKEN_OK && (*recp = apitoken_record_dup(&v.r)) == NULL)
 		rc = APITOKEN_ERR_NOMEM;
-	apitoken_wipe(scratch, CODEC_SCRATCH);
-	free(scratch);
+	free(scratch);	/* store lines hold hashes, not secrets: no wipe */
 	return rc;
 }
 
