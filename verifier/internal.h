@@ -59,7 +59,8 @@ int dir_of(const char *path, char *dir, size_t dirsize, const char **basep);
 int safe_open_file(int dirfd, const char *base, const char *path, int *fdp,
     struct stat *st, char *err, size_t errlen);
 
-/* store.c: map a store file (already opened) and check header/trailer */
+/* store.c: map a store file (already opened) and check header/trailer;
+ * writers (txn.c) and apitoken_store_foreach use the map, look-ups pread */
 struct store_map {
 	const char *base;	/* whole file */
 	size_t size;
@@ -69,9 +70,6 @@ struct store_map {
 int store_map_fd(int fd, const char *path, uint64_t maxsize,
     struct store_map *m, char *err, size_t errlen);
 void store_unmap(struct store_map *m);
-int store_map_find(const struct store_map *m, const char *path,
-    const char *id, const char **linep, size_t *lenp, char *err,
-    size_t errlen);
 const char *store_line_end(const char *p, const char *end);
 int store_line_id(const char *line, size_t len, char id[APITOKEN_ID_LEN + 1]);
 int store_map_foreach(const struct store_map *m, const char *path,
