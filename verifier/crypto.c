@@ -3,6 +3,7 @@
  * 1-is-success is turned into APITOKEN_* codes here and nowhere else.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -31,6 +32,29 @@ crypto_random(void *buf, size_t n)
 	return APITOKEN_OK;
 }
 
+/*
+ * EVP_sha256() hands EVP_Digest a legacy handle that is looked up in the
+ * provider store again on every call; fetch the implementation once per
+ * process instead (pthread_once: thread-safe; never freed, it lives as
+ * long as libcrypto).  A failed fetch falls back to EVP_sha256().
+ */
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_md;
+
+static void
+sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *
+sha256(void)
+{
+	if (pthread_once(&sha256_once, sha256_fetch) != 0 || sha256_md == NULL)
+		return EVP_sha256();
+	return sha256_md;
+}
+
 int
 crypto_sha256_hex(const void *data, size_t n, char hex[65])
 {
@@ -40,7 +64,7 @@ crypto_sha256_hex(const void *data, size_t n, char hex[65])
 	unsigned int i;
 	int r = APITOKEN_ERR_CRYPTO;
 
-	if (EVP_Digest(data, n, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	if (EVP_Digest(data, n, md, &mdlen, sha256(), NULL) != 1 ||
 	    mdlen != 32)
 		goto out;
 	for (i = 0; i < mdlen; i++) {
