@@ -204,7 +204,7 @@ prune_run(struct ctl *ctl, int64_t cutoff)
 	size_t i;
 	int r;
 
-	if ((r = db_begin(ctl, 0, &db)) != CTL_EXIT_OK)
+	if ((r = db_begin_full(ctl, 0, &db)) != CTL_EXIT_OK)
 		return r;
 	for (i = 0; i < db.n; i++)
 		if (prunable(db.v[i], ctl->now, cutoff))

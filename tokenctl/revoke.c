@@ -29,36 +29,43 @@ revoke_one(const struct ctl *ctl, struct ctl_db *db,
 	return CTL_EXIT_OK;
 }
 
-/* Breadth-first over parent links; seen[] guards against cycles. */
+/* Breadth-first over parent links (db_children: the children of a token
+ * in the view's order); seen[] guards against cycles. */
 int
 revoke_descendants(const struct ctl *ctl, struct ctl_db *db, const char *id,
     const char *why, struct ctl_idlist *out)
 {
-	size_t *queue = xcalloc(db->n + 1, sizeof(*queue));
-	char *seen = xcalloc(db->n + 1, 1);
+	size_t *queue = xcalloc(db->ne + 1, sizeof(*queue));
+	char *seen = xcalloc(db->ne + 1, 1);
+	const uint32_t *kids;
+	struct apitoken_record *rec;
 	const char *pid;
-	size_t head = 0, tail = 0, i;
+	size_t head = 0, tail = 0, i, k, nk;
 	int r = CTL_EXIT_OK;
 
-	for (i = 0; i < db->n; i++)
-		if (strcmp(db->v[i]->id, id) == 0)
-			seen[i] = 1;
+	seen[db_slot(db, id)] = 1;	/* db->ne if absent: a spare byte */
 	pid = id;
 	for (;;) {
-		for (i = 0; i < db->n; i++)
-			if (!seen[i] && strcmp(db->v[i]->parent, pid) == 0) {
-				seen[i] = 1;
-				queue[tail++] = i;
+		kids = db_children(db, pid, &nk);
+		for (k = 0; k < nk; k++)
+			if (!seen[kids[k]]) {
+				seen[kids[k]] = 1;
+				queue[tail++] = kids[k];
 			}
 		if (head == tail)
 			break;
 		i = queue[head++];
-		pid = db->v[i]->id;
-		if (db->v[i]->status == APITOKEN_REVOKED)
+		pid = db->e[i].id;
+		if (db->e[i].status == APITOKEN_REVOKED)
 			continue;
-		if ((r = revoke_one(ctl, db, db->v[i], why)) != CTL_EXIT_OK)
+		if ((rec = db_find(db, db->e[i].id)) == NULL) {
+			ctl_err("%s: cannot read the record", db->e[i].id);
+			r = CTL_EXIT_SYSTEM;
 			break;
-		idlist_add(out, db->v[i]->id);
+		}
+		if ((r = revoke_one(ctl, db, rec, why)) != CTL_EXIT_OK)
+			break;
+		idlist_add(out, rec->id);
 	}
 	free(queue);
 	free(seen);
@@ -132,14 +139,18 @@ static int
 revoke_user(struct ctl *ctl, struct ctl_db *db, const char *user,
     const char *reason, struct ctl_idlist *l)
 {
+	uint64_t uh = db_user_hash(user);
+	struct apitoken_record *rec;
 	size_t i, n = 0;
 	int r = CTL_EXIT_OK;
 
-	for (i = 0; i < db->n && r == CTL_EXIT_OK; i++)
-		if (db->v[i]->status != APITOKEN_REVOKED &&
-		    strcmp(db->v[i]->user, user) == 0) {
+	for (i = 0; i < db->ne && r == CTL_EXIT_OK; i++)
+		if (!db->e[i].gone && db->e[i].status != APITOKEN_REVOKED &&
+		    db->e[i].uh == uh &&
+		    (rec = db_find(db, db->e[i].id)) != NULL &&
+		    strcmp(rec->user, user) == 0) {
 			n++;
-			r = cascade(ctl, db, db->v[i], reason, l);
+			r = cascade(ctl, db, rec, reason, l);
 		}
 	if (r == CTL_EXIT_OK && n == 0) {
 		ctl_err("user '%s' has no active or disabled tokens", user);

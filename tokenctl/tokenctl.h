@@ -98,21 +98,47 @@ int ctl_help(const char *verb, int requested);
 
 /* ------------------------------------------------------------- db.c
  *
- * The records of the store held in memory, either read-only (list,
- * show, export) or inside a write transaction whose view they mirror:
- * every change goes through apitoken_txn_* and into the array.
+ * The store in memory, in one of two forms:
+ *  - every record (db_open: list, show, export, read-only; db_begin_full:
+ *    prune, import), in v[0..n-1], which mirrors the transaction's view;
+ *  - an index (db_begin: the other writers): one compact entry per record
+ *    (id, parent, status, hashes of user and label) with hash tables by
+ *    id and by (user, label); a record is loaded (apitoken_txn_find) and
+ *    cached in its entry only when asked for.  v and n are unused then.
+ * Every change goes through apitoken_txn_* and into the array or index.
  */
+struct ctl_ent {
+	char id[APITOKEN_ID_LEN + 1];
+	char parent[APITOKEN_ID_LEN + 1];	/* "" if none */
+	unsigned char status;		/* enum apitoken_status */
+	unsigned char gone;		/* deleted in this transaction */
+	uint64_t uh, ulh;		/* hash of user; of (user, label) */
+	struct apitoken_record *rec;	/* loaded record (owned), or NULL */
+};
+
 struct ctl_db {
 	struct apitoken_txn *txn;	/* NULL when read-only */
 	struct apitoken_record **v;	/* sorted by id while unmodified */
 	size_t n, cap;
+	int indexed;			/* the index form (db_begin) */
+	int committed;			/* no more apitoken_txn_find */
+	struct ctl_ent *e;		/* entries, in the view's order */
+	size_t ne, ecap;
+	uint32_t *byid, *bylabel;	/* open addressing: entry + 1 */
+	size_t idcap, lcap, nl;
+	uint32_t *kids;			/* entries with a parent, by parent */
+	size_t nkids;
+	int kids_ok;
 };
 
 int db_open(struct ctl *ctl, struct ctl_db *db);
+/* A write transaction with the index form. */
 int db_begin(struct ctl *ctl, int flags, struct ctl_db *db);
+/* A write transaction with every record in v. */
+int db_begin_full(struct ctl *ctl, int flags, struct ctl_db *db);
 int db_commit(struct ctl *ctl, struct ctl_db *db);
 void db_free(struct ctl_db *db);
-/* Index of id in db->v, or db->n. */
+/* Index of id in db->v, or db->n (full form only). */
 size_t db_index(const struct ctl_db *db, const char *id);
 /* Borrowed pointer into db, or NULL. */
 struct apitoken_record *db_find(const struct ctl_db *db, const char *id);
@@ -127,6 +153,12 @@ int db_insert(struct ctl_db *db, struct apitoken_record *rec, char *err,
 int db_update(struct ctl_db *db, struct apitoken_record *rec, char *err,
     size_t errlen);
 int db_delete(struct ctl_db *db, const char *id);
+/* Index form: the entry of id, or db->ne. */
+size_t db_slot(const struct ctl_db *db, const char *id);
+/* Index form: the entries whose parent is pid, in the view's order. */
+const uint32_t *db_children(struct ctl_db *db, const char *pid, size_t *np);
+/* Index form: the hash of a user name kept in the entries (uh). */
+uint64_t db_user_hash(const char *user);
 /* Another non-revoked token of user with this label (except except_id). */
 const struct apitoken_record *db_label_taken(const struct ctl_db *db,
     const char *user, const char *label, const char *except_id);
@@ -204,7 +236,8 @@ int token_stage(const struct ctl *ctl, struct ctl_db *db,
 int revoke_one(const struct ctl *ctl, struct ctl_db *db,
     struct apitoken_record *rec, const char *reason);
 /* Revoke every non-revoked descendant of id (parent links, any depth,
- * through revoked ones too) with reason why; their ids go to out. */
+ * through revoked ones too) with reason why; their ids go to out.
+ * db is in the index form (db_begin). */
 int revoke_descendants(const struct ctl *ctl, struct ctl_db *db,
     const char *id, const char *why, struct ctl_idlist *out);
 /* Audit and print "revoked ID" to out for each id in l. */

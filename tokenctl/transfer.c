@@ -375,7 +375,7 @@ import_run(struct ctl *ctl, struct import *im, int replace)
 	int r;
 
 	if ((r = check_unique(im)) != CTL_EXIT_OK ||
-	    (r = db_begin(ctl, 0, &db)) != CTL_EXIT_OK)
+	    (r = db_begin_full(ctl, 0, &db)) != CTL_EXIT_OK)
 		return r;
 	for (i = 0; i < im->n && r == CTL_EXIT_OK; i++) {
 		idlist_add(&l, im->v[i].rec->id);
