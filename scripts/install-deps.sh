@@ -9,7 +9,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
 	build-essential pkg-config ca-certificates \
-	libpam0g-dev libssl-dev libyaml-dev libjansson-dev \
+	libpam0g-dev nettle-dev libssl-dev openssl libyaml-dev libjansson-dev \
 	libcriterion-dev pamtester libpam-wrapper libpamtest0-dev \
 	openssh-server openssh-client sshpass sudo \
 	valgrind clang man-db groff-base mandoc \

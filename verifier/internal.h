@@ -18,7 +18,7 @@
 int set_err(char *err, size_t errlen, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* crypto.c: the only file that includes OpenSSL headers. */
+/* crypto.c: the only file that includes crypto (nettle) headers. */
 int crypto_random(void *buf, size_t n);
 int crypto_sha256_hex(const void *data, size_t n, char hex[65]);
 int crypto_equal(const void *a, const void *b, size_t n);

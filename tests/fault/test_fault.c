@@ -2,7 +2,7 @@
  * test_fault.c - failure injection at every call site, in turn.
  *
  * For each operation below and each kind of libc call (allocation, open,
- * read, write, fsync, rename, mmap, getrandom), run the operation with
+ * read, pread, write, fsync, rename, mmap, getrandom), run the operation with
  * call 1 of that kind failing, then call 2, ... until a run completes
  * without reaching the injected failure.  Modes: "once" (only call n
  * fails), "sticky" (call n and every later one fails: no retry can
@@ -637,7 +637,7 @@ check_lastuse_get(struct env *e, int r, unsigned long fired,
 
 static const struct op OPS[] = {
 	{ "verify", NULL, op_verify, check_verify, NULL,
-	    BIT(FK_ALLOC) | BIT(FK_OPEN) | BIT(FK_MMAP),
+	    BIT(FK_ALLOC) | BIT(FK_OPEN) | BIT(FK_READ),
 	    BIT(FK_WRITE) | BIT(FK_FSYNC) | BIT(FK_RENAME) | BIT(FK_RANDOM) },
 	{ "issue", prepare_issue, op_issue, check_issue, release_record,
 	    BIT(FK_ALLOC) | BIT(FK_OPEN) | BIT(FK_WRITE) | BIT(FK_FSYNC) |
@@ -767,7 +767,7 @@ Test(fault, wraps_reach_the_library)
 	int r;
 
 	env_setup(&e, before, before_len);
-	fault_arm(FK_MMAP, 1, FM_ONCE);
+	fault_arm(FK_READ, 1, FM_ONCE);
 	r = verify(&e, &TOKS[0]);
 	fault_disarm();
 	cr_assert_eq(fault_fired(), 1);

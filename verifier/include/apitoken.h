@@ -43,7 +43,7 @@ enum {
 	APITOKEN_ERR_INTERNAL = -1,	/* a bug; fails closed */
 	APITOKEN_ERR_NOMEM = -2,
 	APITOKEN_ERR_SYSTEM = -3,	/* see errno (saved in the message) */
-	APITOKEN_ERR_CRYPTO = -4,	/* OpenSSL or getrandom failed */
+	APITOKEN_ERR_CRYPTO = -4,	/* crypto library or getrandom failed */
 	APITOKEN_ERR_INVALID = -5,	/* invalid argument or field value */
 	APITOKEN_ERR_CONFIG = -6,	/* config file missing or invalid */
 	APITOKEN_ERR_STORE_MISSING = -7,
@@ -331,7 +331,7 @@ APITOKEN_API const char *apitoken_store_trailer(void);
 /* ------------------------------------------------------------ store
  *
  * The store is one text file, records sorted by id (see README, "Store
- * format").  Readers mmap it and never lock; writers take <store>.lock.
+ * format").  Readers pread it and never lock; writers take <store>.lock.
  */
 struct apitoken_store;
 
