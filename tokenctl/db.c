@@ -178,13 +178,27 @@ index_one(struct apitoken_record **rec, void *ctx)
 	return 0;
 }
 
+void
+db_tables(struct ctl_db *db)
+{
+	if (db->idcap != 0)
+		return;
+	byid_rebuild(db);
+	bylabel_rebuild(db);
+}
+
 size_t
 db_slot(const struct ctl_db *db, const char *id)
 {
 	size_t s, i;
 
-	if (db->idcap == 0)
-		return db->ne;
+	if (db->idcap == 0) {	/* no tables yet: one scan of the entries */
+		for (i = 0; i < db->ne; i++)
+			if (db->e[i].id[0] == id[0] && !db->e[i].gone &&
+			    strcmp(db->e[i].id, id) == 0)
+				break;
+		return i;
+	}
 	for (s = slot_of(fnv(FNV_OFF, id), db->idcap); db->byid[s] != 0;
 	    s = (s + 1) & (db->idcap - 1)) {
 		i = db->byid[s] - 1;
@@ -257,27 +271,40 @@ db_children(struct ctl_db *db, const char *pid, size_t *np)
 	return db->kids + lo;
 }
 
+/* 1 if entry i is a non-revoked token of user with label (hash h). */
+static int
+label_match(const struct ctl_db *db, size_t i, uint64_t h, const char *user,
+    const char *label, const char *except_id)
+{
+	const struct ctl_ent *e = &db->e[i];
+	const struct apitoken_record *r;
+
+	if (e->ulh != h || !labelled(e) ||
+	    (except_id != NULL && strcmp(e->id, except_id) == 0))
+		return 0;
+	r = ent_record(db, i);
+	return r != NULL && strcmp(r->user, user) == 0 &&
+	    strcmp(r->label, label) == 0;
+}
+
+/* The first such entry in the view's order (as the full form finds). */
 static const struct apitoken_record *
 index_label_taken(const struct ctl_db *db, const char *user,
     const char *label, const char *except_id)
 {
 	uint64_t h = label_hash(user, label);
 	size_t s, i, best = db->ne;
-	const struct ctl_ent *e;
-	const struct apitoken_record *r;
 
-	if (db->lcap == 0)
+	if (db->lcap == 0) {	/* no tables yet: one scan of the entries */
+		for (i = 0; i < db->ne; i++)
+			if (label_match(db, i, h, user, label, except_id))
+				return db->e[i].rec;
 		return NULL;
+	}
 	for (s = slot_of(h, db->lcap); db->bylabel[s] != 0;
 	    s = (s + 1) & (db->lcap - 1)) {
 		i = db->bylabel[s] - 1;
-		e = &db->e[i];
-		if (i >= best || e->ulh != h || !labelled(e) ||
-		    (except_id != NULL && strcmp(e->id, except_id) == 0))
-			continue;
-		r = ent_record(db, i);
-		if (r != NULL && strcmp(r->user, user) == 0 &&
-		    strcmp(r->label, label) == 0)
+		if (i < best && label_match(db, i, h, user, label, except_id))
 			best = i;
 	}
 	return best < db->ne ? db->e[best].rec : NULL;
@@ -297,11 +324,18 @@ index_insert(struct ctl_db *db, struct apitoken_record *rec, char *err,
 		return r;
 	i = ent_push(db, rec);
 	db->e[i].rec = rec;
-	if (2 * (db->ne + 1) > db->idcap)
-		byid_rebuild(db);
-	else
-		table_put(db->byid, db->idcap, fnv(FNV_OFF, rec->id), i);
-	bylabel_add(db, i);
+	if (db->idcap == 0) {
+		/* a second insert: a --batch; index from now on */
+		if (++db->inserted >= 2)
+			db_tables(db);
+	} else {
+		if (2 * (db->ne + 1) > db->idcap)
+			byid_rebuild(db);
+		else
+			table_put(db->byid, db->idcap, fnv(FNV_OFF, rec->id),
+			    i);
+		bylabel_add(db, i);
+	}
 	db->kids_ok = 0;
 	return APITOKEN_OK;
 }
@@ -323,7 +357,7 @@ index_update(struct ctl_db *db, const struct apitoken_record *rec)
 	e->status = (unsigned char)rec->status;
 	e->uh = db_user_hash(rec->user);
 	e->ulh = label_hash(rec->user, rec->label);
-	if (labelled(e) && (!was || e->ulh != old))
+	if (db->lcap != 0 && labelled(e) && (!was || e->ulh != old))
 		bylabel_add(db, i);
 }
 
@@ -383,9 +417,7 @@ db_begin(struct ctl *ctl, int flags, struct ctl_db *db)
 		db_free(db);
 		return ctl_lib_fail(r, "cannot read the store", err);
 	}
-	byid_rebuild(db);
-	bylabel_rebuild(db);
-	return CTL_EXIT_OK;
+	return CTL_EXIT_OK;	/* the tables come with the first many look-ups */
 }
 
 int

@@ -54,6 +54,8 @@ revoke_descendants(const struct ctl *ctl, struct ctl_db *db, const char *id,
 			}
 		if (head == tail)
 			break;
+		if (tail >= 8)
+			db_tables(db);	/* many to load: index the ids */
 		i = queue[head++];
 		pid = db->e[i].id;
 		if (db->e[i].status == APITOKEN_REVOKED)
@@ -144,6 +146,7 @@ revoke_user(struct ctl *ctl, struct ctl_db *db, const char *user,
 	size_t i, n = 0;
 	int r = CTL_EXIT_OK;
 
+	db_tables(db);
 	for (i = 0; i < db->ne && r == CTL_EXIT_OK; i++)
 		if (!db->e[i].gone && db->e[i].status != APITOKEN_REVOKED &&
 		    db->e[i].uh == uh &&

@@ -102,8 +102,8 @@ int ctl_help(const char *verb, int requested);
  *  - every record (db_open: list, show, export, read-only; db_begin_full:
  *    prune, import), in v[0..n-1], which mirrors the transaction's view;
  *  - an index (db_begin: the other writers): one compact entry per record
- *    (id, parent, status, hashes of user and label) with hash tables by
- *    id and by (user, label); a record is loaded (apitoken_txn_find) and
+ *    (id, parent, status, hashes of user and label), hash tables by id
+ *    and by (user, label) once many look-ups come; a record is loaded (apitoken_txn_find) and
  *    cached in its entry only when asked for.  v and n are unused then.
  * Every change goes through apitoken_txn_* and into the array or index.
  */
@@ -125,7 +125,8 @@ struct ctl_db {
 	struct ctl_ent *e;		/* entries, in the view's order */
 	size_t ne, ecap;
 	uint32_t *byid, *bylabel;	/* open addressing: entry + 1 */
-	size_t idcap, lcap, nl;
+	size_t idcap, lcap, nl;		/* 0: not built, scan the entries */
+	size_t inserted;		/* records inserted before the tables */
 	uint32_t *kids;			/* entries with a parent, by parent */
 	size_t nkids;
 	int kids_ok;
@@ -153,6 +154,9 @@ int db_insert(struct ctl_db *db, struct apitoken_record *rec, char *err,
 int db_update(struct ctl_db *db, struct apitoken_record *rec, char *err,
     size_t errlen);
 int db_delete(struct ctl_db *db, const char *id);
+/* Index form: build the hash tables now (before many look-ups); until
+ * then (or a second insert) a look-up scans the entries. */
+void db_tables(struct ctl_db *db);
 /* Index form: the entry of id, or db->ne. */
 size_t db_slot(const struct ctl_db *db, const char *id);
 /* Index form: the entries whose parent is pid, in the view's order. */
