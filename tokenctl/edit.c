@@ -12,7 +12,7 @@ edit_run(struct ctl *ctl, const char *id, const struct ctl_fields *f)
 {
 	struct ctl_db db;
 	struct apitoken_record *rec;
-	char err[CTL_ERR_MAX] = "";
+	char err[CTL_ERR_MAX] = "", names[96];
 	int r;
 
 	if ((r = db_begin(ctl, 0, &db)) != CTL_EXIT_OK)
@@ -36,12 +36,15 @@ edit_run(struct ctl *ctl, const char *id, const struct ctl_fields *f)
 	}
 	if ((r = db_commit(ctl, &db)) != CTL_EXIT_OK)
 		goto out;
-	ctl_audit(ctl, "edit id=%s user=%s fields=%s%s%s%s%s%s", rec->id,
-	    rec->user, f->label ? "label," : "",
-	    f->description ? "description," : "",
+	snprintf(names, sizeof(names), "%s%s%s%s%s%s",
+	    f->label ? "label," : "", f->description ? "description," : "",
 	    f->external_id ? "external_id," : "",
 	    f->services_set ? "services," : "", f->from_set ? "from," : "",
 	    f->expires ? "expires," : "");
+	if (names[0] != '\0')
+		names[strlen(names) - 1] = '\0';	/* the last comma */
+	ctl_audit(ctl, "edit id=%s user=%s fields=%s", rec->id, rec->user,
+	    names);
 	printf("edited %s\n", rec->id);
 out:
 	db_free(&db);

@@ -255,6 +255,8 @@ Test(misc, changes_are_audited_to_authpriv_without_secrets)
 		cr_skip_test("cannot make a mount namespace here");
 	}
 	cr_assert_eq(st, 0);
+	cr_assert_eq(run_in_ns(devdir, (const char *[]){ "tokenctl", "edit",
+	    id, "--label", "renamed", "--service", "sshd", NULL }, NULL), 0);
 	cr_assert_eq(run_in_ns(devdir, (const char *[]){ "tokenctl",
 	    "revoke", id, NULL }, NULL), 0);
 	cr_assert_eq(run_in_ns(devdir, (const char *[]){ "tokenctl", "list",
@@ -270,7 +272,10 @@ Test(misc, changes_are_audited_to_authpriv_without_secrets)
 	snprintf(want, sizeof(want), "revoke id=%s user=root", id);
 	cr_assert_not_null(strstr(log, want), "%s", log);
 	cr_assert_not_null(strstr(log, "by=daemon"), "%s", log);
-	cr_assert_eq(count_lines(log), 2, "list must not be audited: %s", log);
+	snprintf(want, sizeof(want), "edit id=%s user=root fields=label,services "
+	    "by=", id);
+	cr_assert_not_null(strstr(log, want), "%s", log);
+	cr_assert_eq(count_lines(log), 3, "list must not be audited: %s", log);
 	cr_assert_null(strstr(log, strrchr(tok, '_') + 1));
 	cr_assert_null(strstr(log, "apitok_"), "a token was logged: %s", log);
 	cr_assert_null(strstr(log, "sha256"));
