@@ -34,6 +34,7 @@
 
 #include "apitoken.h"
 #include "fault.h"
+#include "watchdog.h"
 
 #define NOW ((time_t)1700000000)	/* 2023-11-14T22:13:20Z */
 #define ERRLEN 512
@@ -315,9 +316,7 @@ reference(int (*op)(struct env *, void *), size_t *lenp)
 static void
 init_states(void)
 {
-	/* a watchdog instead of Criterion's .timeout, which leaks in the
-	 * runner under LeakSanitizer (see tests/unit/helpers.h) */
-	(void)alarm(120);
+	WATCHDOG(120);
 	build_before();
 	after_issue = reference(op_issue, &after_issue_len);
 	after_revoke = reference(op_revoke, &after_revoke_len);

@@ -21,6 +21,7 @@
 #include <criterion/criterion.h>
 
 #include "inst.h"
+#include "watchdog.h"
 
 #define RULE SRC_DIR "/contrib/gitleaks/apitoken.toml"
 
@@ -143,6 +144,7 @@ setup(void)
 {
 	char *text;
 
+	WATCHDOG(60);
 	dir = inst_tmpdir("scan");
 	cfg = inst_fmt("%s/apitoken.yaml", dir);
 	text = inst_fmt("store: %s/store/tokens\nstate_dir: %s/state\n", dir,
@@ -199,7 +201,7 @@ issue_token(void)
 	return out;
 }
 
-TestSuite(gitleaks, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(gitleaks, .init = setup, .fini = teardown);
 
 Test(gitleaks, finds_an_issued_token_in_a_file)
 {

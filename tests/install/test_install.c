@@ -20,6 +20,7 @@
 #include <criterion/criterion.h>
 
 #include "inst.h"
+#include "watchdog.h"
 
 #define LIBD "/usr/lib/" INST_MA
 #define PAMD "/lib/" INST_MA "/security"
@@ -183,6 +184,7 @@ static char *destdir;
 static void
 setup_destdir(void)
 {
+	WATCHDOG(120);
 	destdir = inst_tmpdir("install");
 }
 
@@ -249,8 +251,7 @@ assert_same(const char *rel, const char *src)
 
 /* ------------------------------------------------------------- tests */
 
-TestSuite(install, .init = setup_destdir, .fini = teardown_destdir,
-    .timeout = 120);
+TestSuite(install, .init = setup_destdir, .fini = teardown_destdir);
 
 Test(install, layout_and_modes)
 {

@@ -10,8 +10,15 @@
 #include <criterion/criterion.h>
 
 #include "util.h"
+#include "watchdog.h"
 
-TestSuite(e2e, .timeout = 200);
+static void
+arm_watchdog(void)
+{
+	WATCHDOG(200);
+}
+
+TestSuite(e2e, .init = arm_watchdog);
 
 static void
 run_script(const char *name)

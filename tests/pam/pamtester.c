@@ -12,6 +12,7 @@
 #include <criterion/criterion.h>
 
 #include "util.h"
+#include "watchdog.h"
 
 #define PAMTESTER "/usr/bin/pamtester"
 #define WRAPPER "libpam_wrapper.so"
@@ -25,6 +26,7 @@ setup(void)
 {
 	struct issue_opts o;
 
+	WATCHDOG(60);
 	fx_setup(&fx);
 	memset(&o, 0, sizeof(o));
 	o.from = "10.1.0.0/16";
@@ -45,7 +47,7 @@ teardown(void)
 	fx_teardown(&fx);
 }
 
-TestSuite(pamtester, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(pamtester, .init = setup, .fini = teardown);
 
 /*
  * A module built with SANITIZE=1 needs the ASan runtime loaded first:

@@ -16,12 +16,10 @@
 #include <unistd.h>
 
 #include "apitoken.h"
+#include "watchdog.h"
 
-/* A hung test dies by SIGALRM (Criterion reports a crash).  Criterion's
- * own .timeout leaks memory in the runner (2.4.1), which fails the suite
- * under LeakSanitizer, so tests use this instead.  Each Criterion test
- * runs in its own process; forked children do not inherit the alarm. */
-#define TU_WATCHDOG(secs) ((void)alarm(secs))
+/* the time limit of a test: tests/watchdog.h */
+#define TU_WATCHDOG(secs) WATCHDOG(secs)
 
 #define TU_ERRLEN 512
 #define TU_PATHLEN 512
