@@ -5,7 +5,8 @@
  * the library checks and writes every change.  One commit per command.
  *
  * Most writers change a few records of a large store: they get the index
- * form (see tokenctl.h), one pass that keeps no record, O(1) look-ups by
+ * form (see tokenctl.h), built during the library's own validation pass
+ * (apitoken_txn_begin_scan) and keeping no record, O(1) look-ups by
  * id and by (user, label), and apitoken_txn_find for the records they use.
  */
 #include <stdlib.h>
@@ -170,11 +171,11 @@ ent_push(struct ctl_db *db, const struct apitoken_record *r)
 	return db->ne++;
 }
 
-/* foreach callback: an entry per record; the record stays the library's. */
+/* begin_scan callback: an entry per record; the record is borrowed. */
 static int
-index_one(struct apitoken_record **rec, void *ctx)
+index_one(const struct apitoken_record *rec, void *ctx)
 {
-	ent_push(ctx, *rec);
+	ent_push(ctx, rec);
 	return 0;
 }
 
@@ -408,14 +409,13 @@ db_begin(struct ctl *ctl, int flags, struct ctl_db *db)
 
 	memset(db, 0, sizeof(*db));
 	db->indexed = 1;
-	r = apitoken_txn_begin(ctl->cfg, flags, &db->txn, err, sizeof(err));
-	if (r != APITOKEN_OK)
-		return ctl_lib_fail(r, "cannot open the store for writing",
-		    err);
-	r = apitoken_txn_foreach(db->txn, index_one, db, err, sizeof(err));
+	/* one pass: the entries come from begin's own validation */
+	r = apitoken_txn_begin_scan(ctl->cfg, flags, index_one, db, &db->txn,
+	    err, sizeof(err));
 	if (r != APITOKEN_OK) {
 		db_free(db);
-		return ctl_lib_fail(r, "cannot read the store", err);
+		return ctl_lib_fail(r, "cannot open the store for writing",
+		    err);
 	}
 	return CTL_EXIT_OK;	/* the tables come with the first many look-ups */
 }

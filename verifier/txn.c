@@ -108,9 +108,11 @@ remove_stale_temps(struct apitoken_txn *t)
 	closedir(d);
 }
 
-/* Decode every record (validation, no allocation) and index the lines. */
+/* Decode every record (validation, no allocation), index the lines and
+ * hand each valid record to fn (may be NULL). */
 static int
-index_store(struct apitoken_txn *t, char *err, size_t errlen)
+index_store(struct apitoken_txn *t, apitoken_view_fn fn, void *ctx,
+    char *err, size_t errlen)
 {
 	const char *p = t->m.body, *nl;
 	char prev[APITOKEN_ID_LEN + 1] = "", why[200], *scratch;
@@ -148,6 +150,8 @@ index_store(struct apitoken_txn *t, char *err, size_t errlen)
 			t->lines = nlp;
 		}
 		t->lines[t->nlines++] = (size_t)(p - t->m.base);
+		if (fn != NULL && (r = fn(&v.r, ctx)) != 0)
+			goto out;
 	}
 	r = APITOKEN_OK;
 out:
@@ -157,7 +161,7 @@ out:
 
 static int
 open_store(struct apitoken_txn *t, const struct apitoken_config *cfg,
-    int flags, char *err, size_t errlen)
+    int flags, apitoken_view_fn fn, void *ctx, char *err, size_t errlen)
 {
 	int fd, r;
 
@@ -173,12 +177,21 @@ open_store(struct apitoken_txn *t, const struct apitoken_config *cfg,
 	if (r != APITOKEN_OK)
 		return r;
 	t->have_store = 1;
-	return index_store(t, err, errlen);
+	return index_store(t, fn, ctx, err, errlen);
 }
 
 int
 apitoken_txn_begin(const struct apitoken_config *cfg, int flags,
     struct apitoken_txn **txnp, char *err, size_t errlen)
+{
+	return apitoken_txn_begin_scan(cfg, flags, NULL, NULL, txnp, err,
+	    errlen);
+}
+
+int
+apitoken_txn_begin_scan(const struct apitoken_config *cfg, int flags,
+    apitoken_view_fn fn, void *ctx, struct apitoken_txn **txnp, char *err,
+    size_t errlen)
 {
 	struct apitoken_txn *t;
 	int r;
@@ -198,7 +211,8 @@ apitoken_txn_begin(const struct apitoken_config *cfg, int flags,
 	    errlen)) != APITOKEN_OK)
 		goto fail;
 	remove_stale_temps(t);
-	if ((r = open_store(t, cfg, flags, err, errlen)) != APITOKEN_OK)
+	if ((r = open_store(t, cfg, flags, fn, ctx, err, errlen)) !=
+	    APITOKEN_OK)
 		goto fail;
 	*txnp = t;
 	return APITOKEN_OK;

@@ -267,6 +267,112 @@ Test(txn, view_includes_staged_changes)
 	cr_assert_eq(store_count(), 7u);
 }
 
+/* ------------------------------------------- begin_scan: one pass */
+
+struct scan {
+	size_t n;
+	size_t stop_at;		/* return 42 on this record (1-based), 0: never */
+	char ids[8][APITOKEN_ID_LEN + 1];
+	char users[8][32];
+	char labels[8][64];
+};
+
+static int scan_fn(const struct apitoken_record *rec, void *ctx)
+{
+	struct scan *sc = ctx;
+
+	if (sc->n < 8) {
+		memcpy(sc->ids[sc->n], rec->id, APITOKEN_ID_LEN + 1);
+		snprintf(sc->users[sc->n], sizeof(sc->users[0]), "%s",
+		    rec->user);
+		snprintf(sc->labels[sc->n], sizeof(sc->labels[0]), "%s",
+		    rec->label);
+	}
+	sc->n++;
+	return sc->stop_at != 0 && sc->n == sc->stop_at ? 42 : 0;
+}
+
+Test(txn, begin_scan_hands_out_every_record_in_order)
+{
+	struct apitoken_txn *t = NULL;
+	struct apitoken_store *s = NULL;
+	struct apitoken_record *rec = NULL;
+	struct scan sc = { 0 };
+	char id[APITOKEN_ID_LEN + 1];
+	size_t i;
+	int r;
+
+	tu_store_build_ids(E.cfg, 10, 10, 5);
+	r = apitoken_txn_begin_scan(E.cfg, 0, scan_fn, &sc, &t, E.err,
+	    sizeof(E.err));
+	cr_assert_eq(r, 0, "begin_scan = %d: %s", r, E.err);
+	cr_assert_not_null(t);
+	cr_assert_eq(sc.n, 5u);
+	cr_assert_eq(apitoken_store_open(E.cfg, &s, E.err, sizeof(E.err)), 0);
+	for (i = 0; i < 5; i++) {
+		tu_id(10 + 10 * (unsigned)i, id);
+		cr_assert_str_eq(sc.ids[i], id, "record %zu", i);
+		cr_assert_eq(apitoken_store_find(s, id, &rec, NULL, 0), 0);
+		cr_assert_str_eq(sc.users[i], rec->user);
+		cr_assert_str_eq(sc.labels[i], rec->label);
+		apitoken_record_free(rec);
+		rec = NULL;
+	}
+	apitoken_store_close(s);
+	/* the transaction is a normal one */
+	cr_assert_eq(insert_n(t, 15), 0);
+	commit(t);
+	cr_assert_eq(store_count(), 6u);
+}
+
+Test(txn, begin_scan_stop_ends_begin_and_releases_lock)
+{
+	struct apitoken_txn *t = NULL;
+	struct scan sc = { .stop_at = 3 };
+	int r;
+
+	tu_store_build_ids(E.cfg, 10, 10, 5);
+	r = apitoken_txn_begin_scan(E.cfg, 0, scan_fn, &sc, &t, E.err,
+	    sizeof(E.err));
+	cr_assert_eq(r, 42, "begin_scan = %d, want fn's 42", r);
+	cr_assert_null(t);
+	cr_assert_eq(sc.n, 3u);
+	/* no lock left behind: a writer gets in at once */
+	t = begin(0);
+	apitoken_txn_free(t);
+}
+
+Test(txn, begin_scan_on_a_bad_record_fails_after_the_good_ones)
+{
+	struct apitoken_txn *t = NULL;
+	struct scan sc = { 0 };
+	char *text, *line, *bad, *nl, *out;
+	size_t len, i;
+	int r;
+
+	tu_store_build_ids(E.cfg, 10, 10, 5);
+	cr_assert_not_null(text = tu_read_file(E.store, &len));
+	/* line 4 of the file is the third record: make its status bogus */
+	for (line = text, i = 0; i < 3; i++)
+		line = strchr(line, '\n') + 1;
+	nl = strchr(line, '\n');
+	*nl = '\0';
+	bad = tu_line_set_field(line, tu_field_index("status"), "bogus");
+	cr_assert_not_null(out = malloc(len + 16));
+	len = (size_t)sprintf(out, "%.*s%s\n%s", (int)(line - text), text,
+	    bad, nl + 1);
+	tu_write_file(E.store, out, len, 0600);
+	r = apitoken_txn_begin_scan(E.cfg, 0, scan_fn, &sc, &t, E.err,
+	    sizeof(E.err));
+	cr_assert_eq(r, APITOKEN_ERR_STORE_FORMAT, "begin_scan = %d", r);
+	cr_assert_null(t);
+	cr_assert_eq(sc.n, 2u, "fn saw %zu records before line 4", sc.n);
+	cr_assert(strstr(E.err, ":4: ") != NULL, "message: %s", E.err);
+	free(bad);
+	free(out);
+	free(text);
+}
+
 Test(txn, free_without_commit_leaves_file_identical)
 {
 	struct apitoken_txn *t;

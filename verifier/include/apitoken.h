@@ -389,6 +389,19 @@ struct apitoken_txn;
 APITOKEN_API int apitoken_txn_begin(const struct apitoken_config *cfg,
     int flags, struct apitoken_txn **txnp, char *err, size_t errlen)
     APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 3);
+/*
+ * begin, handing fn every record of the store in id order as begin's
+ * validation pass decodes it, so that a writer that indexes the store
+ * needs no second pass.  rec is borrowed: valid only during the call, no
+ * allocation per record.  fn returns 0 to go on; anything else ends the
+ * begin with that value and no transaction.  On any failure fn may have
+ * seen some records already: discard what it gathered.
+ */
+typedef int (*apitoken_view_fn)(const struct apitoken_record *rec,
+    void *ctx);
+APITOKEN_API int apitoken_txn_begin_scan(const struct apitoken_config *cfg,
+    int flags, apitoken_view_fn fn, void *ctx, struct apitoken_txn **txnp,
+    char *err, size_t errlen) APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 5);
 /* Records in the transaction's view (original plus staged changes). */
 APITOKEN_API int apitoken_txn_find(struct apitoken_txn *txn, const char *id,
     struct apitoken_record **recp, char *err, size_t errlen)
