@@ -13,6 +13,7 @@
  * comma-separated (their items can hold no commas).  Times are
  * YYYY-MM-DDTHH:MM:SSZ, empty when unset.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,39 +40,114 @@ apitoken_store_trailer(void)
 	return "#end";
 }
 
-/* Split a line (a trailing '\n' is allowed) into its 16 raw fields. */
+/*
+ * Eight bytes at a time (SWAR): each helper sets the high bit of every
+ * byte of the result whose byte in x has the property, exactly (no
+ * carries cross bytes).
+ */
+#define B_ONES UINT64_C(0x0101010101010101)
+#define B_HIGH UINT64_C(0x8080808080808080)
+#define B_LOW7 UINT64_C(0x7f7f7f7f7f7f7f7f)
+
+static uint64_t
+bytes_zero(uint64_t x)
+{
+	return ~(((x & B_LOW7) + B_LOW7) | x) & B_HIGH;
+}
+
+static uint64_t
+bytes_below_0x20(uint64_t x)
+{
+	return ~((x | B_HIGH) - 0x20 * B_ONES) & ~x & B_HIGH;
+}
+
+/* Up to 8 bytes of p as a word, byte 0 lowest; the rest filled with ' '. */
+static uint64_t
+load_word(const char *p, size_t k)
+{
+	uint64_t w = 0x20 * B_ONES;
+
+	if (k == 8)
+		memcpy(&w, p, 8);	/* one load */
+	else
+		memcpy(&w, p, k);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);	/* memory byte m -> bits 8m..8m+7 */
+#endif
+	return w;
+}
+
+/* Index (0-7) of the byte whose high bit is the lowest set bit of m. */
+static size_t
+first_byte(uint64_t m)
+{
+	return (size_t)__builtin_ctzll(m) / 8;
+}
+
+/*
+ * Split a line (a trailing '\n' is allowed) into its 16 raw fields and
+ * set bit i of *escp when field i holds a backslash.  The line is read
+ * once, a word at a time, left to right; the first fault found is the
+ * one reported, as a byte-by-byte scan would.
+ */
 int
 codec_split(const char *line, size_t len, struct slice f[STORE_NFIELDS],
-    char *err, size_t errlen)
+    unsigned *escp, char *err, size_t errlen)
 {
-	size_t i, start = 0, nf = 0;
-	unsigned char c;
+	size_t i, k, start = 0, nf = 0, j;
+	uint64_t w, t, tabs, bad, bsl, upto;
+	unsigned esc = 0;
 
 	if (len > 0 && line[len - 1] == '\n')
 		len--;
 	if (len > STORE_LINE_MAX)
 		return set_err(err, errlen, APITOKEN_ERR_STORE_FORMAT,
 		    "record longer than %d bytes", STORE_LINE_MAX);
-	for (i = 0; i <= len; i++) {
-		c = i < len ? (unsigned char)line[i] : '\t';
-		if (c != '\t') {
-			if (c < 0x20 || c == 0x7f)
+	for (i = 0; i < len; i += 8) {
+		k = len - i < 8 ? len - i : 8;
+		w = load_word(line + i, k);
+		t = w ^ ('\t' * B_ONES);
+		tabs = bytes_zero(t);
+		/* below 0x20 but not TAB (TAB ^ TAB is 0; 0 ^ TAB is not), DEL */
+		bad = (bytes_below_0x20(t) & ~tabs) |
+		    bytes_zero(w ^ (0x7f * B_ONES));
+		bsl = bytes_zero(w ^ ('\\' * B_ONES));
+		upto = bad ? (bad & -bad) - 1 : ~UINT64_C(0);
+		tabs &= upto;
+		bsl &= upto;
+		for (;;) {
+			/* a backslash before the next tab is in field nf */
+			j = tabs ? first_byte(tabs) : 8;
+			if (bsl != 0 && first_byte(bsl) < j && nf < STORE_NFIELDS)
+				esc |= 1u << nf;
+			if (tabs == 0)
+				break;
+			if (nf == STORE_NFIELDS)
 				return set_err(err, errlen,
 				    APITOKEN_ERR_STORE_FORMAT,
-				    "raw control byte 0x%02x in record", c);
-			continue;
+				    "more than %d fields", STORE_NFIELDS);
+			f[nf].p = line + start;
+			f[nf].n = i + j - start;
+			nf++;
+			start = i + j + 1;
+			bsl &= ~((tabs & -tabs) | ((tabs & -tabs) - 1));
+			tabs &= tabs - 1;
 		}
-		if (nf == STORE_NFIELDS)
+		if (bad)
 			return set_err(err, errlen, APITOKEN_ERR_STORE_FORMAT,
-			    "more than %d fields", STORE_NFIELDS);
-		f[nf].p = line + start;
-		f[nf].n = i - start;
-		nf++;
-		start = i + 1;
+			    "raw control byte 0x%02x in record",
+			    (unsigned char)line[i + first_byte(bad)]);
 	}
+	if (nf == STORE_NFIELDS)
+		return set_err(err, errlen, APITOKEN_ERR_STORE_FORMAT,
+		    "more than %d fields", STORE_NFIELDS);
+	f[nf].p = line + start;
+	f[nf].n = len - start;
+	nf++;
 	if (nf != STORE_NFIELDS)
 		return set_err(err, errlen, APITOKEN_ERR_STORE_FORMAT,
 		    "%zu fields, expected %d", nf, STORE_NFIELDS);
+	*escp = esc;
 	return APITOKEN_OK;
 }
 
@@ -85,15 +161,22 @@ hexval(char c)
 	return -1;	/* the serializer writes lowercase only */
 }
 
-/* Decode one escaped field to *o (NUL-terminated); advances *o. */
+/* Decode one escaped field to *o (NUL-terminated); advances *o.
+ * has_esc: the field holds a backslash (else it is copied as is). */
 static int
-unescape(struct slice s, char **o)
+unescape(struct slice s, int has_esc, char **o)
 {
 	char *d = *o;
 	unsigned char c;
 	size_t i;
 	int h, l;
 
+	if (!has_esc) {
+		memcpy(d, s.p, s.n);
+		d[s.n] = '\0';
+		*o = d + s.n + 1;
+		return APITOKEN_OK;
+	}
 	for (i = 0; i < s.n; i++) {
 		if (s.p[i] != '\\') {
 			*d++ = s.p[i];
@@ -216,14 +299,16 @@ codec_decode(const char *line, size_t len, char *scratch, struct rec_view *v,
 {
 	struct slice f[STORE_NFIELDS];
 	char *o = scratch, *val, why[160];
+	unsigned esc;
 	int i, rc;
 
 	memset(v, 0, sizeof(*v));
-	if ((rc = codec_split(line, len, f, err, errlen)) != APITOKEN_OK)
+	if ((rc = codec_split(line, len, f, &esc, err, errlen)) !=
+	    APITOKEN_OK)
 		return rc;
 	for (i = 0; i < STORE_NFIELDS; i++) {
 		val = o;
-		if (unescape(f[i], &o) != APITOKEN_OK ||
+		if (unescape(f[i], (esc >> i) & 1, &o) != APITOKEN_OK ||
 		    set_field(v, i, val) != APITOKEN_OK)
 			return set_err(err, errlen, APITOKEN_ERR_STORE_FORMAT,
 			    "field %d (%s): bad value or escape", i + 1,

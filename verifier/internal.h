@@ -44,8 +44,9 @@ struct rec_view {		/* a decoded line; strings point into scratch */
 #define CODEC_SCRATCH (STORE_LINE_MAX + STORE_NFIELDS + 16)
 int codec_decode(const char *line, size_t len, char *scratch,
     struct rec_view *v, char *err, size_t errlen);
+/* split a line into its fields; bit i of *escp: field i has a backslash */
 int codec_split(const char *line, size_t len, struct slice f[STORE_NFIELDS],
-    char *err, size_t errlen);
+    unsigned *escp, char *err, size_t errlen);
 int codec_parse(const char *line, size_t len, struct apitoken_record **recp,
     char *err, size_t errlen);
 int codec_format(const struct apitoken_record *r, char **linep, size_t *lenp);
