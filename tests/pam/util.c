@@ -240,7 +240,8 @@ fx_service(struct fixture *fx, const char *name, const char *text)
 {
 	char a[4096], b[4096], path[512];
 
-	replace_all(a, sizeof(a), text, "@MOD@", MODULE_PATH);
+	replace_all(b, sizeof(b), text, "@MOD@", MODULE_PATH);
+	replace_all(a, sizeof(a), b, "@SMOD@", STATIC_MODULE_PATH);
 	replace_all(b, sizeof(b), a, "@CFG@", fx->config);
 	replace_all(a, sizeof(a), b, "@SET@", SET_ITEMS_PATH);
 	snprintf(path, sizeof(path), "%s/%s", fx->pamdir, name);

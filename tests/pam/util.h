@@ -15,6 +15,8 @@
 #include "apitoken.h"
 
 #define MODULE_PATH BUILD_DIR "/pam_apitoken.so"
+/* the same module with libyaml and nettle linked in (make STATIC_DEPS=1) */
+#define STATIC_MODULE_PATH BUILD_DIR "/static/pam_apitoken.so"
 #define SET_ITEMS_PATH "/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_set_items.so"
 #define TOK_BUF (APITOKEN_TOKEN_MAX + 1)
 

@@ -1,0 +1,105 @@
+/*
+ * static.c - the module built with STATIC_DEPS=1 (libyaml and nettle
+ * linked in; build/static/pam_apitoken.so): it needs no shared object
+ * but libpam and libc, still exports only pam_sm_*, and behaves as the
+ * default module through real libpam (accepts, refuses, reads YAML).
+ */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <security/pam_appl.h>
+
+#include "util.h"
+
+static struct fixture fx;
+static char tok[TOK_BUF], id[APITOKEN_ID_LEN + 1];
+
+static void
+setup(void)
+{
+	fx_setup(&fx);
+	fx_service(&fx, "svc",
+	    "auth required @SMOD@ config=@CFG@\n"
+	    "account required @SMOD@ config=@CFG@\n");
+}
+
+static void
+teardown(void)
+{
+	fx_teardown(&fx);
+}
+
+TestSuite(static_deps, .init = setup, .fini = teardown);
+
+Test(static_deps, needs_no_libyaml_or_nettle)
+{
+	const char *argv[] = { "/usr/bin/readelf", "-dW", STATIC_MODULE_PATH,
+		NULL };
+	char out[16384];
+
+	cr_assert_eq(run_cmd(argv, NULL, NULL, out, sizeof(out), 20), 0,
+	    "readelf: %s", out);
+	cr_assert(strstr(out, "(NEEDED)") != NULL, "%s", out);
+	cr_assert(strstr(out, "libpam.so") != NULL, "%s", out);
+	cr_assert(strstr(out, "libyaml") == NULL, "libyaml is NEEDED:\n%s",
+	    out);
+	cr_assert(strstr(out, "libnettle") == NULL, "nettle is NEEDED:\n%s",
+	    out);
+}
+
+Test(static_deps, exports_only_pam_sm)
+{
+	const char *argv[] = { "/usr/bin/nm", "-D", "--defined-only",
+	    STATIC_MODULE_PATH, NULL };
+	char out[16384], *save = NULL, *line;
+	int found = 0;
+
+	cr_assert_eq(run_cmd(argv, NULL, NULL, out, sizeof(out), 20), 0,
+	    "nm: %s", out);
+	for (line = strtok_r(out, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		char addr[64], type[8], name[256];
+
+		if (sscanf(line, "%63s %7s %255s", addr, type, name) != 3)
+			continue;
+		/* nothing of libyaml's or nettle's leaks out either */
+		cr_assert(strncmp(name, "pam_sm_", 7) == 0, "exported: %s",
+		    line);
+		found++;
+	}
+	cr_assert_eq(found, 4, "%d pam_sm_* symbols", found);
+}
+
+Test(static_deps, accepts_the_token_and_refuses_another)
+{
+	char other[TOK_BUF], secret[APITOKEN_SECRET_LEN + 1];
+	struct pam_run r;
+
+	fx_issue(&fx, test_user(), "laptop", NULL, tok, id);
+	memset(&r, 0, sizeof(r));
+	r.answers[0] = tok;
+	run_pam(&fx, "svc", test_user(), &r);
+	assert_pam(r.auth_rc, PAM_SUCCESS);
+	cr_assert_str_eq(r.env_id, id);
+	/* well-formed, good checksum, known id, another secret */
+	token_parts(tok, id, secret);
+	secret[0] = secret[0] == 'a' ? 'b' : 'a';
+	forge_token("apitok", id, secret, other);
+	assert_pam(auth_with(&fx, "svc", test_user(), other, NULL),
+	    PAM_AUTH_ERR);
+	/* and a bad checksum (a typo) */
+	tok[strlen(tok) - 1] = tok[strlen(tok) - 1] == 'a' ? 'b' : 'a';
+	assert_pam(auth_with(&fx, "svc", test_user(), tok, NULL),
+	    PAM_AUTH_ERR);
+}
+
+Test(static_deps, a_bad_config_fails_closed)
+{
+	fx_service(&fx, "broken",
+	    "auth required @SMOD@ config=/nonexistent/apitoken.yaml\n");
+	fx_issue(&fx, test_user(), "laptop", NULL, tok, id);
+	assert_pam(auth_with(&fx, "broken", test_user(), tok, NULL),
+	    PAM_AUTHINFO_UNAVAIL);
+}
