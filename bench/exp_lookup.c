@@ -1,7 +1,7 @@
 /*
  * exp_lookup - an experiment, not part of the table: what a cold look-up
- * (open the store, find one id, close) costs with the library's strategy
- * and with two alternatives, to size the suggestions in BENCHMARKS.md.
+ * (open the store, find one id, close) costs with three strategies; it
+ * sized the move from mmap to pread in BENCHMARKS.md ("History").
  *
  *   exp_lookup STORE SAMPLE_FILE [ITERS]
  *
@@ -9,14 +9,14 @@
  * starts); it parses no record and writes nothing, so it is no second
  * reader of the record format.  Strategies, each timed like verify_once
  * (open dir + fstat, openat + fstat, ..., close):
- *   mmap-bisect   what store.c does: mmap, MADV_RANDOM, bisect by byte
- *                 offset, back up to the line start, munmap;
+ *   mmap-bisect   what store.c did until b18ad4b: mmap, MADV_RANDOM,
+ *                 bisect by byte offset, back up to the line start, munmap;
  *   pread-bisect  the same bisection on pread(2) windows of 1 KiB:
  *                 no page tables to build and tear down, no fault-around;
  *   pread-interp  interpolation search on pread windows: ids are uniform
  *                 random base62, so the expected position of an id is
  *                 known; falls back to bisection when a probe does not
- *                 shrink the range enough.
+ *                 shrink the range enough (what store.c does now).
  * Prints per strategy: median and p99 (us) and probes per look-up.
  */
 #include <errno.h>
@@ -210,7 +210,8 @@ find_pread(struct ctx *c, int fd, off_t size, const char *id, int interp)
 
 enum strategy { MMAP_BISECT, PREAD_BISECT, PREAD_INTERP, NSTRATEGY };
 static const char *const names[NSTRATEGY] = {
-	"mmap-bisect (the library's way)", "pread-bisect", "pread-interp",
+	"mmap-bisect (before b18ad4b)", "pread-bisect",
+	"pread-interp (the library)",
 };
 
 static int

@@ -13,8 +13,8 @@
 #      bench/exp_txn: the library's own write costs without tokenctl;
 #   4. bench/exp_lookup: the library's look-up vs pread alternatives;
 #   5. pamtester: where pam_apitoken's fixed cost over pam_permit goes,
-#      with throw-away test modules (empty, linked to libyaml, to
-#      libcrypto+libyaml, + one EVP SHA-256, a static low-level SHA-256).
+#      with throw-away test modules (empty, prompting, linked to libyaml,
+#      nettle, both, both statically) and the module's two builds.
 # Needs valgrind (callgrind_annotate); perf optional.  Work files go to a
 # temp dir, removed at the end.
 set -eu
@@ -86,9 +86,10 @@ if [ -x "$BD/tokenctl" ]; then
 	cg_top "$W/cg.issue"
 	if [ $have_perf = 1 ]; then
 		section "3b. perf: tokenctl issue into $BIG tokens"
+		# another label: with PROFILE_MAX=100000 this is 3a's store
 		perf record -q -F 2000 -o "$W/p.issue" -- "$BD/tokenctl" \
 		    -c "$W/n$BIG/apitoken.yaml" issue root \
-		    --label "profile issue" >/dev/null 2>&1
+		    --label "profile issue, perf" >/dev/null 2>&1
 		perf_top "$W/p.issue"
 		section "3c. perf: tokenctl issue --batch of 100 into 100,000"
 		awk 'BEGIN { for (i = 1; i <= 100; i++) printf \
@@ -114,27 +115,46 @@ for n in $SIZES; do
 	"$BB/exp_lookup" "$W/n$n/store/tokens" "$W/n$n/sample" 20000
 done
 
-section "5. pamtester: the fixed cost of loading pam_apitoken.so"
+section "5. pamtester: where pam_apitoken's cost over pam_permit goes"
+# Throw-away modules, each one step closer to pam_apitoken: prompt for
+# the token (pam_get_authtok), then link (and call) libyaml, nettle's
+# SHA-256, both, both linked in statically; then the real module in its
+# default build and with STATIC_DEPS=1.  Same alternating loop as make
+# bench; the last column is the cost over pam_permit.
 cat >"$W/mod.c" <<'EOF'
-#define OPENSSL_SUPPRESS_DEPRECATED
+#include <stddef.h>
 #include <security/pam_modules.h>
-#if defined(EVP)
-#include <openssl/evp.h>
-#elif defined(LOWLEVEL)
-#include <openssl/sha.h>
+#include <security/pam_ext.h>
+#if defined(NETTLE)
+#include <nettle/sha2.h>
+#endif
+#if defined(YAML)
+#include <yaml.h>
 #endif
 int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
     const char **argv)
 {
 	unsigned char md[32] = { 0xba };
-#if defined(EVP)
-	unsigned int n;
-	EVP_Digest("abc", 3, md, &n, EVP_sha256(), NULL);
-#elif defined(LOWLEVEL)
-	SHA256_CTX c;
-	SHA256_Init(&c);
-	SHA256_Update(&c, "abc", 3);
-	SHA256_Final(md, &c);
+#if defined(CONV)
+	const char *tok = NULL;
+
+	if (pam_get_authtok(pamh, PAM_AUTHTOK, &tok, "API token: ") !=
+	    PAM_SUCCESS)
+		return PAM_AUTH_ERR;
+#endif
+#if defined(NETTLE)
+	struct sha256_ctx c;
+
+	sha256_init(&c);
+	sha256_update(&c, 3, (const unsigned char *)"abc");
+	sha256_digest(&c, 32, md);
+	md[0] = 0xba;
+#endif
+#if defined(YAML)
+	yaml_parser_t p;
+
+	yaml_parser_initialize(&p);
+	yaml_parser_delete(&p);
 #endif
 	(void)pamh, (void)flags, (void)argc, (void)argv;
 	return md[0] == 0xba ? PAM_SUCCESS : PAM_AUTH_ERR;
@@ -149,33 +169,44 @@ EOF
 M=$W/mods S=$W/pam.d
 mkdir -p "$M" "$S"
 CCM="${CC:-cc} -O2 -fPIC -shared -Wl,-z,now"
+STATIC="-Wl,-Bstatic -lnettle -lyaml -Wl,-Bdynamic -Wl,--exclude-libs,ALL"
 $CCM -o "$M/empty.so" "$W/mod.c" -lpam
-$CCM -Wl,--no-as-needed -o "$M/yaml.so" "$W/mod.c" -lpam -lyaml
-$CCM -Wl,--no-as-needed -o "$M/linked.so" "$W/mod.c" -lpam -lcrypto -lyaml
-$CCM -DEVP -Wl,--no-as-needed -o "$M/evp.so" "$W/mod.c" -lpam -lcrypto -lyaml
-$CCM -DLOWLEVEL -o "$M/static_sha.so" "$W/mod.c" -lpam \
-    -Wl,-Bstatic -lcrypto -Wl,-Bdynamic -Wl,--exclude-libs,ALL
+$CCM -DCONV -o "$M/prompt.so" "$W/mod.c" -lpam
+$CCM -DCONV -DYAML -o "$M/prompt_yaml.so" "$W/mod.c" -lpam -lyaml
+$CCM -DCONV -DNETTLE -o "$M/prompt_nettle.so" "$W/mod.c" -lpam -lnettle
+$CCM -DCONV -DNETTLE -DYAML -o "$M/prompt_both.so" "$W/mod.c" -lpam \
+    -lnettle -lyaml
+# shellcheck disable=SC2086
+$CCM -DCONV -DNETTLE -DYAML -o "$M/prompt_both_static.so" "$W/mod.c" \
+    -lpam $STATIC
+head -n 1 "$W/n1000/root" >"$W/tok"
 echo "auth required pam_permit.so" >"$S/permit"
-: >"$W/cases"
+echo "auth required $M/empty.so" >"$S/empty"
 printf 'pam_permit\t/dev/null\t0\tpamtester\tpermit\troot\tauthenticate\n' \
+    >"$W/cases"
+printf 'empty\t/dev/null\t0\tpamtester\tempty\troot\tauthenticate\n' \
     >>"$W/cases"
-for m in empty yaml linked evp static_sha; do
+for m in prompt prompt_yaml prompt_nettle prompt_both prompt_both_static; do
 	echo "auth required $M/$m.so" >"$S/$m"
-	printf '%s\t/dev/null\t0\tpamtester\t%s\troot\tauthenticate\n' \
-	    "$m" "$m" >>"$W/cases"
+	printf '%s\t%s\t0\tpamtester\t%s\troot\tauthenticate\n' \
+	    "$m" "$W/tok" "$m" >>"$W/cases"
 done
 echo "auth required $BD/pam_apitoken.so config=$W/n1000/apitoken.yaml" \
     >"$S/apitoken"
-head -n 1 "$W/n1000/root" >"$W/tok"
+echo "auth required $BD/static/pam_apitoken.so config=$W/n1000/apitoken.yaml" \
+    >"$S/apitoken_static"
 printf 'pam_apitoken_1k\t%s\t0\tpamtester\tapitoken\troot\tauthenticate\n' \
     "$W/tok" >>"$W/cases"
-echo "module                 median ms  p10 ms  p90 ms  maxrss KiB"
+printf 'pam_apitoken_static_1k\t%s\t0\tpamtester\tapitoken_static\troot\tauthenticate\n' \
+    "$W/tok" >>"$W/cases"
+echo "module                   median ms  p10 ms  p90 ms  maxrss KiB  - permit"
 LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$S \
     "$BB/runcmp" -n "${PROFILE_ROUNDS:-200}" "$W/cases" 2>/dev/null |
-    awk '{ printf "%-22s %10s %7s %7s %11s\n", $1, $2, $3, $4, $5 }'
+    awk 'NR == 1 { p = $2 }
+	{ printf "%-24s %10s %7s %7s %11s %+9.2f\n", $1, $2, $3, $4, $5, $2 - p }'
 cat <<'EOF'
-(empty: a module that returns PAM_SUCCESS; yaml: the same linked to
-libyaml; linked: linked to libcrypto and libyaml; evp: + one EVP_Digest SHA-256, which initialises
-OpenSSL and reads openssl.cnf; static_sha: low-level SHA-256 linked
-statically from libcrypto.a, no libcrypto.so loaded.)
+(empty: returns PAM_SUCCESS; prompt: asks for the token; _yaml, _nettle,
+_both: linked to libyaml / nettle / both, calling each once;
+_both_static: both linked into the module; pam_apitoken_static_1k: the
+real module built with STATIC_DEPS=1.)
 EOF
