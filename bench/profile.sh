@@ -197,8 +197,8 @@ echo "auth required $BD/static/pam_apitoken.so config=$W/n1000/apitoken.yaml" \
     >"$S/apitoken_static"
 printf 'pam_apitoken_1k\t%s\t0\tpamtester\tapitoken\troot\tauthenticate\n' \
     "$W/tok" >>"$W/cases"
-printf 'pam_apitoken_static_1k\t%s\t0\tpamtester\tapitoken_static\troot\tauthenticate\n' \
-    "$W/tok" >>"$W/cases"
+printf '%s\t%s\t0\tpamtester\t%s\troot\tauthenticate\n' \
+    pam_apitoken_static_1k "$W/tok" apitoken_static >>"$W/cases"
 echo "module                   median ms  p10 ms  p90 ms  maxrss KiB  - permit"
 LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$S \
     "$BB/runcmp" -n "${PROFILE_ROUNDS:-200}" "$W/cases" 2>/dev/null |

@@ -76,6 +76,22 @@ rm -rf "$out"
 { printf '%s\n' "$HDR"; rec_a; rec_b; rec_c; rec_d; rec_e; rec_f
   printf '#end\n'; } | put store six
 { printf '%s\n' "$HDR"; rec_a; printf '#end\n'; } | put store one
+# 150 records, ~25 KiB: more than the look-up's 16 KiB window, so the
+# interpolation probes and window growth are reached (ids spread evenly
+# over the id space, in order)
+i=0
+{ printf '%s\n' "$HDR"
+  while [ $i -lt 150 ]; do
+	n=$((i * 3844 / 150))
+	id=$(printf %s "$B62" | cut -c$((n / 62 + 1)))$(printf %s "$B62" |
+	    cut -c$((n % 62 + 1)))000000000$(printf %s "$B62" |
+	    cut -c$((i % 62 + 1)))
+	rec "$id" active "user$((i % 7))" "key $i" '' '' \
+	    "$([ $((i % 2)) -eq 0 ] && echo sshd,sudo)" \
+	    "$([ $((i % 4)) -eq 0 ] && echo 10.0.0.0/8)" $T0 $T1 alice '' '' '' ''
+	i=$((i + 1))
+  done
+  printf "#end\n"; } | put store many
 { printf '%s\n' "$HDR"; rec_b; rec_a; printf '#end\n'; } | put store unsorted
 { printf '%s\n' "$HDR"; rec_a; rec_a; printf '#end\n'; } | put store duplicate
 { printf '%s\n' "$HDR"; rec_a; rec_b; } | put store truncated
