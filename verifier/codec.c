@@ -108,7 +108,8 @@ codec_split(const char *line, size_t len, struct slice f[STORE_NFIELDS],
 		w = load_word(line + i, k);
 		t = w ^ ('\t' * B_ONES);
 		tabs = bytes_zero(t);
-		/* below 0x20 but not TAB (TAB ^ TAB is 0; 0 ^ TAB is not), DEL */
+		/* XOR with TAB keeps bytes below 0x20 below it and turns TAB
+		 * alone into 0: a control byte other than TAB, or DEL */
 		bad = (bytes_below_0x20(t) & ~tabs) |
 		    bytes_zero(w ^ (0x7f * B_ONES));
 		bsl = bytes_zero(w ^ ('\\' * B_ONES));
