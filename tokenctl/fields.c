@@ -73,6 +73,22 @@ fields_add(const char ***list, size_t *n, int *set, const char *v)
 	*set = 1;
 }
 
+int
+fields_option(struct ctl_fields *f, int c, const char *arg)
+{
+	switch (c) {
+	case 'l': f->label = arg; break;
+	case 'd': f->description = arg; break;
+	case 'e': f->external_id = arg; break;
+	case 's': fields_add(&f->services, &f->n_services, &f->services_set,
+		      arg); break;
+	case 'f': fields_add(&f->from, &f->n_from, &f->from_set, arg); break;
+	case 'x': f->expires = arg; break;
+	default: return 0;
+	}
+	return 1;
+}
+
 void
 fields_free(struct ctl_fields *f)
 {

@@ -357,12 +357,7 @@ int
 cmd_issue(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "label", required_argument, NULL, 'l' },
-		{ "description", required_argument, NULL, 'd' },
-		{ "external-id", required_argument, NULL, 'e' },
-		{ "service", required_argument, NULL, 's' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "expires", required_argument, NULL, 'x' },
+		CTL_FIELD_OPTIONS,
 		{ "parent", required_argument, NULL, 'p' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "json", no_argument, NULL, 'j' },
@@ -376,15 +371,9 @@ cmd_issue(struct ctl *ctl, int argc, char **argv)
 	memset(&f, 0, sizeof(f));
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		nf += c != 'b' && c != 'j' && c != 'h';
+		if (fields_option(&f, c, optarg))
+			continue;
 		switch (c) {
-		case 'l': f.label = optarg; break;
-		case 'd': f.description = optarg; break;
-		case 'e': f.external_id = optarg; break;
-		case 's': fields_add(&f.services, &f.n_services,
-			      &f.services_set, optarg); break;
-		case 'f': fields_add(&f.from, &f.n_from, &f.from_set,
-			      optarg); break;
-		case 'x': f.expires = optarg; break;
 		case 'p': f.parent = optarg; break;
 		case 'b': batch = optarg; break;
 		case 'j': json = 1; break;

@@ -199,6 +199,17 @@ struct ctl_fields {
 
 void fields_free(struct ctl_fields *f);
 void fields_add(const char ***list, size_t *n, int *set, const char *v);
+/* The metadata options issue and edit share, for their getopt_long
+ * tables, and the one place that stores them: fields_option() returns 1
+ * if c was one of them (and sets f from arg), else 0. */
+#define CTL_FIELD_OPTIONS \
+	{ "label", required_argument, NULL, 'l' }, \
+	{ "description", required_argument, NULL, 'd' }, \
+	{ "external-id", required_argument, NULL, 'e' }, \
+	{ "service", required_argument, NULL, 's' }, \
+	{ "from", required_argument, NULL, 'f' }, \
+	{ "expires", required_argument, NULL, 'x' }
+int fields_option(struct ctl_fields *f, int c, const char *arg);
 /* Apply f to rec (a new record if is_new) after validating every value
  * against the rules and db.  On failure writes the reason to err and
  * returns an exit status. */

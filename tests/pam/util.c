@@ -707,3 +707,44 @@ logcap_stop(struct logcap *lc)
 	umount2(lc->dir, MNT_DETACH);
 	rmdir(lc->dir);
 }
+
+/* ------------------------------------------------------------- exports */
+
+const char *const pam_sm_names[PAM_SM_COUNT] = {
+	"pam_sm_authenticate", "pam_sm_setcred", "pam_sm_acct_mgmt",
+	"pam_sm_chauthtok",
+};
+
+static int
+is_pam_sm(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < PAM_SM_COUNT; i++)
+		if (strcmp(name, pam_sm_names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+void
+assert_exports_only_pam_sm(const char *module)
+{
+	const char *argv[] = { "/usr/bin/nm", "-D", "--defined-only", module,
+		NULL };
+	char out[16384], *save = NULL, *line;
+	int found = 0;
+
+	cr_assert_eq(run_cmd(argv, NULL, NULL, out, sizeof(out), 20), 0,
+	    "nm: %s", out);
+	for (line = strtok_r(out, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		char addr[64], type[8], name[256];
+
+		if (sscanf(line, "%63s %7s %255s", addr, type, name) != 3)
+			continue;
+		cr_assert(is_pam_sm(name), "%s exports: %s", module, line);
+		found++;
+	}
+	cr_assert_eq(found, PAM_SM_COUNT, "%s: %d pam_sm_* symbols", module,
+	    found);
+}

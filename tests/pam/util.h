@@ -100,6 +100,12 @@ void token_parts(const char *tok, char id[APITOKEN_ID_LEN + 1],
 	cr_skip_test(__VA_ARGS__); \
 } while (0)
 
+/* The module's entry points, and the check that a module's dynamic
+ * symbol table (nm -D --defined-only) defines them and nothing else. */
+#define PAM_SM_COUNT 4
+extern const char *const pam_sm_names[PAM_SM_COUNT];
+void assert_exports_only_pam_sm(const char *module);
+
 /* pam_strerror() without a handle, for messages. */
 const char *pamstr(int rc);
 #define assert_pam(got, want) cr_assert((got) == (want), \
