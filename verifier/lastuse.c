@@ -38,13 +38,17 @@ open_lastuse_dir(const struct apitoken_config *cfg, int create, int *fdp,
 		r = APITOKEN_ERR_STORE_UNSAFE;
 		goto out;
 	}
-	if (create && mkdirat(dfd, "lastuse", 0700) != 0 && errno != EEXIST) {
-		r = set_err(err, errlen, APITOKEN_ERR_SYSTEM, "%s/lastuse: %s",
-		    sd, strerror(errno));
-		goto out;
-	}
 	fd = openat(dfd, "lastuse", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create) {	/* first use only */
+		if (mkdirat(dfd, "lastuse", 0700) != 0 && errno != EEXIST) {
+			r = set_err(err, errlen, APITOKEN_ERR_SYSTEM,
+			    "%s/lastuse: %s", sd, strerror(errno));
+			goto out;
+		}
+		fd = openat(dfd, "lastuse", O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+	}
 	if (fd < 0) {
 		r = set_err(err, errlen, errno == ENOENT ?
 		    APITOKEN_ERR_NOT_FOUND : APITOKEN_ERR_SYSTEM,

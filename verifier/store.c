@@ -67,24 +67,19 @@ check_trailer(const char *tail, const char *path, char *err, size_t errlen)
 	return APITOKEN_OK;
 }
 
-/* size cap and emptiness, from fstat */
+/* size cap and emptiness, from the file's fstat */
 static int
-check_size(int fd, const char *path, uint64_t maxsize, uint64_t *sizep,
-    char *err, size_t errlen)
+check_size(const struct stat *st, const char *path, uint64_t maxsize,
+    uint64_t *sizep, char *err, size_t errlen)
 {
-	struct stat st;
-
-	if (fstat(fd, &st) != 0)
-		return set_err(err, errlen, APITOKEN_ERR_SYSTEM, "%s: %s", path,
-		    strerror(errno));
-	if ((uint64_t)st.st_size > maxsize)
+	if ((uint64_t)st->st_size > maxsize)
 		return set_err(err, errlen, APITOKEN_ERR_STORE_UNSAFE,
 		    "%s: %lld bytes, larger than max_store_size (%llu)", path,
-		    (long long)st.st_size, (unsigned long long)maxsize);
-	if (st.st_size == 0)
+		    (long long)st->st_size, (unsigned long long)maxsize);
+	if (st->st_size == 0)
 		return set_err(err, errlen, APITOKEN_ERR_STORE_FORMAT,
 		    "%s: empty file (no header); run \"tokenctl init\"", path);
-	*sizep = (uint64_t)st.st_size;
+	*sizep = (uint64_t)st->st_size;
 	return APITOKEN_OK;
 }
 
@@ -92,12 +87,16 @@ int
 store_map_fd(int fd, const char *path, uint64_t maxsize, struct store_map *m,
     char *err, size_t errlen)
 {
-	uint64_t size, body;
+	struct stat st;
+	uint64_t size = 0, body;
 	void *p;
 	int r;
 
 	memset(m, 0, sizeof(*m));
-	if ((r = check_size(fd, path, maxsize, &size, err, errlen)) != 0)
+	if (fstat(fd, &st) != 0)
+		return set_err(err, errlen, APITOKEN_ERR_SYSTEM, "%s: %s", path,
+		    strerror(errno));
+	if ((r = check_size(&st, path, maxsize, &size, err, errlen)) != 0)
 		return r;
 	p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (p == MAP_FAILED)
@@ -439,7 +438,8 @@ apitoken_store_open(const struct apitoken_config *cfg,
 	snprintf(s->prefix, sizeof(s->prefix), "%s",
 	    apitoken_config_token_prefix(cfg));
 	s->maxsize = apitoken_config_max_store_size(cfg);
-	if ((r = check_size(s->fd, path, s->maxsize, &s->size, err,
+	/* st: safe_open_file's fstat of this fd */
+	if ((r = check_size(&st, path, s->maxsize, &s->size, err,
 	    errlen)) != APITOKEN_OK ||
 	    (r = store_check(s, err, errlen)) != APITOKEN_OK)
 		goto out;
