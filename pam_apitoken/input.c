@@ -135,7 +135,7 @@ input_remote_addr(pam_handle_t *pamh, struct decision *d)
 	d->rhost = NULL;
 	if (pam_get_item(pamh, PAM_RHOST, &item) == PAM_SUCCESS &&
 	    item != NULL && strlen(item) < sizeof(d->rhostbuf) &&
-	    apitoken_addr_valid(item)) {
+	    apitoken_addr_valid(item) == 0) {
 		strcpy(d->rhostbuf, item);
 		d->rhost = d->rhostbuf;
 		return;
@@ -148,6 +148,6 @@ input_remote_addr(pam_handle_t *pamh, struct decision *d)
 		return;
 	memcpy(d->rhostbuf, conn, n);
 	d->rhostbuf[n] = '\0';
-	if (apitoken_addr_valid(d->rhostbuf))
+	if (apitoken_addr_valid(d->rhostbuf) == 0)
 		d->rhost = d->rhostbuf;
 }

@@ -501,7 +501,7 @@ db_get(const struct ctl_db *db, const char *id, struct apitoken_record **recp)
 	*recp = db_find(db, id);
 	if (*recp != NULL)
 		return CTL_EXIT_OK;
-	if (apitoken_id_valid(id))
+	if (apitoken_id_valid(id) == 0)
 		ctl_err("no token with ID '%s'", id);
 	else
 		ctl_err("no token with ID '%s' (not a token ID: %d base62 "

@@ -202,7 +202,7 @@ get_id(json_t *v, char id[APITOKEN_ID_LEN + 1], char *err, size_t errlen)
 {
 	const char *s = json_string_value(v);
 
-	if (s == NULL || !apitoken_id_valid(s) || strlen(s) != APITOKEN_ID_LEN)
+	if (s == NULL || apitoken_id_valid(s) != 0)
 		return bad(err, errlen, "id", "must be a token ID");
 	memcpy(id, s, APITOKEN_ID_LEN + 1);
 	return APITOKEN_OK;

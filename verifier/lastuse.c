@@ -108,7 +108,7 @@ apitoken_lastuse_record(const struct apitoken_config *cfg, const char *id,
 	struct stat st;
 	int dfd, r;
 
-	if (!apitoken_id_valid(id))
+	if (apitoken_id_valid(id) != 0)
 		return set_err(err, errlen, APITOKEN_ERR_INVALID, "bad token id");
 	if (now == 0)
 		now = time(NULL);
@@ -121,7 +121,7 @@ apitoken_lastuse_record(const struct apitoken_config *cfg, const char *id,
 	}
 	if (service == NULL || apitoken_service_valid(service) != 0)
 		service = "";
-	if (rhost == NULL || !apitoken_addr_valid(rhost))
+	if (rhost == NULL || apitoken_addr_valid(rhost) != 0)
 		rhost = "";
 	(void)apitoken_time_format(now, when, sizeof(when));
 	snprintf(line, sizeof(line), "v1\t%s\t%s\t%s\n", when, service, rhost);
@@ -150,7 +150,7 @@ parse_lastuse(char *buf, struct apitoken_lastuse *lu)
 	}
 	if (strcmp(f[0], "v1") != 0 || apitoken_time_parse(f[1], &lu->when) ||
 	    (*f[2] && apitoken_service_valid(f[2]) != 0) ||
-	    (*f[3] && !apitoken_addr_valid(f[3])))
+	    (*f[3] && apitoken_addr_valid(f[3]) != 0))
 		return APITOKEN_ERR_STORE_FORMAT;
 	snprintf(lu->service, sizeof(lu->service), "%s", f[2]);
 	snprintf(lu->rhost, sizeof(lu->rhost), "%s", f[3]);
@@ -166,7 +166,7 @@ apitoken_lastuse_get(const struct apitoken_config *cfg, const char *id,
 	int dfd, fd, r;
 
 	memset(lu, 0, sizeof(*lu));
-	if (!apitoken_id_valid(id))
+	if (apitoken_id_valid(id) != 0)
 		return set_err(err, errlen, APITOKEN_ERR_INVALID, "bad token id");
 	r = open_lastuse_dir(cfg, 0, &dfd, err, errlen);
 	if (r == APITOKEN_ERR_NOT_FOUND)
@@ -194,7 +194,7 @@ apitoken_lastuse_remove(const struct apitoken_config *cfg, const char *id)
 {
 	int dfd, r;
 
-	if (!apitoken_id_valid(id))
+	if (apitoken_id_valid(id) != 0)
 		return APITOKEN_ERR_INVALID;
 	r = open_lastuse_dir(cfg, 0, &dfd, NULL, 0);
 	if (r == APITOKEN_ERR_NOT_FOUND)

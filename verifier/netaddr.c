@@ -87,7 +87,8 @@ apitoken_addr_valid(const char *s)
 {
 	struct addr a;
 
-	return s != NULL && strlen(s) < 64 && addr_parse(s, &a) == 0;
+	return s != NULL && strlen(s) < 64 && addr_parse(s, &a) == 0 ?
+	    APITOKEN_OK : APITOKEN_ERR_INVALID;
 }
 
 int

@@ -264,7 +264,7 @@ apitoken_record_check(const struct apitoken_record *r, char *err,
     size_t errlen)
 {
 #define BAD(what) set_err(err, errlen, APITOKEN_ERR_INVALID, "%s", what)
-	if (!apitoken_id_valid(r->id))
+	if (apitoken_id_valid(r->id) != 0)
 		return BAD("id: not 12 base62 characters");
 	if (r->status != APITOKEN_ACTIVE && r->status != APITOKEN_DISABLED &&
 	    r->status != APITOKEN_REVOKED)
@@ -296,7 +296,7 @@ apitoken_record_check(const struct apitoken_record *r, char *err,
 	    apitoken_text_valid(r->revoke_reason, APITOKEN_REASON_MAX) != 0)
 		return BAD("revoke_reason: too long or has control characters");
 	if (r->parent == NULL || (r->parent[0] != '\0' &&
-	    (!apitoken_id_valid(r->parent) || strcmp(r->parent, r->id) == 0)))
+	    (apitoken_id_valid(r->parent) != 0 || strcmp(r->parent, r->id) == 0)))
 		return BAD("parent: not a token id (or the token itself)");
 	return APITOKEN_OK;
 #undef BAD

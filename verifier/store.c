@@ -482,7 +482,7 @@ apitoken_store_find(struct apitoken_store *s, const char *id,
 	int r;
 
 	*recp = NULL;
-	if (!apitoken_id_valid(id))
+	if (apitoken_id_valid(id) != 0)
 		return APITOKEN_ERR_NOT_FOUND;
 	if ((w.buf = malloc(WIN_SIZE + WIN_HALF_MAX)) == NULL)
 		return APITOKEN_ERR_NOMEM;

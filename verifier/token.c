@@ -224,8 +224,8 @@ apitoken_id_valid(const char *s)
 
 	for (i = 0; i < APITOKEN_ID_LEN; i++)
 		if (!is_base62((unsigned char)s[i]))
-			return 0;
-	return s[APITOKEN_ID_LEN] == '\0';
+			return APITOKEN_ERR_INVALID;
+	return s[APITOKEN_ID_LEN] == '\0' ? APITOKEN_OK : APITOKEN_ERR_INVALID;
 }
 
 int

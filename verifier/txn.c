@@ -395,7 +395,7 @@ apitoken_txn_delete(struct apitoken_txn *t, const char *id)
 {
 	if (t->done)
 		return APITOKEN_ERR_STALE;
-	if (!apitoken_id_valid(id) || !view_has(t, id))
+	if (apitoken_id_valid(id) != 0 || !view_has(t, id))
 		return APITOKEN_ERR_NOT_FOUND;
 	return stage(t, id, NULL);
 }
@@ -419,7 +419,7 @@ apitoken_txn_find(struct apitoken_txn *t, const char *id,
 
 	*recp = NULL;
 	(void)err, (void)errlen;
-	if (!apitoken_id_valid(id))
+	if (apitoken_id_valid(id) != 0)
 		return APITOKEN_ERR_NOT_FOUND;
 	if ((s = staged_find(t, id)) != NULL) {
 		if (s->rec == NULL)

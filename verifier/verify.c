@@ -40,7 +40,7 @@ source_allowed(const struct apitoken_record *rec, const char *rhost)
 
 	if (rec->n_from == 0)
 		return 1;
-	if (rhost == NULL || !apitoken_addr_valid(rhost))
+	if (rhost == NULL || apitoken_addr_valid(rhost) != 0)
 		return 0;
 	for (i = 0; i < rec->n_from; i++)
 		if (apitoken_cidr_match(rec->from[i], rhost) == 1)

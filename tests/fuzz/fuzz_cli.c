@@ -150,8 +150,8 @@ is_mapped(const char *s)
 static void
 check_net(const char *a, const char *b)
 {
-	int cv = apitoken_cidr_valid(a), av = apitoken_addr_valid(a);
-	int bv = apitoken_addr_valid(b), m = apitoken_cidr_match(a, b);
+	int cv = apitoken_cidr_valid(a), av = apitoken_addr_valid(a) == 0;
+	int bv = apitoken_addr_valid(b) == 0, m = apitoken_cidr_match(a, b);
 
 	FUZZ_ASSERT(cv == 0 || cv == APITOKEN_ERR_INVALID, "cidr_valid %d", cv);
 	FUZZ_ASSERT(av == pton_any(a) && bv == pton_any(b),
@@ -189,7 +189,7 @@ check_fields(const char *s)
 
 	for (i = 0; i < n; i++)
 		ctl |= (unsigned char)s[i] < 0x20 || s[i] == 0x7f;
-	if (apitoken_id_valid(s))
+	if (apitoken_id_valid(s) == 0)
 		FUZZ_ASSERT(n == APITOKEN_ID_LEN, "id \"%s\"", s);
 	if (apitoken_label_valid(s) == 0)
 		FUZZ_ASSERT(n >= 1 && n <= APITOKEN_LABEL_MAX && !ctl,

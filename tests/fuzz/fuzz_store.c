@@ -76,7 +76,7 @@ input_ids(const char *s, size_t n, char ids[MAX_IDS][APITOKEN_ID_LEN + 1])
 		if (nl - p >= APITOKEN_ID_LEN) {
 			memcpy(ids[k], p, APITOKEN_ID_LEN);
 			ids[k][APITOKEN_ID_LEN] = '\0';
-			if (apitoken_id_valid(ids[k]))
+			if (apitoken_id_valid(ids[k]) == 0)
 				k++;
 		}
 		p = nl + 1;
@@ -129,7 +129,7 @@ expected_reason(const struct apitoken_record *r, const char *hash,
 		return APITOKEN_R_SERVICE;
 	if (r->n_from == 0)
 		return APITOKEN_ACCEPTED;
-	if (req->rhost == NULL || !apitoken_addr_valid(req->rhost))
+	if (req->rhost == NULL || apitoken_addr_valid(req->rhost) != 0)
 		return APITOKEN_R_SOURCE;
 	for (i = 0; i < r->n_from; i++)
 		if (apitoken_cidr_match(r->from[i], req->rhost) == 1)
@@ -397,7 +397,7 @@ lastuse(const uint8_t *data, size_t size)
 	    sizeof(when)) == 0, "last-use time %lld", (long long)lu.when);
 	FUZZ_ASSERT(lu.service[0] == '\0' ||
 	    apitoken_service_valid(lu.service) == 0, "last-use service");
-	FUZZ_ASSERT(lu.rhost[0] == '\0' || apitoken_addr_valid(lu.rhost),
+	FUZZ_ASSERT(lu.rhost[0] == '\0' || apitoken_addr_valid(lu.rhost) == 0,
 	    "last-use address");
 }
 

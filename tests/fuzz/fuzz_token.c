@@ -52,7 +52,7 @@ check_ok(const char *prefix, const char *s, size_t n,
 	size_t plen = strlen(prefix);
 	char hash[APITOKEN_HASH_MAX];
 
-	FUZZ_ASSERT(apitoken_id_valid(t->id), "parsed id not valid");
+	FUZZ_ASSERT(apitoken_id_valid(t->id) == 0, "parsed id not valid");
 	FUZZ_ASSERT(memcmp(t->id, s + plen + 1, APITOKEN_ID_LEN) == 0,
 	    "id is not the id part of the token");
 	FUZZ_ASSERT(strlen(t->secret) == APITOKEN_SECRET_LEN &&

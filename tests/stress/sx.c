@@ -603,7 +603,8 @@ sx_json_id(const char *text, char id[APITOKEN_ID_LEN + 1])
 	if (o == NULL)
 		return -1;
 	v = json_object_get(o, "id");
-	if (json_is_string(v) && apitoken_id_valid(json_string_value(v))) {
+	if (json_is_string(v) &&
+	    apitoken_id_valid(json_string_value(v)) == 0) {
 		snprintf(id, APITOKEN_ID_LEN + 1, "%s", json_string_value(v));
 		r = 0;
 	}

@@ -123,17 +123,17 @@ Test(cidr, errors_are_negative_never_a_match)
 
 Test(cidr, addr_valid)
 {
-	cr_assert_eq(apitoken_addr_valid("1.2.3.4"), 1);
-	cr_assert_eq(apitoken_addr_valid("0.0.0.0"), 1);
-	cr_assert_eq(apitoken_addr_valid("::1"), 1);
-	cr_assert_eq(apitoken_addr_valid("2001:db8::1"), 1);
-	cr_assert_eq(apitoken_addr_valid("::ffff:1.2.3.4"), 1);
-	cr_assert_eq(apitoken_addr_valid(""), 0);
-	cr_assert_eq(apitoken_addr_valid("1.2.3"), 0);
-	cr_assert_eq(apitoken_addr_valid("1.2.3.4/32"), 0);
-	cr_assert_eq(apitoken_addr_valid("256.1.1.1"), 0);
-	cr_assert_eq(apitoken_addr_valid("example.com"), 0);
-	cr_assert_eq(apitoken_addr_valid(" 1.2.3.4"), 0);
-	cr_assert_eq(apitoken_addr_valid("[::1]"), 0);
-	cr_assert_eq(apitoken_addr_valid("1.2.3.4:22"), 0);
+	cr_assert_eq(apitoken_addr_valid("1.2.3.4"), 0);
+	cr_assert_eq(apitoken_addr_valid("0.0.0.0"), 0);
+	cr_assert_eq(apitoken_addr_valid("::1"), 0);
+	cr_assert_eq(apitoken_addr_valid("2001:db8::1"), 0);
+	cr_assert_eq(apitoken_addr_valid("::ffff:1.2.3.4"), 0);
+	cr_assert_eq(apitoken_addr_valid(""), APITOKEN_ERR_INVALID);
+	cr_assert_eq(apitoken_addr_valid("1.2.3"), APITOKEN_ERR_INVALID);
+	cr_assert_eq(apitoken_addr_valid("1.2.3.4/32"), APITOKEN_ERR_INVALID);
+	cr_assert_eq(apitoken_addr_valid("256.1.1.1"), APITOKEN_ERR_INVALID);
+	cr_assert_eq(apitoken_addr_valid("example.com"), APITOKEN_ERR_INVALID);
+	cr_assert_eq(apitoken_addr_valid(" 1.2.3.4"), APITOKEN_ERR_INVALID);
+	cr_assert_eq(apitoken_addr_valid("[::1]"), APITOKEN_ERR_INVALID);
+	cr_assert_eq(apitoken_addr_valid("1.2.3.4:22"), APITOKEN_ERR_INVALID);
 }

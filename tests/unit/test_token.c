@@ -540,7 +540,7 @@ Test(token_generate, ids_unique_secrets_differ)
 		    &parts, hash), 0);
 		memcpy(ids[i], parts.id, sizeof(ids[i]));
 		memcpy(secrets[i], parts.secret, sizeof(secrets[i]));
-		cr_assert_eq(apitoken_id_valid(ids[i]), 1);
+		cr_assert_eq(apitoken_id_valid(ids[i]), 0);
 		apitoken_token_clear(&parts);
 	}
 	for (i = 0; i < N; i++)
@@ -617,7 +617,7 @@ Test(token_id, generate_valid_unique)
 	for (i = 0; i < N; i++) {
 		cr_assert_eq(apitoken_id_generate(ids[i]), 0);
 		cr_assert_eq(strlen(ids[i]), (size_t)APITOKEN_ID_LEN);
-		cr_assert_eq(apitoken_id_valid(ids[i]), 1, "%s", ids[i]);
+		cr_assert_eq(apitoken_id_valid(ids[i]), 0, "%s", ids[i]);
 	}
 	for (i = 0; i < N; i++)
 		for (j = i + 1; j < N; j++)
@@ -627,17 +627,17 @@ Test(token_id, generate_valid_unique)
 
 Test(token_id, valid_rules)
 {
-	cr_assert_eq(apitoken_id_valid("Ab3dEf6hIj9K"), 1);
-	cr_assert_eq(apitoken_id_valid("000000000000"), 1);
-	cr_assert_eq(apitoken_id_valid("zzzzzzzzzzzz"), 1);
-	cr_assert_eq(apitoken_id_valid(""), 0);
-	cr_assert_eq(apitoken_id_valid("Ab3dEf6hIj9"), 0);
-	cr_assert_eq(apitoken_id_valid("Ab3dEf6hIj9KL"), 0);
-	cr_assert_eq(apitoken_id_valid("Ab3dEf6h_j9K"), 0);
-	cr_assert_eq(apitoken_id_valid("Ab3dEf6h-j9K"), 0);
-	cr_assert_eq(apitoken_id_valid("Ab3dEf6h/j9K"), 0);
-	cr_assert_eq(apitoken_id_valid("../../etc/pw"), 0);
-	cr_assert_eq(apitoken_id_valid("Ab3dEf6h\xc3\xa9j"), 0);
+	cr_assert_eq(apitoken_id_valid("Ab3dEf6hIj9K"), 0);
+	cr_assert_eq(apitoken_id_valid("000000000000"), 0);
+	cr_assert_eq(apitoken_id_valid("zzzzzzzzzzzz"), 0);
+	cr_assert_eq(apitoken_id_valid(""), APITOKEN_ERR_INVALID);
+	cr_assert_eq(apitoken_id_valid("Ab3dEf6hIj9"), APITOKEN_ERR_INVALID);
+	cr_assert_eq(apitoken_id_valid("Ab3dEf6hIj9KL"), APITOKEN_ERR_INVALID);
+	cr_assert_eq(apitoken_id_valid("Ab3dEf6h_j9K"), APITOKEN_ERR_INVALID);
+	cr_assert_eq(apitoken_id_valid("Ab3dEf6h-j9K"), APITOKEN_ERR_INVALID);
+	cr_assert_eq(apitoken_id_valid("Ab3dEf6h/j9K"), APITOKEN_ERR_INVALID);
+	cr_assert_eq(apitoken_id_valid("../../etc/pw"), APITOKEN_ERR_INVALID);
+	cr_assert_eq(apitoken_id_valid("Ab3dEf6h\xc3\xa9j"), APITOKEN_ERR_INVALID);
 }
 
 /* ------------------------------------------------------------ hash */

@@ -5,6 +5,12 @@
  * Conventions:
  *  - Functions returning int return 0 (APITOKEN_OK) on success or a negative
  *    APITOKEN_ERR_* code; apitoken_strerror() names it.
+ *  - Predicates follow the same rule: every apitoken_*_valid() returns 0
+ *    when its argument is acceptable and APITOKEN_ERR_INVALID when it is
+ *    not, so "if (apitoken_x_valid(s) != 0) refuse" reads the same for
+ *    every field.  Only two functions answer a yes/no question with 1
+ *    and 0, and neither is named *_valid: apitoken_record_expired() and
+ *    apitoken_cidr_match() (which also returns a negative code on error).
  *  - Functions that parse a file take (char *err, size_t errlen): on failure a
  *    one-line message naming the file (and line/column where known) is
  *    written there.  err may be NULL.
@@ -143,7 +149,7 @@ APITOKEN_API int apitoken_token_generate(const char *prefix, char *buf,
 APITOKEN_API int apitoken_id_generate(char id[APITOKEN_ID_LEN + 1])
     APITOKEN_MUST_CHECK;
 
-/* 1 if s is a syntactically valid token id, else 0. */
+/* 0 if s is a syntactically valid token id, else APITOKEN_ERR_INVALID. */
 APITOKEN_API int apitoken_id_valid(const char *s);
 
 /* ----------------------------------------------------------- config */
@@ -215,7 +221,7 @@ APITOKEN_API int apitoken_cidr_valid(const char *s);
 /* 1 if addr (an IPv4/IPv6 literal) lies in cidr, 0 if not, <0 on error. */
 APITOKEN_API int apitoken_cidr_match(const char *cidr, const char *addr);
 
-/* 1 if s is an IPv4 or IPv6 address literal. */
+/* 0 if s is an IPv4 or IPv6 address literal, else APITOKEN_ERR_INVALID. */
 APITOKEN_API int apitoken_addr_valid(const char *s);
 
 /* Field limits (bytes, excluding NUL). */
@@ -233,7 +239,7 @@ APITOKEN_API int apitoken_addr_valid(const char *s);
 APITOKEN_API int apitoken_label_valid(const char *s);
 /* The same rules for free text of at most max bytes (may be empty). */
 APITOKEN_API int apitoken_text_valid(const char *s, size_t max);
-/* A PAM service name: 1..64 of [A-Za-z0-9._+-]. */
+/* 0 for a PAM service name: 1..64 of [A-Za-z0-9._+-]; else _INVALID. */
 APITOKEN_API int apitoken_service_valid(const char *s);
 
 /* ------------------------------------------------------------ records */
