@@ -2,6 +2,11 @@
  * apitoken.h - libapitoken, the API token library behind pam_apitoken and
  * tokenctl.  This is the only public header.
  *
+ * Not a stable API or ABI yet: the record and result structs below change
+ * when a field is added, and nothing outside this project links the
+ * library (the module and tokenctl link it statically).  See
+ * docs/libapitoken.md; no -dev package is shipped until that changes.
+ *
  * Conventions:
  *  - Functions returning int return 0 (APITOKEN_OK) on success or a negative
  *    APITOKEN_ERR_* code; apitoken_strerror() names it.
