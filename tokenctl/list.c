@@ -109,9 +109,9 @@ row(const struct ctl *ctl, const struct apitoken_record *r, char **cols)
 {
 	char buf[96];
 
-	cols[0] = xstrdup(r->id);
-	cols[1] = xstrdup(r->user);
-	cols[2] = xstrdup(r->label);
+	cols[0] = ctl_escape(r->id);
+	cols[1] = ctl_escape(r->user);
+	cols[2] = ctl_escape(r->label);
 	cols[3] = join(r->services, r->n_services, "all");
 	cols[4] = xstrdup(view_status(r, ctl->now));
 	ctl_time_both(r->created, ctl->now, "-", buf, sizeof(buf));
@@ -292,10 +292,14 @@ children(const struct ctl_db *db, const char *id, json_t *ja)
 	return s;
 }
 
+/* One "name: value" line; the value escaped, so it stays one line. */
 static void
 field(const char *name, const char *value)
 {
-	printf("%-15s%s\n", name, value[0] != '\0' ? value : "-");
+	char *safe = ctl_escape(value);
+
+	printf("%-15s%s\n", name, safe[0] != '\0' ? safe : "-");
+	free(safe);
 }
 
 static void

@@ -54,6 +54,11 @@ void *xreallocarray(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
 void ctl_json_init(void);
 
+/* escape.c: s made safe for a terminal or log line (control, C1, bidi
+ * and invisible characters, invalid UTF-8 escaped); xmalloc'ed.  Every
+ * table, show, error and audit line goes through it. */
+char *ctl_escape(const char *s);
+
 /* Map an APITOKEN_ERR_* code to an exit status. */
 int ctl_exit_code(int apitoken_err);
 /* Print "what: msg" (msg from the library, or its strerror) and map. */

@@ -26,21 +26,29 @@ ctl_set_verb(const char *verb)
 	cur_verb = verb;
 }
 
-/* "tokenctl VERB: message" on stderr. */
+/* "tokenctl VERB: message" on stderr, escaped: messages quote values. */
 void
 ctl_err(const char *fmt, ...)
 {
 	va_list ap;
+	char *msg, *safe;
+	int n;
 
 	fflush(stdout);
-	if (cur_verb != NULL)
-		fprintf(stderr, "tokenctl %s: ", cur_verb);
-	else
-		fputs("tokenctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (n < 0) {
+		fputs("tokenctl: out of memory\n", stderr);
+		return;
+	}
+	safe = ctl_escape(msg);
+	if (cur_verb != NULL)
+		fprintf(stderr, "tokenctl %s: %s\n", cur_verb, safe);
+	else
+		fprintf(stderr, "tokenctl: %s\n", safe);
+	free(msg);
+	free(safe);
 }
 
 static void
@@ -226,13 +234,15 @@ ctl_real_user(char *buf, size_t size)
 void
 ctl_audit(const struct ctl *ctl, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[1024], *safe;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s by=%s", msg, ctl->actor);
+	safe = ctl_escape(msg);
+	syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s by=%s", safe, ctl->actor);
+	free(safe);
 }
 
 static int

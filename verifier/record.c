@@ -177,8 +177,24 @@ utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-/* UTF-8 text of at most max bytes; control characters refused except
- * those in allowed (e.g. "\t\n\r" for multi-line descriptions). */
+/*
+ * A valid UTF-8 sequence of l bytes at p that a terminal would obey
+ * rather than show: a C1 control (U+0080-U+009F, e.g. CSI) or a
+ * bidirectional override (U+202A-U+202E, U+2066-U+2069).
+ */
+static int
+utf8_control(const unsigned char *p, size_t l)
+{
+	if (l == 2)
+		return p[0] == 0xc2 && p[1] <= 0x9f;
+	return l == 3 && p[0] == 0xe2 &&
+	    ((p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) ||
+	    (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9));
+}
+
+/* UTF-8 text of at most max bytes; control characters (C0, DEL, C1) and
+ * bidi overrides refused, except the C0 ones in allowed (e.g. "\t\n\r"
+ * for multi-line descriptions). */
 static int
 text_ok(const char *s, size_t max, const char *allowed)
 {
@@ -191,7 +207,8 @@ text_ok(const char *s, size_t max, const char *allowed)
 		if ((p[i] < 0x20 || p[i] == 0x7f) &&
 		    (allowed == NULL || strchr(allowed, p[i]) == NULL))
 			return 0;
-		if ((l = utf8_len(p + i, n - i)) == 0)
+		if ((l = utf8_len(p + i, n - i)) == 0 ||
+		    (l > 1 && utf8_control(p + i, l)))
 			return 0;
 		i += l;
 	}

@@ -239,8 +239,11 @@ APITOKEN_API int apitoken_addr_valid(const char *s);
 #define APITOKEN_FROM_MAX 32
 #define APITOKEN_REASON_MAX 256
 
-/* 0 if s is acceptable as a label (non-empty, one line, no control chars,
- * valid UTF-8, <= APITOKEN_LABEL_MAX); else APITOKEN_ERR_INVALID. */
+/* 0 if s is acceptable as a label (non-empty, one line, valid UTF-8,
+ * <= APITOKEN_LABEL_MAX, no control characters: neither C0, DEL nor C1
+ * U+0080-U+009F, and no bidi override U+202A-U+202E or U+2066-U+2069);
+ * else APITOKEN_ERR_INVALID.  Every text field of a record follows these
+ * rules (apitoken_record_check). */
 APITOKEN_API int apitoken_label_valid(const char *s);
 /* The same rules for free text of at most max bytes (may be empty). */
 APITOKEN_API int apitoken_text_valid(const char *s, size_t max);
