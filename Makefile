@@ -8,6 +8,8 @@
 #   make STATIC_DEPS=1   link libyaml and nettle into pam_apitoken.so itself
 #   make install / uninstall   honour DESTDIR PREFIX LIBDIR INCLUDEDIR ...
 #   make check-deb       as root: build the .deb, install, log in via sshd, purge
+#   make clean [B=dir]   remove build/, build-san/, build-fuzz/ (or dir only)
+#   make WERROR=         warnings are not errors (distribution builds)
 
 VERSION      = 0.1.0
 SOVERSION    = 0
@@ -36,7 +38,13 @@ PAM_LIBDIR  := $(shell $(PKG_CONFIG) --variable=libdir pam 2>/dev/null)
 
 WARNINGS = -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wcast-qual -Wwrite-strings -Wnull-dereference \
-	-Wimplicit-fallthrough -Werror
+	-Wimplicit-fallthrough $(WERROR)
+# Warnings are errors for development and CI; a distribution build, whose
+# newer compiler may warn about what ours did not, clears it (debian/rules
+# passes WERROR=).
+WERROR  ?= -Werror
+# Each object's header dependencies, written by the compiler (build/**/*.d)
+DEPFLAGS = -MMD -MP
 HARDEN   = -fstack-protector-strong -fPIC
 LDHARDEN = -Wl,-z,relro -Wl,-z,now
 
@@ -106,13 +114,12 @@ TEST_BINS += $(if $(INST_SRC),$(B)/test-install)
 FAULT_SRC = $(wildcard tests/fault/*.c)
 TEST_BINS += $(if $(FAULT_SRC),$(B)/test-fault)
 
-all: $(LIB_SO) $(LIB_A) $(B)/libapitoken.pc $(if $(PAM_SRC),$(PAM_SO)) \
-	$(if $(CTL_SRC),$(CTL))
+all: $(LIB_SO) $(LIB_A) $(if $(PAM_SRC),$(PAM_SO)) $(if $(CTL_SRC),$(CTL))
 
-$(B)/obj/%.o: %.c verifier/include/apitoken.h $(wildcard verifier/*.h) \
-		$(wildcard tokenctl/*.h) $(wildcard pam_apitoken/*.h)
+$(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fvisibility=hidden $(JSON_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -fvisibility=hidden $(JSON_CFLAGS) \
+		-c -o $@ $<
 
 $(LIB_A): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -124,12 +131,6 @@ $(LIB_SO): $(LIB_OBJ)
 		$(DEPS_LIBS)
 	ln -sf libapitoken.so.$(VERSION) $(B)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(B)/libapitoken.so
-
-$(B)/libapitoken.pc: verifier/libapitoken.pc.in Makefile
-	@mkdir -p $(dir $@)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
-	    $< > $@
 
 $(PAM_SO): $(PAM_OBJ) $(LIB_A) pam_apitoken/pam_apitoken.map
 	$(CC) -shared -Wl,--version-script=pam_apitoken/pam_apitoken.map \
@@ -144,11 +145,10 @@ $(CTL): $(CTL_OBJ) $(LIB_A)
 	$(CC) -pie -o $@ $(CTL_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(DEPS_LIBS) \
 		$(JSON_LIBS)
 
-$(B)/tobj/%.o: %.c verifier/include/apitoken.h $(wildcard verifier/*.h) \
-		$(wildcard tests/*.h)
+$(B)/tobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests $(TEST_CFLAGS) $(JSON_CFLAGS) $(TEST_DEFS) \
-		-c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests $(TEST_CFLAGS) $(JSON_CFLAGS) \
+		$(TEST_DEFS) -c -o $@ $<
 
 $(B)/test-unit: $(UNIT_SRC:%.c=$(B)/tobj/%.o) $(LIB_A)
 	$(CC) -o $@ $^ $(ALL_LDFLAGS) $(DEPS_LIBS) $(TEST_LIBS) -ldl
@@ -157,8 +157,6 @@ $(B)/test-cli: $(CLI_SRC:%.c=$(B)/tobj/%.o) $(LIB_A) $(CTL)
 	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS) $(DEPS_LIBS) \
 		$(JSON_LIBS) $(TEST_LIBS)
 
-$(PAMT_SRC:%.c=$(B)/tobj/%.o): tests/pam/util.h
-
 $(B)/test-pam: $(PAMT_SRC:%.c=$(B)/tobj/%.o) $(LIB_A) $(PAM_SO) $(CTL) \
 		$(PAM_STATIC)
 	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS) $(DEPS_LIBS) \
@@ -166,9 +164,6 @@ $(B)/test-pam: $(PAMT_SRC:%.c=$(B)/tobj/%.o) $(LIB_A) $(PAM_SO) $(CTL) \
 
 # stress, crash safety, secret scan (tests/stress/) and the bad-input
 # table (tests/badinput/, sharing tests/stress/sx.c)
-$(STRESS_SRC:%.c=$(B)/tobj/%.o) $(BADIN_SRC:%.c=$(B)/tobj/%.o): \
-	tests/stress/sx.h
-
 $(B)/test-stress: $(STRESS_SRC:%.c=$(B)/tobj/%.o) $(LIB_A) $(CTL) $(PAM_SO)
 	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS) $(DEPS_LIBS) \
 		$(JSON_LIBS) $(TEST_LIBS) -lpam
@@ -198,9 +193,10 @@ demo: all
 # --- make bench [QUICK=1]: performance figures, not a test (BENCHMARKS.md)
 BENCH_BINS = $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 
-$(B)/bench/%: bench/%.c $(LIB_A) verifier/include/apitoken.h
+$(B)/bench/%: bench/%.c $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(ALL_LDFLAGS) $(DEPS_LIBS)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(LIB_A) $(ALL_LDFLAGS) \
+		$(DEPS_LIBS)
 
 bench: all $(BENCH_BINS) $(PAM_STATIC)
 	B=$(B) QUICK=$(QUICK) sh bench/bench.sh
@@ -215,6 +211,8 @@ MAN_PAGES = $(wildcard man/*.5 man/*.8)
 MAN_DEST  = $(foreach m,$(MAN_PAGES),\
 	$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
 BASHCOMP  = contrib/bash-completion/tokenctl
+# libapitoken.pc is written once, here, with the install-time PREFIX,
+# LIBDIR and INCLUDEDIR (the build does not need it).
 PC_SUBST  = -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|'
 
@@ -262,8 +260,6 @@ uninstall:
 		echo "keeping modified $(DESTDIR)$(CONFDIR)/apitoken.yaml"; \
 	fi
 
-$(INST_SRC:%.c=$(B)/tobj/%.o): $(wildcard tests/install/*.h)
-
 # test-install runs "make install" into temp dirs with B=$(B): it needs
 # everything "install" copies already built.
 $(B)/test-install: $(INST_SRC:%.c=$(B)/tobj/%.o) $(LIB_SO) $(PAM_SO) $(CTL)
@@ -276,8 +272,6 @@ check-deb:
 # --- fault injection: every call to these fails in turn (tests/fault/) --
 FAULT_WRAP = malloc calloc realloc strdup open openat read write fsync \
 	rename renameat mmap getrandom pread
-
-$(FAULT_SRC:%.c=$(B)/tobj/%.o): $(wildcard tests/fault/*.h)
 
 $(B)/test-fault: $(FAULT_SRC:%.c=$(B)/tobj/%.o) $(LIB_A)
 	$(CC) -o $@ $^ $(ALL_LDFLAGS) $(FAULT_WRAP:%=-Wl,--wrap=%) \
@@ -295,19 +289,17 @@ FUZZ_TARGETS  = token header store config cli
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -g -O1 $(FUZZ_SAN) $(WARNINGS) \
-	-Iverifier/include -Iverifier -Itests/fuzz $(DEPS_CFLAGS)
+	-Iverifier/include -Iverifier -Itests/fuzz $(DEPS_CFLAGS) $(DEPFLAGS)
 FUZZ_OBJ      = $(LIB_SRC:%.c=$(FUZZ_B)/obj/%.o) \
 	$(FUZZ_B)/obj/tests/fuzz/fuzz_common.o \
 	$(FUZZ_B)/obj/tests/fuzz/fuzz_oracle.o
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)
 
-$(FUZZ_B)/obj/%.o: %.c verifier/include/apitoken.h $(wildcard verifier/*.h) \
-		$(wildcard tests/fuzz/*.h)
+$(FUZZ_B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(FUZZ_B)/tgt/%.o: tests/fuzz/%.c verifier/include/apitoken.h \
-		$(wildcard tests/fuzz/*.h)
+$(FUZZ_B)/tgt/%.o: tests/fuzz/%.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -c -o $@ $<
 
@@ -322,12 +314,15 @@ fuzz: fuzz-build
 fuzz-clean:
 	rm -rf $(FUZZ_B)
 
-clean: fuzz-clean
-
 .PHONY: fuzz fuzz-build fuzz-clean
 .PRECIOUS: $(FUZZ_B)/tgt/%.o $(FUZZ_B)/obj/%.o
 
+# make clean: build/, build-san/ and build-fuzz/; make clean B=dir: dir only
 clean:
-	rm -rf build build-san
+	rm -rf $(if $(filter command line environment,$(origin B)),$(B),\
+		build build-san $(FUZZ_B))
+
+# the header dependencies the compiler wrote (-MMD -MP) of every object
+-include $(shell find $(B) $(FUZZ_B) -name '*.d' 2>/dev/null)
 
 .PHONY: all tests check demo install uninstall clean check-deb

@@ -115,6 +115,11 @@ if ! (cd "$WORK/src" && dpkg-buildpackage -us -uc -b) \
 	fail "dpkg-buildpackage failed"
 fi
 ls "$WORK"/*.deb
+# a distribution build: the compiler's warnings do not fail it (WERROR=)
+grep -q -e ' -Wall ' "$WORK/build.log" ||
+	fail "no compile command in build.log"
+! grep -q -e '-Werror' "$WORK/build.log" ||
+	fail "the package was built with -Werror (debian/rules: WERROR=)"
 
 say "lintian"
 lintian --fail-on error --display-info "$WORK"/*.changes \
