@@ -163,3 +163,30 @@ Test(build, werror_by_default_and_off_with_WERROR_empty)
 	free(dev);
 	free(tmp);
 }
+
+/* scripts/spdx-check.sh on given files: lists those without the line. */
+Test(build, spdx_check_lists_files_without_the_licence_line)
+{
+	char *tmp = inst_tmpdir("spdx");
+	char *with = inst_fmt("%s/with.c", tmp);
+	char *without = inst_fmt("%s/without.sh", tmp);
+	const char *const ok[] = { "sh", SRC_DIR "/scripts/spdx-check.sh",
+		with, NULL };
+	const char *const bad[] = { "sh", SRC_DIR "/scripts/spdx-check.sh",
+		with, without, NULL };
+	char *out = NULL;
+
+	cr_assert_eq(inst_write(with, "/*\n * x.c\n * SPDX-License-Identifier:"
+	    " BSD-2-Clause\n */\n", 0600), 0);
+	cr_assert_eq(inst_write(without, "#!/bin/sh\n# MIT, say\n", 0600), 0);
+	cr_expect_eq(inst_run(ok, NULL, &out), 0, "%s", out);
+	free(out);
+	cr_expect_eq(inst_run(bad, NULL, &out), 1, "%s", out);
+	cr_expect(strstr(out, without) != NULL, "%s", out);
+	cr_expect(strstr(out, "with.c") == NULL, "%s", out);
+	inst_rm_rf(tmp);
+	free(out);
+	free(without);
+	free(with);
+	free(tmp);
+}
