@@ -5,7 +5,7 @@
 #   make check SANITIZE=1  the same under ASan+UBSan (in build-san/)
 #   make check-valgrind  the PAM end-to-end tests under valgrind memcheck
 #   make demo            issue a token and log in through real PAM (temp dir)
-#   make STATIC_DEPS=1   link libyaml and nettle into pam_apitoken.so itself
+#   make STATIC_DEPS=1   link libyaml too into pam_apitoken.so (nettle always)
 #   make install / uninstall   honour DESTDIR PREFIX LIBDIR INCLUDEDIR ...
 #   make check-deb       as root: build the .deb, install, log in via sshd, purge
 #   make clean [B=dir]   remove build/, build-san/, build-fuzz/ (or dir only)
@@ -61,6 +61,8 @@ endif
 
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags nettle yaml-0.1)
 DEPS_LIBS   := $(shell $(PKG_CONFIG) --libs nettle yaml-0.1)
+NETTLE_LIBS := $(shell $(PKG_CONFIG) --libs nettle)
+YAML_LIBS   := $(shell $(PKG_CONFIG) --libs yaml-0.1)
 JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson)
 JSON_LIBS   := $(shell $(PKG_CONFIG) --libs jansson)
 TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags criterion 2>/dev/null)
@@ -82,14 +84,19 @@ LIB_SONAME = libapitoken.so.$(SOVERSION)
 PAM_SRC  = $(wildcard pam_apitoken/*.c)
 PAM_OBJ  = $(PAM_SRC:%.c=$(B)/obj/%.o)
 PAM_SO   = $(B)/pam_apitoken.so
-# make STATIC_DEPS=1 links libyaml and nettle into the module itself: a
-# login then loads one shared object instead of three (~0.3 ms less per
-# login, BENCHMARKS.md), but a security update of either library reaches
-# the module only when it is rebuilt.  $(PAM_STATIC) is that variant,
+# nettle (SHA-256 and the constant-time compare only) is linked into the
+# module: loading libnettle.so costs every authenticating process ~550
+# symbol relocations (BENCHMARKS.md).  libyaml stays a shared library, so
+# that a security update of the parser reaches the module without a
+# rebuild; a nettle update needs one (debian/control: Static-Built-Using).
+# make STATIC_DEPS=1 links libyaml in too: $(PAM_STATIC) is that variant,
 # always built for the tests and the benchmark; it is never installed.
 MOD_STATIC_LIBS = -Wl,-Bstatic $(DEPS_LIBS) -Wl,-Bdynamic \
 	-Wl,--exclude-libs,ALL
-MOD_LIBS   = $(if $(filter 1,$(STATIC_DEPS)),$(MOD_STATIC_LIBS),$(DEPS_LIBS))
+MOD_NETTLE_LIBS = -Wl,-Bstatic $(NETTLE_LIBS) -Wl,-Bdynamic $(YAML_LIBS) \
+	-Wl,--exclude-libs,ALL
+MOD_LIBS   = $(if $(filter 1,$(STATIC_DEPS)),$(MOD_STATIC_LIBS),\
+	$(MOD_NETTLE_LIBS))
 PAM_STATIC = $(B)/static/pam_apitoken.so
 
 # --- tokenctl ----------------------------------------------------------

@@ -120,6 +120,13 @@ grep -q -e ' -Wall ' "$WORK/build.log" ||
 	fail "no compile command in build.log"
 ! grep -q -e '-Werror' "$WORK/build.log" ||
 	fail "the package was built with -Werror (debian/rules: WERROR=)"
+# the module has nettle linked in, and the package says which nettle
+nettle=$(dpkg-query -W -f='${source:Package} (= ${source:Version})' \
+    nettle-dev)
+for f in Static-Built-Using Built-Using; do
+	v=$(dpkg-deb -f "$WORK"/libpam-apitoken_*.deb "$f")
+	[ "$v" = "$nettle" ] || fail "libpam-apitoken $f: '$v', want '$nettle'"
+done
 
 say "lintian"
 lintian --fail-on error --display-info "$WORK"/*.changes \
@@ -161,6 +168,11 @@ check_mode() {	# path "mode owner:group"
 
 say "checking the installed files and what postinst did"
 check_mode "$PAMDIR/pam_apitoken.so" "644 root:root"
+readelf -dW "$PAMDIR/pam_apitoken.so" >"$WORK/needed"
+grep -q 'NEEDED.*libyaml' "$WORK/needed" ||
+	fail "the installed module does not load libyaml"
+! grep -q 'NEEDED.*libnettle' "$WORK/needed" ||
+	fail "the installed module loads libnettle (want it linked in)"
 check_mode /usr/sbin/tokenctl "755 root:root"
 check_mode /etc/apitoken/apitoken.yaml "644 root:root"
 check_mode /usr/share/pam-configs/apitoken "644 root:root"

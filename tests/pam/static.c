@@ -1,8 +1,10 @@
 /*
- * static.c - the module built with STATIC_DEPS=1 (libyaml and nettle
- * linked in; build/static/pam_apitoken.so): it needs no shared object
- * but libpam and libc, still exports only pam_sm_*, and behaves as the
- * default module through real libpam (accepts, refuses, reads YAML).
+ * static.c - what the modules link in.  The default module has nettle
+ * linked in and loads libyaml as a shared library; the one built with
+ * STATIC_DEPS=1 (libyaml and nettle linked in;
+ * build/static/pam_apitoken.so) needs no shared object but libpam and
+ * libc, still exports only pam_sm_*, and behaves as the default module
+ * through real libpam (accepts, refuses, reads YAML).
  */
 #include <stdio.h>
 #include <string.h>
@@ -32,14 +34,33 @@ teardown(void)
 
 TestSuite(static_deps, .init = setup, .fini = teardown);
 
-Test(static_deps, needs_no_libyaml_or_nettle)
+/* readelf -dW path (the dynamic section: NEEDED lines) into out. */
+static void
+dynamic_section(const char *path, char *out, size_t outsz)
 {
-	const char *argv[] = { "/usr/bin/readelf", "-dW", STATIC_MODULE_PATH,
-		NULL };
+	const char *argv[] = { "/usr/bin/readelf", "-dW", path, NULL };
+
+	cr_assert_eq(run_cmd(argv, NULL, NULL, out, outsz, 20), 0,
+	    "readelf: %s", out);
+}
+
+Test(static_deps, default_module_has_nettle_linked_in_and_libyaml_shared)
+{
 	char out[16384];
 
-	cr_assert_eq(run_cmd(argv, NULL, NULL, out, sizeof(out), 20), 0,
-	    "readelf: %s", out);
+	dynamic_section(MODULE_PATH, out, sizeof(out));
+	cr_assert(strstr(out, "libpam.so") != NULL, "%s", out);
+	cr_assert(strstr(out, "libnettle") == NULL, "nettle is NEEDED:\n%s",
+	    out);
+	cr_assert(strstr(out, "libyaml") != NULL,
+	    "libyaml is not NEEDED (linked in?):\n%s", out);
+}
+
+Test(static_deps, needs_no_libyaml_or_nettle)
+{
+	char out[16384];
+
+	dynamic_section(STATIC_MODULE_PATH, out, sizeof(out));
 	cr_assert(strstr(out, "(NEEDED)") != NULL, "%s", out);
 	cr_assert(strstr(out, "libpam.so") != NULL, "%s", out);
 	cr_assert(strstr(out, "libyaml") == NULL, "libyaml is NEEDED:\n%s",
