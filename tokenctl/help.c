@@ -27,7 +27,7 @@ static const char global_help[] =
 "  delete ID             remove a token's record\n"
 "  prune                 remove revoked and expired records\n"
 "  verify                check a token on stdin as the PAM module does\n"
-"  check [STRING...]     offline: is each string a well-formed token\n"
+"  check                 offline: is each stdin line a well-formed token\n"
 "  export                write every record (with hashes) to stdout\n"
 "  import FILE|-         add the records of an export to the store\n"
 "  help [COMMAND]        show help\n"
@@ -142,11 +142,12 @@ static const struct help {
 "                        the real uid running tokenctl)\n"
 "  --service NAME        the PAM service (default: none)\n"
 "  --rhost ADDR          the remote address (default: unknown)\n" },
-	{ "check", "tokenctl check [--prefix P] [STRING...]\n",
-"Offline: is each STRING (or each stdin line) a well-formed token with a\n"
-"good checksum?  Prints one line per input, never the input itself:\n"
-"'argument N: ok ID' or 'argument N: invalid: REASON' ('line N' for\n"
-"stdin).  Exit 0 when all are well-formed, else 1.\n"
+	{ "check", "tokenctl check [--prefix P]\n",
+"Offline: is each line of stdin a well-formed token with a good\n"
+"checksum?  Prints one line per input, never the input itself:\n"
+"'line N: ok ID' or 'line N: invalid: REASON'.  Exit 0 when all are\n"
+"well-formed, else 1.  Tokens are never taken as arguments (argv is\n"
+"visible to every local user); an argument is a usage error.\n"
 "\n"
 "  --prefix P            the token prefix (default: token_prefix of the\n"
 "                        config, or \"" APITOKEN_DEFAULT_PREFIX "\" when the default\n"

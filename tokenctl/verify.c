@@ -112,10 +112,9 @@ cmd_verify(struct ctl *ctl, int argc, char **argv)
 
 /* ------------------------------------------------------------ check */
 
-/* Check one candidate; prints "WHERE N: ok ID" or "WHERE N: invalid: ...". */
+/* Check one candidate; prints "line N: ok ID" or "line N: invalid: ...". */
 static int
-check_one(const char *prefix, const char *where, size_t n, const char *s,
-    size_t len)
+check_one(const char *prefix, size_t n, const char *s, size_t len)
 {
 	struct apitoken_token t;
 	enum apitoken_format f = APITOKEN_FMT_TOO_LONG;
@@ -130,10 +129,9 @@ check_one(const char *prefix, const char *where, size_t n, const char *s,
 			f = apitoken_token_parse(prefix, tok, toklen, &t);
 	}
 	if (f == APITOKEN_FMT_OK)
-		printf("%s %zu: ok %s\n", where, n, t.id);
+		printf("line %zu: ok %s\n", n, t.id);
 	else
-		printf("%s %zu: invalid: %s\n", where, n,
-		    apitoken_format_str(f));
+		printf("line %zu: invalid: %s\n", n, apitoken_format_str(f));
 	apitoken_token_clear(&t);
 	return f == APITOKEN_FMT_OK ? CTL_EXIT_OK : CTL_EXIT_REJECT;
 }
@@ -148,7 +146,7 @@ check_stdin(const char *prefix)
 
 	setvbuf(stdin, NULL, _IONBF, 0);	/* no unwiped copy in stdio */
 	while ((len = getline(&line, &cap, stdin)) >= 0) {
-		if (check_one(prefix, "line", ++n, line, (size_t)len) != 0)
+		if (check_one(prefix, ++n, line, (size_t)len) != 0)
 			r = CTL_EXIT_REJECT;
 		apitoken_wipe(line, cap);
 	}
@@ -186,6 +184,47 @@ check_prefix(struct ctl *ctl, const char *opt, const char **prefix)
 	return CTL_EXIT_OK;
 }
 
+/* A word that may be a token: the prefix's form, or a long word of the
+ * token alphabet with a '_' (another prefix). */
+static int
+token_shaped(const char *prefix, const char *s)
+{
+	struct apitoken_token t;
+	enum apitoken_format f;
+	size_t plen = strlen(prefix), n = strlen(s);
+
+	memset(&t, 0, sizeof(t));
+	f = apitoken_token_parse(prefix, s, n, &t);
+	apitoken_token_clear(&t);
+	if (f == APITOKEN_FMT_OK || f == APITOKEN_FMT_CHECKSUM ||
+	    (n > plen && strncmp(s, prefix, plen) == 0 && s[plen] == '_'))
+		return 1;
+	return n >= 32 && strchr(s, '_') != NULL && strspn(s,
+	    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+	    == n;
+}
+
+/*
+ * Operands are refused (issue 14 item 9): a token in argv is visible to
+ * every local user in /proc/PID/cmdline and stays in shell history.  The
+ * operand is never echoed; one that looks like a token gets a warning.
+ */
+static int
+check_operands(const char *prefix, int argc, char **argv)
+{
+	int i, shaped = 0;
+
+	for (i = optind; i < argc; i++)
+		shaped |= token_shaped(prefix, argv[i]);
+	ctl_err("tokens are read from standard input only, e.g. "
+	    "printf '%%s\\n' \"$TOKEN\" | tokenctl check");
+	if (shaped)
+		fputs("tokenctl check: an argument looks like a token: it was "
+		    "visible in the process list and may be in your shell "
+		    "history; treat it as exposed\n", stderr);
+	return ctl_help("check", 0);
+}
+
 int
 cmd_check(struct ctl *ctl, int argc, char **argv)
 {
@@ -195,7 +234,7 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *popt = NULL, *prefix;
-	int c, i, r;
+	int c, r;
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
@@ -204,13 +243,10 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 		default: return ctl_bad_option(argc, argv, c);
 		}
 	}
+	if (optind != argc)
+		return check_operands(popt != NULL ? popt :
+		    APITOKEN_DEFAULT_PREFIX, argc, argv);
 	if ((r = check_prefix(ctl, popt, &prefix)) != CTL_EXIT_OK)
 		return r;
-	if (optind == argc)
-		return check_stdin(prefix);
-	for (i = optind; i < argc; i++)
-		if (check_one(prefix, "argument", (size_t)(i - optind + 1),
-		    argv[i], strlen(argv[i])) != CTL_EXIT_OK)
-			r = CTL_EXIT_REJECT;
-	return r;
+	return check_stdin(prefix);
 }

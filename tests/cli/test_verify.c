@@ -148,7 +148,7 @@ Test(verify, unknown_token_and_store_error)
 
 /* ------------------------------------------------------------- check */
 
-Test(verify, check_arguments_and_stdin)
+Test(verify, check_reads_stdin)
 {
 	struct run r;
 	char *t, id[13], *bad, want[128], in[512];
@@ -157,27 +157,24 @@ Test(verify, check_arguments_and_stdin)
 	token_id(t, id);
 	bad = strdup(t);
 	bad[strlen(bad) - 1] = bad[strlen(bad) - 1] == 'a' ? 'b' : 'a';
-	ctl(&r, NULL, "check", t, NULL);
+	snprintf(in, sizeof(in), "%s\n", t);
+	ctl(&r, in, "check", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	snprintf(want, sizeof(want), "argument 1: ok %s\n", id);
+	snprintf(want, sizeof(want), "line 1: ok %s\n", id);
 	cr_assert_str_eq(r.out, want);
 	run_free(&r);
-	ctl(&r, NULL, "check", t, bad, "hello", NULL);
-	cr_assert_eq(r.status, 1);
-	cr_assert_eq(count_lines(r.out), 3, "%s", r.out);
-	cr_assert_not_null(strstr(r.out, "argument 2: invalid: checksum"),
-	    "%s", r.out);
-	cr_assert_not_null(strstr(r.out, "argument 3: invalid"), "%s", r.out);
-	cr_assert_null(strstr(r.out, strrchr(t, '_') + 1), "echoed a secret");
-	run_free(&r);
-	snprintf(in, sizeof(in), "Bearer %s\n%s\n", t, bad);
+	snprintf(in, sizeof(in), "Bearer %s\n%s\nhello\n", t, bad);
 	ctl(&r, in, "check", NULL);
 	cr_assert_eq(r.status, 1);
-	snprintf(want, sizeof(want), "line 1: ok %s\n", id);
+	cr_assert_eq(count_lines(r.out), 3, "%s", r.out);
 	cr_assert_eq(strncmp(r.out, want, strlen(want)), 0, "%s", r.out);
-	cr_assert_not_null(strstr(r.out, "line 2: invalid"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "line 2: invalid: checksum"), "%s",
+	    r.out);
+	cr_assert_not_null(strstr(r.out, "line 3: invalid"), "%s", r.out);
+	cr_assert_null(strstr(r.out, strrchr(t, '_') + 1), "echoed a secret");
 	run_free(&r);
-	ctl(&r, NULL, "check", "--prefix", "other", t, NULL);
+	snprintf(in, sizeof(in), "%s\n", t);
+	ctl(&r, in, "check", "--prefix", "other", NULL);
 	cr_assert_eq(r.status, 1);
 	cr_assert_not_null(strstr(r.out, "prefix"), "%s", r.out);
 	run_free(&r);
@@ -185,11 +182,35 @@ Test(verify, check_arguments_and_stdin)
 	free(bad);
 }
 
+/* issue 14 item 9: a token in argv is in /proc/PID/cmdline and in shell
+ * history; check refuses every operand, never echoes it, and says a
+ * token-shaped one is exposed. */
+Test(verify, check_refuses_tokens_in_argv)
+{
+	struct run r;
+	char *t = issue_token("root", "argv", NULL);
+
+	ctl(&r, NULL, "check", t, NULL);
+	cr_assert_eq(r.status, 2, "%s", r.out);
+	cr_assert_str_eq(r.out, "");
+	cr_assert_not_null(strstr(r.err, "standard input only"), "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "looks like a token"), "%s", r.err);
+	cr_assert_null(strstr(r.err, strrchr(t, '_') + 1), "echoed a secret");
+	run_free(&r);
+	ctl(&r, NULL, "check", "hello", NULL);
+	cr_assert_eq(r.status, 2);
+	cr_assert_not_null(strstr(r.err, "standard input only"), "%s", r.err);
+	cr_assert_null(strstr(r.err, "looks like a token"), "%s", r.err);
+	cr_assert_null(strstr(r.err, "hello"), "%s", r.err);
+	run_free(&r);
+	free(t);
+}
+
 Test(verify, check_uses_configured_prefix)
 {
 	struct env e2 = { .sudo_user = NULL };
 	struct run r;
-	char *tok;
+	char *tok, in[512];
 
 	env_init(&e2, "token_prefix: acme\n");
 	ctl_env(&e2, &r, NULL, "issue", "root", "--label", "p", NULL);
@@ -198,10 +219,11 @@ Test(verify, check_uses_configured_prefix)
 	r.out[r.outlen - 1] = '\0';
 	tok = strdup(r.out);
 	run_free(&r);
-	ctl_env(&e2, &r, NULL, "check", tok, NULL);
+	snprintf(in, sizeof(in), "%s\n", tok);
+	ctl_env(&e2, &r, in, "check", NULL);
 	cr_assert_eq(r.status, 0, "%s %s", r.out, r.err);
 	run_free(&r);
-	ctl(&r, NULL, "check", tok, NULL);	/* E uses "apitok" */
+	ctl(&r, in, "check", NULL);	/* E uses "apitok" */
 	cr_assert_eq(r.status, 1);
 	run_free(&r);
 	free(tok);
