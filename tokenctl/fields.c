@@ -241,6 +241,7 @@ apply_from(const struct ctl_fields *f, struct apitoken_record *rec,
     char *err, size_t errlen)
 {
 	const char *opt = fname(f, "--from");
+	char net[64];
 	size_t i;
 
 	if (!f->from_set)
@@ -256,6 +257,10 @@ apply_from(const struct ctl_fields *f, struct apitoken_record *rec,
 			return fail(err, errlen, CTL_EXIT_USAGE, "invalid %s "
 			    "'%s': give an IPv4 or IPv6 address or CIDR such "
 			    "as 10.0.0.0/8 or 2001:db8::/32", opt, f->from[i]);
+		if (apitoken_cidr_strict(f->from[i], net, sizeof(net)) != 0)
+			return fail(err, errlen, CTL_EXIT_USAGE, "invalid %s "
+			    "'%s': address bits set past the prefix length "
+			    "(the network is %s)", opt, f->from[i], net);
 		if (!seen(rec->from, rec->n_from, f->from[i]))
 			list_add(&rec->from, &rec->n_from, f->from[i]);
 	}

@@ -3,6 +3,7 @@
  * An IPv4-mapped IPv6 address (::ffff:a.b.c.d) matches IPv4 CIDRs.
  */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
@@ -80,6 +81,40 @@ apitoken_cidr_valid(const char *s)
 
 	return cidr_parse(s, &net, &bits) == 0 ? APITOKEN_OK :
 	    APITOKEN_ERR_INVALID;
+}
+
+/* 1 if net has a bit set past the first bits (a host part). */
+static int
+host_bits(const struct addr *net, int bits)
+{
+	int len = net->family == AF_INET ? 4 : 16, i;
+
+	for (i = bits / 8; i < len; i++)
+		if (net->b[i] & (i == bits / 8 ?
+		    (unsigned char)(0xff >> (bits % 8)) : 0xff))
+			return 1;
+	return 0;
+}
+
+int
+apitoken_cidr_strict(const char *s, char *net, size_t netsize)
+{
+	char a[INET6_ADDRSTRLEN];
+	struct addr n;
+	int bits, i;
+
+	if (net != NULL && netsize > 0)
+		net[0] = '\0';
+	if (cidr_parse(s, &n, &bits) != 0)
+		return APITOKEN_ERR_INVALID;
+	if (!host_bits(&n, bits))
+		return APITOKEN_OK;
+	for (i = bits / 8; i < 16; i++)
+		n.b[i] &= i == bits / 8 ?
+		    (unsigned char)(0xff << (8 - bits % 8)) : 0;
+	if (net != NULL && inet_ntop(n.family, n.b, a, sizeof(a)) != NULL)
+		snprintf(net, netsize, "%s/%d", a, bits);
+	return APITOKEN_ERR_INVALID;
 }
 
 int

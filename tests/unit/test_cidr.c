@@ -137,3 +137,32 @@ Test(cidr, addr_valid)
 	cr_assert_eq(apitoken_addr_valid("[::1]"), APITOKEN_ERR_INVALID);
 	cr_assert_eq(apitoken_addr_valid("1.2.3.4:22"), APITOKEN_ERR_INVALID);
 }
+
+/* issue 14 item 20: "10.20.1.2/0" means every address; new input with
+ * host bits is refused, and the network it denotes is named. */
+Test(cidr, strict_refuses_host_bits)
+{
+	char net[64];
+
+	cr_expect_eq(apitoken_cidr_strict("10.0.0.0/8", net, sizeof(net)), 0);
+	cr_expect_eq(apitoken_cidr_strict("10.0.0.1", NULL, 0), 0);
+	cr_expect_eq(apitoken_cidr_strict("0.0.0.0/0", NULL, 0), 0);
+	cr_expect_eq(apitoken_cidr_strict("2001:db8::/32", NULL, 0), 0);
+	cr_expect_eq(apitoken_cidr_strict("10.1.3.0/23", NULL, 0),
+	    APITOKEN_ERR_INVALID);
+	cr_expect_eq(apitoken_cidr_strict("10.20.1.2/0", net, sizeof(net)),
+	    APITOKEN_ERR_INVALID);
+	cr_expect_str_eq(net, "0.0.0.0/0");
+	cr_expect_eq(apitoken_cidr_strict("192.168.1.77/26", net,
+	    sizeof(net)), APITOKEN_ERR_INVALID);
+	cr_expect_str_eq(net, "192.168.1.64/26");
+	cr_expect_eq(apitoken_cidr_strict("2001:db8::1/32", net, sizeof(net)),
+	    APITOKEN_ERR_INVALID);
+	cr_expect_str_eq(net, "2001:db8::/32");
+	cr_expect_eq(apitoken_cidr_strict("10.0.0.0/33", net, sizeof(net)),
+	    APITOKEN_ERR_INVALID);
+	cr_expect_str_eq(net, "");
+	/* a stored one keeps loading and matches what it always matched */
+	cr_expect_eq(apitoken_cidr_valid("10.20.1.2/0"), 0);
+	cr_expect_eq(apitoken_cidr_match("10.20.1.2/0", "192.0.2.1"), 1);
+}

@@ -222,6 +222,15 @@ APITOKEN_API int apitoken_time_parse(const char *s, int64_t *t)
  * Returns 0 or APITOKEN_ERR_INVALID.
  */
 APITOKEN_API int apitoken_cidr_valid(const char *s);
+/*
+ * apitoken_cidr_valid, and no address bit set past the prefix length
+ * ("10.20.1.2/0" is refused: it means every address).  The rule for new
+ * input; a stored CIDR with host bits still loads and matches the network
+ * it denotes.  Returns 0 or APITOKEN_ERR_INVALID; for host bits, writes
+ * that network ("0.0.0.0/0") to net when net is not NULL.
+ */
+APITOKEN_API int apitoken_cidr_strict(const char *s, char *net,
+    size_t netsize);
 
 /* 1 if addr (an IPv4/IPv6 literal) lies in cidr, 0 if not, <0 on error. */
 APITOKEN_API int apitoken_cidr_match(const char *cidr, const char *addr);
