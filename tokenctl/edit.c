@@ -43,8 +43,8 @@ edit_run(struct ctl *ctl, const char *id, const struct ctl_fields *f)
 	    f->expires ? "expires," : "");
 	if (names[0] != '\0')
 		names[strlen(names) - 1] = '\0';	/* the last comma */
-	ctl_audit(ctl, "edit id=%s user=%s fields=%s", rec->id, rec->user,
-	    names);
+	ctl_audit(ctl, "edit id=%s user=%s fields=%s", rec->id,
+	    ctl_esc(rec->user, 0), names);
 	printf("edited %s\n", rec->id);
 out:
 	db_free(&db);

@@ -101,7 +101,7 @@ init_store(struct ctl *ctl)
 		return ctl_lib_fail(r, "existing store", err);
 	if ((r = db_begin(ctl, APITOKEN_TXN_CREATE, &db)) == CTL_EXIT_OK &&
 	    (r = db_commit(ctl, &db)) == CTL_EXIT_OK) {
-		ctl_audit(ctl, "init store=%s", path);
+		ctl_audit(ctl, "init store=%s", ctl_esc(path, 0));
 		printf("created store %s\n", path);
 	}
 	db_free(&db);

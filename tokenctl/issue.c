@@ -109,7 +109,8 @@ report(const struct ctl *ctl, const struct ctl_db *db, struct issued *t,
 
 	for (i = 0; i < n; i++) {
 		r = db_find(db, t[i].id);
-		ctl_audit(ctl, "issue id=%s user=%s%s%s", t[i].id, r->user,
+		ctl_audit(ctl, "issue id=%s user=%s%s%s", t[i].id,
+		    ctl_esc(r->user, 0),
 		    r->parent[0] ? " parent=" : "", r->parent);
 	}
 	for (i = 0; i < n && st == CTL_EXIT_OK; i++) {

@@ -64,7 +64,7 @@ set_status(struct ctl *ctl, struct ctl_db *db, struct apitoken_record *rec,
 	if ((r = db_commit(ctl, db)) != CTL_EXIT_OK)
 		return r;
 	ctl_audit(ctl, "%s id=%s user=%s", st == APITOKEN_ACTIVE ? "enable" :
-	    "disable", rec->id, rec->user);
+	    "disable", rec->id, ctl_esc(rec->user, 0));
 	printf("%s %s\n", st == APITOKEN_ACTIVE ? "enabled" : "disabled",
 	    rec->id);
 	return CTL_EXIT_OK;
@@ -146,7 +146,7 @@ cmd_delete(struct ctl *ctl, int argc, char **argv)
 	if ((r = db_commit(ctl, &db)) != CTL_EXIT_OK)
 		goto out;
 	apitoken_lastuse_remove(ctl->cfg, id);
-	ctl_audit(ctl, "delete id=%s user=%s", id, user);
+	ctl_audit(ctl, "delete id=%s user=%s", id, ctl_esc(user, 0));
 	printf("deleted %s\n", id);
 	revoke_report(ctl, &db, &l, "delete", stdout);
 out:

@@ -151,7 +151,7 @@ main(int argc, char **argv)
 	ctl_no_core();
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.now = time(NULL);
-	ctl_actor(ctl.actor, sizeof(ctl.actor));
+	ctl_actor(&ctl);
 	ctl_json_init();
 	openlog("tokenctl", LOG_PID, LOG_AUTHPRIV);
 	r = run(&ctl, argc, argv);

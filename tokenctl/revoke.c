@@ -84,8 +84,9 @@ revoke_report(const struct ctl *ctl, const struct ctl_db *db,
 	for (i = 0; i < l->n; i++) {
 		rec = db_find(db, l->id[i]);
 		ctl_audit(ctl, "revoke id=%s user=%s reason=\"%s\"%s%s",
-		    l->id[i], rec != NULL ? rec->user : "?",
-		    rec != NULL ? rec->revoke_reason : "", via ? " via=" : "",
+		    l->id[i], ctl_esc(rec != NULL ? rec->user : "?", 0),
+		    ctl_esc(rec != NULL ? rec->revoke_reason : "", 1),
+		    via ? " via=" : "",
 		    via ? via : "");
 	}
 	for (i = 0; i < l->n; i++)
@@ -389,9 +390,11 @@ rotate_run(struct ctl *ctl, struct ctl_db *db, const char *id,
 	if ((r = revoke_one(ctl, db, old, why)) != CTL_EXIT_OK ||
 	    (r = db_commit(ctl, db)) != CTL_EXIT_OK)
 		goto out;
-	ctl_audit(ctl, "rotate id=%s user=%s new=%s", old->id, old->user,
+	ctl_audit(ctl, "rotate id=%s user=%s new=%s", old->id,
+	    ctl_esc(old->user, 0),
 	    newid);
-	ctl_audit(ctl, "issue id=%s user=%s parent=%s", newid, old->user,
+	ctl_audit(ctl, "issue id=%s user=%s parent=%s", newid,
+	    ctl_esc(old->user, 0),
 	    old->id);
 	revoke_report(ctl, db, &l, "rotate", stderr);	/* stdout: token only */
 	r = rotate_print(ctl, db, newid, old->id, token, json);

@@ -41,7 +41,10 @@ struct ctl {
 	int config_explicit;		/* path came from -c or environment */
 	struct apitoken_config *cfg;	/* loaded by ctl_config() */
 	time_t now;			/* one clock reading per run */
-	char actor[APITOKEN_USER_MAX + 1];	/* who runs us (audit) */
+	char actor[APITOKEN_USER_MAX + 1];	/* created_by: sudo_user or by */
+	char by[APITOKEN_USER_MAX + 1];		/* the real uid's name */
+	unsigned long uid;			/* the real uid */
+	char sudo_user[APITOKEN_USER_MAX + 1];	/* "" unless really via sudo */
 };
 
 /* ------------------------------------------------------------ util.c */
@@ -66,13 +69,21 @@ int ctl_lib_fail(int code, const char *what, const char *msg);
 
 /* Load the config once (exit status; 0 = ok). */
 int ctl_config(struct ctl *ctl);
-/* $SUDO_USER if set and sane, else the real uid's name, else "uid N". */
-void ctl_actor(char *buf, size_t size);
+/* Who runs us: the real uid and its name, and $SUDO_USER only when the
+ * process really came through sudo (util.c, via_sudo). */
+void ctl_actor(struct ctl *ctl);
 /* 1 if USER is an account on this system (getpwnam). */
 int ctl_user_exists(const char *user);
 /* The real uid's account name into buf; exit status. */
 int ctl_real_user(char *buf, size_t size);
-/* Write one audit record to syslog (LOG_AUTHPRIV|LOG_NOTICE). */
+/* v escaped for an audit line (apitoken_log_escape); quoted: the value
+ * goes between double quotes.  One of four rotating buffers: at most four
+ * in one call; long values are cut at CTL_ESC_MAX bytes. */
+#define CTL_ESC_MAX	256
+const char *ctl_esc(const char *v, int quoted);
+/* Write one audit record to syslog (LOG_AUTHPRIV|LOG_NOTICE), with
+ * " by=NAME uid=N" and " sudo_user=NAME" when via sudo.  Every value
+ * in fmt's arguments that is not a token id must come from ctl_esc(). */
 void ctl_audit(const struct ctl *ctl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

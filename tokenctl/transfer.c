@@ -387,7 +387,8 @@ import_run(struct ctl *ctl, struct import *im, int replace)
 		for (i = 0; i < l.n; i++)
 			if (im->v[i].rec == NULL)
 				ctl_audit(ctl, "import id=%s user=%s",
-				    l.id[i], db_find(&db, l.id[i])->user);
+				    l.id[i],
+				    ctl_esc(db_find(&db, l.id[i])->user, 0));
 		printf("imported %zu records (%zu added, %zu replaced, %zu "
 		    "unchanged)\n", im->n, im->added, im->replaced,
 		    im->skipped);

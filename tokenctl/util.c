@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <termios.h>
 #include <unistd.h>
@@ -194,21 +195,51 @@ sane_name(const char *s)
 	return apitoken_text_valid(s, APITOKEN_USER_MAX) == APITOKEN_OK;
 }
 
+/*
+ * 1 if this process really came through sudo: the real uid is root,
+ * SUDO_UID names the account SUDO_USER, and our parent (sudo, which waits
+ * for its command) runs a set-user-ID root executable.  Anyone can set
+ * SUDO_USER; only sudo can be such a parent.
+ */
+static int
+via_sudo(const char *sudo_user)
+{
+	const char *uidstr = getenv("SUDO_UID");
+	struct passwd *pw;
+	struct stat st;
+	char exe[64], *end;
+	unsigned long uid;
+
+	if (getuid() != 0 || !sane_name(sudo_user) || uidstr == NULL ||
+	    uidstr[0] == '\0')
+		return 0;
+	errno = 0;
+	uid = strtoul(uidstr, &end, 10);
+	if (errno != 0 || *end != '\0' || (pw = getpwnam(sudo_user)) == NULL ||
+	    (unsigned long)pw->pw_uid != uid)
+		return 0;
+	snprintf(exe, sizeof(exe), "/proc/%ld/exe", (long)getppid());
+	return stat(exe, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == 0 && (st.st_mode & S_ISUID) != 0;
+}
+
 void
-ctl_actor(char *buf, size_t size)
+ctl_actor(struct ctl *ctl)
 {
 	const char *sudo = getenv("SUDO_USER");
 	struct passwd *pw;
 
-	if (sane_name(sudo)) {
-		snprintf(buf, size, "%s", sudo);
-		return;
-	}
+	ctl->uid = (unsigned long)getuid();
 	pw = getpwuid(getuid());
 	if (pw != NULL && sane_name(pw->pw_name))
-		snprintf(buf, size, "%s", pw->pw_name);
+		snprintf(ctl->by, sizeof(ctl->by), "%s", pw->pw_name);
 	else
-		snprintf(buf, size, "uid-%lu", (unsigned long)getuid());
+		snprintf(ctl->by, sizeof(ctl->by), "uid-%lu", ctl->uid);
+	ctl->sudo_user[0] = '\0';
+	if (via_sudo(sudo))
+		snprintf(ctl->sudo_user, sizeof(ctl->sudo_user), "%s", sudo);
+	snprintf(ctl->actor, sizeof(ctl->actor), "%s",
+	    ctl->sudo_user[0] != '\0' ? ctl->sudo_user : ctl->by);
 }
 
 int
@@ -231,17 +262,34 @@ ctl_real_user(char *buf, size_t size)
 	return CTL_EXIT_OK;
 }
 
+const char *
+ctl_esc(const char *s, int quoted)
+{
+	static char ring[4][4 * CTL_ESC_MAX + 1];
+	static unsigned next;
+	char *buf = ring[next++ % 4];
+
+	apitoken_log_escape(buf, sizeof(ring[0]), s, quoted);
+	return buf;
+}
+
 void
 ctl_audit(const struct ctl *ctl, const char *fmt, ...)
 {
-	char msg[1024], *safe;
+	char msg[2048], *safe;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	safe = ctl_escape(msg);
-	syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s by=%s", safe, ctl->actor);
+	safe = ctl_escape(msg);	/* values are ctl_esc'ed: a no-op */
+	if (ctl->sudo_user[0] != '\0')
+		syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s by=%s uid=%lu sudo_user=%s",
+		    safe, ctl_esc(ctl->by, 0), ctl->uid,
+		    ctl_esc(ctl->sudo_user, 0));
+	else
+		syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s by=%s uid=%lu", safe,
+		    ctl_esc(ctl->by, 0), ctl->uid);
 	free(safe);
 }
 

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -115,8 +116,14 @@ child_env(struct env *e, const char *cfg_env)
 				v[n++] = strdup(environ[i]);
 	if (cfg_env != NULL)
 		cr_assert(asprintf(&v[n++], "APITOKEN_CONFIG=%s", cfg_env) > 0);
-	if (e != NULL && e->sudo_user != NULL)
+	if (e != NULL && e->sudo_user != NULL) {
+		struct passwd *pw = getpwnam(e->sudo_user);
+
 		cr_assert(asprintf(&v[n++], "SUDO_USER=%s", e->sudo_user) > 0);
+		if (pw != NULL)	/* as sudo would set it */
+			cr_assert(asprintf(&v[n++], "SUDO_UID=%lu",
+			    (unsigned long)pw->pw_uid) > 0);
+	}
 	return v;
 }
 

@@ -256,6 +256,15 @@ APITOKEN_API int apitoken_addr_valid(const char *s);
 APITOKEN_API int apitoken_label_valid(const char *s);
 /* The same rules for free text of at most max bytes (may be empty). */
 APITOKEN_API int apitoken_text_valid(const char *s, size_t max);
+
+/*
+ * Escape s for one value of a log or audit line: printable ASCII except
+ * '"' and '\' is kept, a space only when quoted (the value goes between
+ * double quotes), every other byte becomes \xNN; an empty unquoted value
+ * is "-".  Truncated to fit dstlen (4 * strlen(s) + 1 holds it all).
+ */
+APITOKEN_API void apitoken_log_escape(char *dst, size_t dstlen,
+    const char *s, int quoted) APITOKEN_NONNULL(1);
 /* 0 for a PAM service name: 1..64 of [A-Za-z0-9._+-]; else _INVALID. */
 APITOKEN_API int apitoken_service_valid(const char *s);
 
