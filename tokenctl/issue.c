@@ -203,6 +203,17 @@ jlist(json_t *v, const char *key, const char ***list, size_t *n, int *set,
 	return 0;
 }
 
+/* A key we may echo: a short lower-case word, as keys are; anything
+ * else may be a fragment of a file that is no batch file. */
+static int
+key_word(const char *key)
+{
+	size_t n = strlen(key);
+
+	return n > 0 && n <= 20 &&
+	    strspn(key, "abcdefghijklmnopqrstuvwxyz_-") == n;
+}
+
 /* Fill f from one request object (strings borrowed from obj). */
 static int
 batch_fields(json_t *obj, struct ctl_fields *f, char *err, size_t errlen)
@@ -232,9 +243,10 @@ batch_fields(json_t *obj, struct ctl_fields *f, char *err, size_t errlen)
 			r = jlist(v, key, &f->from, &f->n_from, &f->from_set,
 			    err, errlen);
 		else {
-			snprintf(err, errlen, "unknown key '%s' (known: user, "
+			snprintf(err, errlen, "unknown key%s%s%s (known: user, "
 			    "label, description, external_id, service, from, "
-			    "expires, parent)", key);
+			    "expires, parent)", key_word(key) ? " '" : "",
+			    key_word(key) ? key : "", key_word(key) ? "'" : "");
 			r = -1;
 		}
 		if (r != 0)
@@ -270,7 +282,7 @@ batch_line(struct ctl *ctl, struct ctl_db *db, struct batch *b,
 	obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (obj == NULL) {
 		ctl_err("%s:%zu: invalid JSON at column %d: %s", b->name,
-		    b->line, jerr.column, jerr.text);
+		    b->line, jerr.column, ctl_json_error(&jerr));
 		return CTL_EXIT_REJECT;
 	}
 	if (!json_is_object(obj))

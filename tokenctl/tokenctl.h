@@ -62,6 +62,9 @@ void ctl_json_init(void);
  * table, show, error and audit line goes through it. */
 char *ctl_escape(const char *s);
 
+/* jansson's message without its "near '...'" part: an error about a file
+ * never echoes what the file holds (issue 14 item 12). */
+const char *ctl_json_error(const json_error_t *e);
 /* Map an APITOKEN_ERR_* code to an exit status. */
 int ctl_exit_code(int apitoken_err);
 /* Print "what: msg" (msg from the library, or its strerror) and map. */

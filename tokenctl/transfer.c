@@ -258,7 +258,7 @@ parse_json(struct import *im, const char *buf, size_t len)
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
 		ctl_err("%s:%d:%d: invalid JSON: %s", im->name, jerr.line,
-		    jerr.column, jerr.text);
+		    jerr.column, ctl_json_error(&jerr));
 		return CTL_EXIT_REJECT;
 	}
 	if ((a = json_records(im, root)) == NULL)

@@ -120,6 +120,18 @@ ctl_json_init(void)
 	json_set_alloc_funcs(json_xmalloc, json_wipe_free);
 }
 
+const char *
+ctl_json_error(const json_error_t *e)
+{
+	static char text[JSON_ERROR_TEXT_LENGTH];
+	char *near;
+
+	snprintf(text, sizeof(text), "%s", e->text);
+	if ((near = strstr(text, " near ")) != NULL)
+		*near = '\0';
+	return text;
+}
+
 int
 ctl_exit_code(int code)
 {

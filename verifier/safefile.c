@@ -108,7 +108,24 @@ fail:
 	return r;
 }
 
-/* openat(dirfd, base) read-only, without following links, and check it. */
+/*
+ * A store has exactly one name (issue 14 item 12): a second hard link,
+ * wherever it lives, is a name whose directory we never checked, and a
+ * way to keep an old copy (with a token still active) for a later swap.
+ */
+static int
+one_name(const struct stat *st, const char *path, char *err, size_t errlen)
+{
+	if (st->st_nlink > 1)
+		return set_err(err, errlen, APITOKEN_ERR_STORE_UNSAFE,
+		    "%s: has %lu hard links, must have one (remove the other "
+		    "names: find / -xdev -samefile %s)", path,
+		    (unsigned long)st->st_nlink, path);
+	return APITOKEN_OK;
+}
+
+/* openat(dirfd, base) read-only, without following links, and check it
+ * (the rule, and a single name). */
 int
 safe_open_file(int dirfd, const char *base, const char *path, int *fdp,
     struct stat *st, char *err, size_t errlen)
@@ -125,7 +142,8 @@ safe_open_file(int dirfd, const char *base, const char *path, int *fdp,
 		close(fd);
 		return r;
 	}
-	if ((r = safe_check(st, path, 0, err, errlen)) != APITOKEN_OK) {
+	if ((r = safe_check(st, path, 0, err, errlen)) != APITOKEN_OK ||
+	    (r = one_name(st, path, err, errlen)) != APITOKEN_OK) {
 		close(fd);
 		return r;
 	}

@@ -361,6 +361,16 @@ s_symlink(struct bctx *c)
 	cr_assert_eq(symlink(real, c->e.store), 0);
 }
 
+/* a second name for the store (issue 14 item 12) */
+static void
+s_hardlink(struct bctx *c)
+{
+	char other[SX_PATHLEN + 8];
+
+	snprintf(other, sizeof(other), "%s/tokens.copy", c->e.dir);
+	cr_assert_eq(link(c->e.store, other), 0, "link: %s", strerror(errno));
+}
+
 static void s_store_g(struct bctx *c) { cr_assert_eq(chmod(c->e.store, 0620), 0); }
 static void s_store_o(struct bctx *c) { cr_assert_eq(chmod(c->e.store, 0602), 0); }
 static void s_dir_g(struct bctx *c) { cr_assert_eq(chmod(c->e.dbdir, 0770), 0); }
@@ -631,6 +641,11 @@ static const struct bcase cases[] = {
 	    STORE_BAD(APITOKEN_ERR_STORE_UNSAFE), "symbolic link", 0, 0 },
 	{ "store is a symlink (tokenctl edit)", NULL, s_symlink, CTL,
 	    { "edit", "@G", "--label", "x" }, 4, 0, "symbolic link", 0, 0 },
+	{ "store with a second hard link", NULL, s_hardlink, VERIFY, {0},
+	    STORE_BAD(APITOKEN_ERR_STORE_UNSAFE), "has 2 hard links", 0, 0 },
+	{ "store with a second hard link (tokenctl issue)", NULL, s_hardlink,
+	    CTL, { "issue", "root", "--label", "new" }, 4, 0,
+	    "has 2 hard links", 0, 0 },
 	{ "store group-writable", NULL, s_store_g, VERIFY, {0},
 	    STORE_BAD(APITOKEN_ERR_STORE_UNSAFE), "writable by group", 0, 0 },
 	{ "store world-writable", NULL, s_store_o, VERIFY, {0},

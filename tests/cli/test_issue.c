@@ -400,3 +400,33 @@ Test(issue, batch_usage_errors)
 	cr_assert_not_null(strstr(r.err, "/nonexistent/file"), "%s", r.err);
 	run_free(&r);
 }
+
+/* issue 14 item 12: `--batch FILE` run by root on a file that is no batch
+ * file (a shadow line, a credentials JSON) says where and why, never what
+ * the file holds. */
+Test(issue, batch_errors_never_echo_the_file)
+{
+	static const char *const files[] = {
+		"root:$6$Zx9SecretSalt$SecretHashPart:19000:0:99999:7:::\n",
+		"password=Hunter2SecretValue\n",
+		"{\"Hunter2SecretValue\": 1}\n",
+		"\"Hunter2SecretValue\"\n",
+	};
+	char path[400];
+	struct run r;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/not-a-batch", E.dir);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		file_write(path, files[i]);
+		ctl(&r, NULL, "issue", "--batch", path, NULL);
+		cr_assert_eq(r.status, 1, "%s", r.err);
+		cr_assert_not_null(strstr(r.err, "not-a-batch:1: "), "%s",
+		    r.err);
+		cr_assert_null(strstr(r.err, "Secret"), "file %zu echoed: %s",
+		    i, r.err);
+		cr_assert_null(strstr(r.err, "Hunter2"), "file %zu echoed: %s",
+		    i, r.err);
+		run_free(&r);
+	}
+}
