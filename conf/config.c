@@ -226,13 +226,18 @@ read_config(const char *path, char **bufp, size_t *lenp, char *err,
     size_t errlen)
 {
 	struct stat st;
+	const char *base;
 	char *buf = NULL;
 	ssize_t n;
-	int fd, r;
+	int dirfd, fd, r;
 
 	*bufp = NULL;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-	    O_NONBLOCK);
+	/* every directory from "/" down checked (issue 14 item 3) */
+	if ((r = safe_open_dir_of(path, &dirfd, &base, err, errlen)) != 0)
+		return r == APITOKEN_ERR_NOMEM ? r : APITOKEN_ERR_CONFIG;
+	fd = openat(dirfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NOCTTY | O_NONBLOCK);
+	close(dirfd);
 	if (fd < 0)
 		return set_err(err, errlen, APITOKEN_ERR_CONFIG, "%s: %s%s", path,
 		    strerror(errno), errno == ELOOP ?

@@ -443,13 +443,14 @@ int
 db_commit(struct ctl *ctl, struct ctl_db *db)
 {
 	char err[CTL_ERR_MAX] = "";
+	mode_t before = ctl_store_mode(ctl);
 	int r;
 
-	(void)ctl;
 	r = apitoken_txn_commit(db->txn, err, sizeof(err));
 	db->committed = 1;
 	if (r != APITOKEN_OK)
 		return ctl_lib_fail(r, "cannot write the store", err);
+	ctl_warn_exposed(ctl, before);
 	return CTL_EXIT_OK;
 }
 

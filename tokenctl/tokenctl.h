@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -75,6 +76,11 @@ int ctl_config(struct ctl *ctl);
 /* Who runs us: the real uid and its name, and $SUDO_USER only when the
  * process really came through sudo (util.c, via_sudo). */
 void ctl_actor(struct ctl *ctl);
+/* The store's mode before a write (0 if absent), and after the write a
+ * warning on stderr when it (before) or its directory can be read by
+ * others (issue 15 item 4).  Changes nothing. */
+mode_t ctl_store_mode(const struct ctl *ctl);
+void ctl_warn_exposed(const struct ctl *ctl, mode_t before);
 /* 1 if USER is an account on this system (getpwnam). */
 int ctl_user_exists(const char *user);
 /* The real uid's account name into buf; exit status. */

@@ -120,6 +120,43 @@ ctl_json_init(void)
 	json_set_alloc_funcs(json_xmalloc, json_wipe_free);
 }
 
+mode_t
+ctl_store_mode(const struct ctl *ctl)
+{
+	struct stat st;
+
+	return lstat(apitoken_config_store(ctl->cfg), &st) == 0 ?
+	    st.st_mode : 0;
+}
+
+void
+ctl_warn_exposed(const struct ctl *ctl, mode_t before)
+{
+	const char *store = apitoken_config_store(ctl->cfg);
+	const char *slash = strrchr(store, '/');
+	struct stat st;
+	char dir[4096];
+	size_t n;
+
+	if (before & S_IROTH)	/* the write itself keeps only 0640 */
+		fprintf(stderr, "tokenctl: warning: the store %s was readable "
+		    "by others (mode %04o) until this write: every token id, "
+		    "user, label and hash was visible to every local user\n",
+		    store, (unsigned)(before & 07777));
+	if (slash == NULL)
+		return;
+	n = slash == store ? 1 : (size_t)(slash - store);
+	if (n >= sizeof(dir))
+		return;
+	memcpy(dir, store, n);
+	dir[n] = '\0';
+	if (lstat(dir, &st) == 0 && (st.st_mode & (S_IROTH | S_IXOTH)))
+		fprintf(stderr, "tokenctl: warning: the store's directory %s "
+		    "is open to others (mode %04o): every local user can "
+		    "list it and read what is readable in it; run chmod o-rwx "
+		    "%s\n", dir, (unsigned)(st.st_mode & 07777), dir);
+}
+
 const char *
 ctl_json_error(const json_error_t *e)
 {

@@ -52,6 +52,7 @@ int codec_parse(const char *line, size_t len, struct apitoken_record **recp,
 int codec_format(const struct apitoken_record *r, char **linep, size_t *lenp);
 
 /* safefile.c: the owner/mode rule and safe opens */
+int safe_open_dir(const char *dir, int *dirfdp, char *err, size_t errlen);
 int safe_open_dir_of(const char *path, int *dirfdp, const char **basep,
     char *err, size_t errlen);
 int safe_check(const struct stat *st, const char *path, int want_dir,

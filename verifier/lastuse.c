@@ -28,16 +28,10 @@ open_lastuse_dir(const struct apitoken_config *cfg, int create, int *fdp,
 	int dfd, fd = -1, r;
 
 	*fdp = -1;
-	dfd = open(sd, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0)
-		return set_err(err, errlen, errno == ENOENT ?
-		    APITOKEN_ERR_NOT_FOUND : APITOKEN_ERR_SYSTEM,
-		    "%s: %s", sd, strerror(errno));
-	if (fstat(dfd, &st) != 0 ||
-	    (r = safe_check(&st, sd, 1, err, errlen)) != APITOKEN_OK) {
-		r = APITOKEN_ERR_STORE_UNSAFE;
-		goto out;
-	}
+	/* walked from "/", every component checked (issue 14 item 3) */
+	if ((r = safe_open_dir(sd, &dfd, err, errlen)) != APITOKEN_OK)
+		return r == APITOKEN_ERR_STORE_MISSING ?
+		    APITOKEN_ERR_NOT_FOUND : r;
 	fd = openat(dfd, "lastuse", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && create) {	/* first use only */

@@ -78,34 +78,128 @@ open_error(int e, const char *path, const char *what, char *err,
 }
 
 /*
- * Open the directory holding path (checked by the rule) and return its fd
- * and the last component of path.
+ * The rule for an ancestor of a trusted file (issue 14 item 3, OpenSSH's
+ * safe_path): owned by root or the euid, and not writable by group or
+ * others -- except a root-owned directory with the sticky bit (/tmp),
+ * where nobody else can rename or remove what is not theirs.
+ */
+static int
+ancestor_check(const struct stat *st, const char *path, char *err,
+    size_t errlen)
+{
+	struct stat relaxed = *st;
+
+	if (S_ISDIR(st->st_mode) && st->st_uid == 0 &&
+	    (st->st_mode & S_ISVTX) != 0)
+		relaxed.st_mode &= ~(mode_t)(S_IWGRP | S_IWOTH);
+	return safe_check(&relaxed, path, 1, err, errlen);
+}
+
+/* Open component name (len bytes) of walked below fd, checked. */
+static int
+walk_step(int *fdp, char *walked, size_t wsize, const char *name,
+    size_t len, int last, char *err, size_t errlen)
+{
+	struct stat st;
+	size_t w = strlen(walked);
+	int fd, r;
+
+	if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' &&
+	    name[1] == '.'))
+		return set_err(err, errlen, APITOKEN_ERR_STORE_UNSAFE,
+		    "%s: \".\" or \"..\" in a trusted path; refused", walked);
+	if (w + len + 2 > wsize)
+		return APITOKEN_ERR_TOO_LONG;
+	if (w > 1)
+		walked[w++] = '/';
+	memcpy(walked + w, name, len);
+	walked[w + len] = '\0';
+	fd = openat(*fdp, walked + w, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0)
+		return open_error(errno, walked, "directory", err, errlen);
+	if (fstat(fd, &st) != 0)
+		r = open_error(errno, walked, "directory", err, errlen);
+	else if (last)
+		r = safe_check(&st, walked, 1, err, errlen);
+	else
+		r = ancestor_check(&st, walked, err, errlen);
+	close(*fdp);
+	*fdp = fd;
+	return r;
+}
+
+/*
+ * Open the absolute directory dir by walking it from "/" with
+ * openat(O_NOFOLLOW|O_DIRECTORY): every ancestor must pass
+ * ancestor_check, dir itself safe_check; a violation names the
+ * component.  No component is ever followed through a symbolic link.
  */
 int
-safe_open_dir_of(const char *path, int *dirfdp, const char **basep,
-    char *err, size_t errlen)
+safe_open_dir(const char *dir, int *dirfdp, char *err, size_t errlen)
 {
-	char dir[4096];
+	char walked[4096] = "/";
+	const char *p = dir, *end;
 	struct stat st;
-	int fd = -1, r;
+	int fd, r;
 
 	*dirfdp = -1;
-	if ((r = dir_of(path, dir, sizeof(dir), basep)) != APITOKEN_OK)
-		return set_err(err, errlen, r, "%s: not a file path", path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dir[0] != '/')
+		return set_err(err, errlen, APITOKEN_ERR_INVALID,
+		    "%s: not an absolute path", dir);
+	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return open_error(errno, dir, "directory", err, errlen);
-	if (fstat(fd, &st) != 0) {
-		r = open_error(errno, dir, "directory", err, errlen);
-		goto fail;
+		return open_error(errno, "/", "directory", err, errlen);
+	while (*p == '/')
+		p++;
+	r = fstat(fd, &st) != 0 ? open_error(errno, "/", "directory", err,
+	    errlen) : *p == '\0' ? safe_check(&st, "/", 1, err, errlen) :
+	    ancestor_check(&st, "/", err, errlen);
+	while (r == APITOKEN_OK && *p != '\0') {
+		end = strchr(p, '/');
+		if (end == NULL)
+			end = p + strlen(p);
+		r = walk_step(&fd, walked, sizeof(walked), p, (size_t)(end - p),
+		    end[strspn(end, "/")] == '\0', err, errlen);
+		p = end + strspn(end, "/");
 	}
-	if ((r = safe_check(&st, dir, 1, err, errlen)) != APITOKEN_OK)
-		goto fail;
+	if (r != APITOKEN_OK) {
+		close(fd);
+		return r == APITOKEN_ERR_TOO_LONG ? set_err(err, errlen, r,
+		    "%s: path too long", dir) : r;
+	}
 	*dirfdp = fd;
 	return APITOKEN_OK;
-fail:
-	close(fd);
-	return r;
+}
+
+/*
+ * Open the directory holding path (walked and checked by safe_open_dir)
+ * and return its fd and the last component of path.
+ */
+int
+safe_open_dir_of(const char *orig, int *dirfdp, const char **basep,
+    char *err, size_t errlen)
+{
+	const char *path = orig;
+	char abs[4096], dir[4096];
+	const char *base;
+	int r;
+
+	*dirfdp = -1;
+	*basep = NULL;
+	if (path[0] != '/') {	/* relative: below the (physical) cwd */
+		if (getcwd(abs, sizeof(abs)) == NULL ||
+		    strlen(abs) + strlen(path) + 2 > sizeof(abs))
+			return set_err(err, errlen, APITOKEN_ERR_TOO_LONG,
+			    "%s: path too long", path);
+		snprintf(abs + strlen(abs), sizeof(abs) - strlen(abs), "%s%s",
+		    strcmp(abs, "/") == 0 ? "" : "/", path);
+		path = abs;
+	}
+	if ((r = dir_of(path, dir, sizeof(dir), &base)) != APITOKEN_OK)
+		return set_err(err, errlen, r, "%s: not a file path", path);
+	*basep = strrchr(orig, '/') != NULL ? strrchr(orig, '/') + 1 : orig;
+	return safe_open_dir(dir, dirfdp, err, errlen);
 }
 
 /*

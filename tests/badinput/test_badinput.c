@@ -371,6 +371,9 @@ s_hardlink(struct bctx *c)
 	cr_assert_eq(link(c->e.store, other), 0, "link: %s", strerror(errno));
 }
 
+/* the directory above the store's (and the config's) (issue 14 item 3) */
+static void s_ancestor_g(struct bctx *c) { cr_assert_eq(chmod(c->e.dir, 0771), 0); }
+
 static void s_store_g(struct bctx *c) { cr_assert_eq(chmod(c->e.store, 0620), 0); }
 static void s_store_o(struct bctx *c) { cr_assert_eq(chmod(c->e.store, 0602), 0); }
 static void s_dir_g(struct bctx *c) { cr_assert_eq(chmod(c->e.dbdir, 0770), 0); }
@@ -646,6 +649,12 @@ static const struct bcase cases[] = {
 	{ "store with a second hard link (tokenctl issue)", NULL, s_hardlink,
 	    CTL, { "issue", "root", "--label", "new" }, 4, 0,
 	    "has 2 hard links", 0, 0 },
+	{ "store's parent directory group-writable", NULL, s_ancestor_g,
+	    VERIFY, {0}, STORE_BAD(APITOKEN_ERR_STORE_UNSAFE),
+	    "writable by group (mode 0771)", 0, 0 },
+	{ "config's directory group-writable (tokenctl list)", NULL,
+	    s_ancestor_g, CTL, { "list" }, 3, 0,
+	    "writable by group (mode 0771)", 0, 0 },
 	{ "store group-writable", NULL, s_store_g, VERIFY, {0},
 	    STORE_BAD(APITOKEN_ERR_STORE_UNSAFE), "writable by group", 0, 0 },
 	{ "store world-writable", NULL, s_store_o, VERIFY, {0},

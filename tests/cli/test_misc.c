@@ -354,3 +354,36 @@ Test(misc, audit_names_the_sudo_user_only_through_sudo)
 	    log);
 	free(log);
 }
+
+/* issue 15 item 4: a store (or its directory) readable by others leaks
+ * every id, user, label and hash: each write warns, and still works. */
+Test(misc, writes_warn_when_the_store_is_readable_by_others)
+{
+	char dir[400];
+	struct run r;
+
+	snprintf(dir, sizeof(dir), "%s", E.store);
+	*strrchr(dir, '/') = '\0';
+	ctl(&r, NULL, "issue", "root", "--label", "w1", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_null(strstr(r.err, "warning"), "%s", r.err);
+	run_free(&r);
+	cr_assert_eq(chmod(E.store, 0644), 0);
+	ctl(&r, NULL, "issue", "root", "--label", "w2", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "warning: the store "), "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "readable by others (mode 0644)"),
+	    "%s", r.err);
+	cr_assert_null(strstr(r.err, "directory"), "%s", r.err);
+	run_free(&r);
+	ctl(&r, NULL, "list", NULL);	/* reads do not warn */
+	cr_assert_null(strstr(r.err, "warning"), "%s", r.err);
+	run_free(&r);
+	cr_assert_eq(chmod(E.store, 0600), 0);
+	cr_assert_eq(chmod(dir, 0755), 0);
+	ctl(&r, NULL, "issue", "root", "--label", "w3", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "warning: the store's directory"),
+	    "%s", r.err);
+	run_free(&r);
+}

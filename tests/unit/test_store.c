@@ -762,3 +762,114 @@ Test(store_safe, fds_cloexec_and_not_leaked)
 	cr_assert_eq(fd1, fd2, "store_close leaked a descriptor");
 	close(fd2);
 }
+
+/* ------------------------------------------- ancestors (issue 14 item 3) */
+
+/*
+ * Store, state_dir and config below E.dir/a/b: every directory from "/"
+ * is checked, and a violation names the component.  E.cfg is replaced by
+ * the config there (loaded once, before a is broken).
+ */
+static char anc[TU_PATHLEN];
+
+static void
+ancestors_setup(void)
+{
+	char b[TU_PATHLEN + 8], conf[TU_PATHLEN + 32], text[3 * TU_PATHLEN];
+
+	snprintf(anc, sizeof(anc), "%s/a", E.dir);
+	snprintf(b, sizeof(b), "%s/b", anc);
+	cr_assert_eq(mkdir(anc, 0755), 0);
+	cr_assert_eq(mkdir(b, 0700), 0);
+	snprintf(conf, sizeof(conf), "%s/apitoken.yaml", b);
+	snprintf(text, sizeof(text), "store: %s/tokens\nstate_dir: %s\n", b,
+	    E.state);
+	tu_write_file(conf, text, strlen(text), 0600);
+	apitoken_config_free(E.cfg);
+	E.cfg = NULL;
+	cr_assert_eq(apitoken_config_load(conf, &E.cfg, E.err,
+	    sizeof(E.err)), 0, "%s", E.err);
+	tu_store_build_ids(E.cfg, 1, 1, 2);
+	cr_assert_eq(open_rc(), 0, "%s", E.err);
+	cr_assert_lt(strlen(conf), sizeof(E.conf));
+	memcpy(E.conf, conf, strlen(conf) + 1);
+}
+
+/* Store, writer and config all refused, err naming a with what. */
+static void
+ancestor_refused(const char *what)
+{
+	struct apitoken_config *cfg = NULL;
+	char want[TU_PATHLEN + 64];
+
+	snprintf(want, sizeof(want), "%s: %s", anc, what);
+	cr_assert_eq(open_rc(), APITOKEN_ERR_STORE_UNSAFE, "%s", E.err);
+	cr_assert_not_null(strstr(E.err, want), "%s", E.err);
+	cr_assert_eq(txn_rc(0), APITOKEN_ERR_STORE_UNSAFE, "%s", E.err);
+	cr_assert_not_null(strstr(E.err, want), "%s", E.err);
+	cr_assert_eq(apitoken_config_load(E.conf, &cfg, E.err,
+	    sizeof(E.err)), APITOKEN_ERR_CONFIG, "config loaded");
+	cr_assert_not_null(strstr(E.err, want), "%s", E.err);
+}
+
+Test(store_safe, ancestor_group_writable)
+{
+	ancestors_setup();
+	cr_assert_eq(chmod(anc, 0775), 0);
+	ancestor_refused("writable by group");
+}
+
+Test(store_safe, ancestor_is_a_symlink)
+{
+	char real[TU_PATHLEN + 8];
+
+	ancestors_setup();
+	snprintf(real, sizeof(real), "%s.real", anc);
+	cr_assert_eq(rename(anc, real), 0);
+	cr_assert_eq(symlink(real, anc), 0);
+	ancestor_refused("directory is a symbolic link");
+}
+
+Test(store_safe, ancestor_owned_by_other_user)
+{
+	need_root();
+	ancestors_setup();
+	cr_assert_eq(chown(anc, 65534, 65534), 0);
+	ancestor_refused("owned by uid 65534");
+}
+
+/* A root-owned sticky directory (as /tmp) is a safe ancestor: nobody
+ * else can rename what is not theirs there.  Not as the store's own. */
+Test(store_safe, sticky_root_ancestor_accepted)
+{
+	need_root();
+	ancestors_setup();
+	cr_assert_eq(chmod(anc, 01777), 0);
+	cr_assert_eq(open_rc(), 0, "%s", E.err);
+	cr_assert_eq(chown(anc, 65534, 0), 0);
+	ancestor_refused("owned by uid 65534");
+}
+
+/* state_dir is walked the same way (last-use records). */
+Test(store_safe, state_dir_ancestor_checked)
+{
+	struct apitoken_lastuse lu;
+	char sd[TU_PATHLEN + 16], text[3 * TU_PATHLEN];
+
+	snprintf(anc, sizeof(anc), "%s/s", E.dir);
+	snprintf(sd, sizeof(sd), "%s/state", anc);
+	cr_assert_eq(mkdir(anc, 0755), 0);
+	cr_assert_eq(mkdir(sd, 0700), 0);
+	snprintf(text, sizeof(text), "store: %s\nstate_dir: %s\n", E.store,
+	    sd);
+	tu_write_file(E.conf, text, strlen(text), 0600);
+	apitoken_config_free(E.cfg);
+	E.cfg = NULL;
+	cr_assert_eq(apitoken_config_load(E.conf, &E.cfg, E.err,
+	    sizeof(E.err)), 0, "%s", E.err);
+	cr_assert_eq(chmod(anc, 0775), 0);
+	memset(&lu, 0, sizeof(lu));
+	cr_assert_eq(apitoken_lastuse_get(E.cfg, "M00000000001", &lu, E.err,
+	    sizeof(E.err)), APITOKEN_ERR_STORE_UNSAFE, "%s", E.err);
+	cr_assert_not_null(strstr(E.err, anc), "%s", E.err);
+}
