@@ -150,8 +150,8 @@ issue_single(struct ctl *ctl, struct ctl_fields *f, int json)
 struct batch {
 	const char *name;	/* file name for messages */
 	FILE *fp;
-	struct issued *t;
-	size_t n;
+	struct issued *t;	/* secrets: grown by issued_grow only */
+	size_t n, cap;
 	size_t line;
 };
 
@@ -267,6 +267,29 @@ blank(const char *s, size_t n)
 	return 1;
 }
 
+/*
+ * Room for one more token in b->t.  Never realloc: it would free the old
+ * block, secrets and all, unwiped (issue 14 item 6); copy, wipe, free.
+ */
+static void
+issued_grow(struct batch *b)
+{
+	struct issued *t;
+	size_t cap;
+
+	if (b->n < b->cap)
+		return;
+	cap = b->cap == 0 ? 16 : b->cap * 2;
+	t = xcalloc(cap, sizeof(*t));
+	if (b->t != NULL) {
+		memcpy(t, b->t, b->n * sizeof(*t));
+		apitoken_wipe(b->t, b->cap * sizeof(*t));
+		free(b->t);
+	}
+	b->t = t;
+	b->cap = cap;
+}
+
 /* One input line: parse, validate, stage. */
 static int
 batch_line(struct ctl *ctl, struct ctl_db *db, struct batch *b,
@@ -288,7 +311,7 @@ batch_line(struct ctl *ctl, struct ctl_db *db, struct batch *b,
 	if (!json_is_object(obj))
 		snprintf(err, sizeof(err), "not a JSON object");
 	else if (batch_fields(obj, &f, err, sizeof(err)) == 0) {
-		b->t = xreallocarray(b->t, b->n + 1, sizeof(*b->t));
+		issued_grow(b);
 		memset(&b->t[b->n], 0, sizeof(b->t[b->n]));
 		b->t[b->n].line = b->line;
 		r = issue_one(ctl, db, &f, &b->t[b->n], err, sizeof(err));
@@ -356,7 +379,7 @@ issue_batch(struct ctl *ctl, const char *path, int json)
 	    (r = db_commit(ctl, &db)) == CTL_EXIT_OK)
 		r = report(ctl, &db, b.t, b.n, json);
 	if (b.t != NULL)
-		apitoken_wipe(b.t, b.n * sizeof(*b.t));
+		apitoken_wipe(b.t, b.cap * sizeof(*b.t));
 	free(b.t);
 	if (b.fp != stdin)
 		fclose(b.fp);
