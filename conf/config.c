@@ -227,14 +227,16 @@ read_config(const char *path, char **bufp, size_t *lenp, char *err,
 {
 	struct stat st;
 	const char *base;
-	char *buf = NULL;
+	char *buf = NULL, why[512] = "";
 	ssize_t n;
 	int dirfd, fd, r;
 
 	*bufp = NULL;
 	/* every directory from "/" down checked (issue 14 item 3) */
-	if ((r = safe_open_dir_of(path, &dirfd, &base, err, errlen)) != 0)
-		return r == APITOKEN_ERR_NOMEM ? r : APITOKEN_ERR_CONFIG;
+	if ((r = safe_open_dir_of(path, &dirfd, &base, why,
+	    sizeof(why))) != 0)
+		return r == APITOKEN_ERR_NOMEM ? r : set_err(err, errlen,
+		    APITOKEN_ERR_CONFIG, "%s: %s", path, why);
 	fd = openat(dirfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 	    O_NOCTTY | O_NONBLOCK);
 	close(dirfd);

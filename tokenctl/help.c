@@ -155,12 +155,20 @@ static const struct help {
 	{ "export", "tokenctl export [--json]\n",
 "Write every record, with its hash (never a secret), to stdout: the\n"
 "store's text form, or with --json {\"version\": 1, \"records\": [...]}.\n" },
-	{ "import", "tokenctl import [--replace] FILE|-\n",
+	{ "import", "tokenctl import [--replace] [--allow-identity-change] "
+	    "[--dry-run] FILE|-\n",
 "Add the records of an export (text or JSON form, detected) to the store\n"
 "in one write.  Any bad record fails the whole import and nothing is\n"
-"written.  A record identical to a stored one is skipped.\n"
+"written.  A record identical to a stored one is skipped.  Records pass\n"
+"issue's policy (the account exists, max_lifetime, CIDRs); a revoked\n"
+"token is never made active or disabled again.  FILE must be owned by\n"
+"root (or you) and writable by nobody else.\n"
 "\n"
-"  --replace             replace stored records with the same ID\n" },
+"  --replace             replace stored records with the same ID\n"
+"  --allow-identity-change\n"
+"                        let --replace change a record's hash or user\n"
+"                        (never a revoked one's)\n"
+"  --dry-run             print what would change; write nothing\n" },
 	{ "help", "tokenctl help [COMMAND]\n", "Show help.\n" },
 };
 

@@ -10,8 +10,10 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tokenctl.h"
 
@@ -92,9 +94,12 @@ struct item {
 struct import {
 	const char *name;
 	int json;
+	int replace;		/* --replace */
+	int identity;		/* --allow-identity-change */
+	int dry_run;		/* --dry-run: print the plan, write nothing */
 	struct item *v;
 	size_t n;
-	size_t added, replaced, skipped;
+	size_t added, replaced, skipped, refused;
 };
 
 static void
@@ -323,10 +328,149 @@ same_record(const struct apitoken_record *a, const struct apitoken_record *b)
 	return same;
 }
 
+/* ------------------------------------------------ policy (issue 14) */
+
+/* Print "WHERE: token ID: why" for a refused record and count it. */
+static void
+refuse(struct import *im, const struct item *it, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+refuse(struct import *im, const struct item *it, const char *fmt, ...)
+{
+	char where[CTL_ERR_MAX], why[CTL_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	item_where(im, it, where, sizeof(where));
+	ctl_err("%s: token %s: %s", where, it->rec->id, why);
+	im->refused++;
+}
+
+static const char *
+status_word(int status)
+{
+	return status == APITOKEN_ACTIVE ? "active" :
+	    status == APITOKEN_DISABLED ? "disabled" : "revoked";
+}
+
+/* Revocation is final; a hash or user changes only when allowed. */
+static void
+check_change(struct import *im, const struct item *it,
+    const struct apitoken_record *old)
+{
+	const struct apitoken_record *r = it->rec;
+	int ident = strcmp(old->hash, r->hash) != 0 ||
+	    strcmp(old->user, r->user) != 0;
+
+	if (old->status == APITOKEN_REVOKED && r->status != APITOKEN_REVOKED)
+		refuse(im, it, "revoked in the store, %s in the import "
+		    "(revocation is final)", status_word(r->status));
+	else if (old->status == APITOKEN_REVOKED && ident)
+		refuse(im, it, "revoked in the store; its hash and user "
+		    "cannot change");
+	else if (ident && !im->identity)
+		refuse(im, it, "the import changes its %s (allowed only with "
+		    "--allow-identity-change)", strcmp(old->user, r->user) ?
+		    "user" : "hash");
+}
+
+static int
+in_import(const struct import *im, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < im->n; i++)
+		if (im->v[i].rec != NULL && strcmp(im->v[i].rec->id, id) == 0)
+			return 1;
+	return 0;
+}
+
+/* What issue would refuse: no account, beyond max_lifetime, a CIDR with
+ * host bits, a parent that is nowhere.  Revoked records cannot log in. */
+static void
+check_policy(const struct ctl *ctl, struct import *im, const struct item *it,
+    const struct ctl_db *db)
+{
+	const struct apitoken_record *r = it->rec;
+	int64_t max = apitoken_config_max_lifetime(ctl->cfg);
+	char net[64];
+	size_t i;
+
+	if (r->status == APITOKEN_REVOKED)
+		return;
+	if (!ctl_user_exists(r->user))
+		refuse(im, it, "no such user '%s' on this host", r->user);
+	if (max > 0 && (r->expires == 0 || r->expires > (int64_t)ctl->now +
+	    max))
+		refuse(im, it, "%s beyond max_lifetime from now",
+		    r->expires == 0 ? "never expires:" : "expires");
+	for (i = 0; i < r->n_from; i++)
+		if (apitoken_cidr_strict(r->from[i], net, sizeof(net)) != 0)
+			refuse(im, it, "from %s: address bits set past the "
+			    "prefix length (the network is %s)", r->from[i],
+			    net);
+	if (r->parent[0] != '\0' && db_find(db, r->parent) == NULL &&
+	    !in_import(im, r->parent))
+		refuse(im, it, "parent %s is neither in the store nor in the "
+		    "import", r->parent);
+}
+
+/* Every refusal of the whole input, before anything is staged. */
+static int
+import_policy(const struct ctl *ctl, struct import *im,
+    const struct ctl_db *db)
+{
+	const struct apitoken_record *old;
+	size_t i;
+
+	for (i = 0; i < im->n; i++) {
+		old = db_find(db, im->v[i].rec->id);
+		if (old != NULL && same_record(old, im->v[i].rec))
+			continue;
+		if (old != NULL)
+			check_change(im, &im->v[i], old);
+		check_policy(ctl, im, &im->v[i], db);
+	}
+	if (im->refused == 0)
+		return CTL_EXIT_OK;
+	ctl_err("%s: %zu record%s refused; nothing written", im->name,
+	    im->refused, im->refused == 1 ? "" : "s");
+	return CTL_EXIT_REJECT;
+}
+
+/* --dry-run: one line per record that would change. */
+static void
+plan_line(const struct apitoken_record *old, const struct apitoken_record *r)
+{
+	json_t *a, *b;
+	const char *key;
+	json_t *v;
+	int first = 1;
+
+	if (old == NULL) {
+		printf("add %s user=%s status=%s\n", r->id, r->user,
+		    status_word(r->status));
+		return;
+	}
+	a = record_to_json(old);
+	b = record_to_json(r);
+	printf("replace %s user=%s:", r->id, r->user);
+	json_object_foreach(b, key, v)
+		if (!json_equal(v, json_object_get(a, key))) {
+			printf("%s%s", first ? " " : ",", key);
+			first = 0;
+		}
+	printf("\n");
+	json_decref(a);
+	json_decref(b);
+}
+
 /* Stage one record: insert, skip an identical one, or replace. */
 static int
-stage_item(struct import *im, struct ctl_db *db, struct item *it,
-    int replace)
+stage_item(struct import *im, struct ctl_db *db, struct item *it)
 {
 	struct apitoken_record *old = db_find(db, it->rec->id);
 	const struct apitoken_record *dup;
@@ -338,7 +482,7 @@ stage_item(struct import *im, struct ctl_db *db, struct item *it,
 		im->skipped++;
 		return CTL_EXIT_OK;
 	}
-	if (old != NULL && !replace) {
+	if (old != NULL && !im->replace) {
 		ctl_err("%s: token %s already exists in the store with other "
 		    "content (use --replace)", where, it->rec->id);
 		return CTL_EXIT_REJECT;
@@ -349,6 +493,8 @@ stage_item(struct import *im, struct ctl_db *db, struct item *it,
 		    where, it->rec->user, it->rec->label, dup->id);
 		return CTL_EXIT_REJECT;
 	}
+	if (im->dry_run)
+		plan_line(old, it->rec);
 	r = old != NULL ? db_update(db, it->rec, err, sizeof(err)) :
 	    db_insert(db, it->rec, err, sizeof(err));
 	if (r != APITOKEN_OK) {
@@ -366,8 +512,58 @@ stage_item(struct import *im, struct ctl_db *db, struct item *it,
 	return CTL_EXIT_OK;
 }
 
+/* "accounts gaining a token: a, b" for the records written that can log
+ * in (or be enabled); l holds the ids of the input, in order. */
+static void
+print_gainers(const struct import *im, const struct ctl_db *db,
+    const struct ctl_idlist *l)
+{
+	const struct apitoken_record *r, *q;
+	size_t i, j;
+	int n = 0, dup;
+
+	for (i = 0; i < l->n; i++) {
+		r = db_find(db, l->id[i]);
+		if (im->v[i].rec != NULL || r == NULL ||
+		    r->status == APITOKEN_REVOKED)
+			continue;
+		for (j = 0, dup = 0; j < i && !dup; j++)
+			dup = im->v[j].rec == NULL &&
+			    (q = db_find(db, l->id[j])) != NULL &&
+			    q->status != APITOKEN_REVOKED &&
+			    strcmp(q->user, r->user) == 0;
+		if (!dup)
+			printf("%s%s", n++ ? ", " : "accounts gaining a "
+			    "token: ", r->user);
+	}
+	if (n > 0)
+		printf("\n");
+}
+
+static void
+import_report(struct ctl *ctl, struct import *im, struct ctl_db *db,
+    const struct ctl_idlist *l)
+{
+	size_t i;
+
+	if (im->dry_run) {
+		printf("would import %zu records (%zu to add, %zu to replace, "
+		    "%zu unchanged); nothing written\n", im->n, im->added,
+		    im->replaced, im->skipped);
+		print_gainers(im, db, l);
+		return;
+	}
+	for (i = 0; i < l->n; i++)
+		if (im->v[i].rec == NULL)
+			ctl_audit(ctl, "import id=%s user=%s", l->id[i],
+			    ctl_esc(db_find(db, l->id[i])->user, 0));
+	printf("imported %zu records (%zu added, %zu replaced, %zu "
+	    "unchanged)\n", im->n, im->added, im->replaced, im->skipped);
+	print_gainers(im, db, l);
+}
+
 static int
-import_run(struct ctl *ctl, struct import *im, int replace)
+import_run(struct ctl *ctl, struct import *im)
 {
 	struct ctl_db db;
 	struct ctl_idlist l = { NULL, 0 };
@@ -377,43 +573,54 @@ import_run(struct ctl *ctl, struct import *im, int replace)
 	if ((r = check_unique(im)) != CTL_EXIT_OK ||
 	    (r = db_begin_full(ctl, 0, &db)) != CTL_EXIT_OK)
 		return r;
+	r = import_policy(ctl, im, &db);
 	for (i = 0; i < im->n && r == CTL_EXIT_OK; i++) {
 		idlist_add(&l, im->v[i].rec->id);
-		r = stage_item(im, &db, &im->v[i], replace);
+		r = stage_item(im, &db, &im->v[i]);
 	}
-	if (r == CTL_EXIT_OK && im->added + im->replaced > 0)
+	if (r == CTL_EXIT_OK && !im->dry_run && im->added + im->replaced > 0)
 		r = db_commit(ctl, &db);
-	if (r == CTL_EXIT_OK) {
-		for (i = 0; i < l.n; i++)
-			if (im->v[i].rec == NULL)
-				ctl_audit(ctl, "import id=%s user=%s",
-				    l.id[i],
-				    ctl_esc(db_find(&db, l.id[i])->user, 0));
-		printf("imported %zu records (%zu added, %zu replaced, %zu "
-		    "unchanged)\n", im->n, im->added, im->replaced,
-		    im->skipped);
-	}
+	if (r == CTL_EXIT_OK)
+		import_report(ctl, im, &db, &l);
 	idlist_free(&l);
-	db_free(&db);
+	db_free(&db);	/* a dry run's transaction ends unwritten */
 	return r;
 }
 
-static int
-import_file(struct ctl *ctl, const char *path, int replace)
+/* The input: stdin, or a file under the config's trust rule. */
+static FILE *
+import_open(const char *path)
 {
-	struct import im;
+	char err[CTL_ERR_MAX] = "";
+	FILE *fp;
+	int fd, r;
+
+	if (strcmp(path, "-") == 0)
+		return stdin;
+	if ((r = apitoken_open_trusted(path, &fd, err, sizeof(err))) != 0) {
+		ctl_err("cannot import %s: %s", path, err[0] ? err :
+		    apitoken_strerror(r));
+		return NULL;
+	}
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		ctl_err("cannot import %s: %s", path, strerror(errno));
+		close(fd);
+	}
+	return fp;
+}
+
+static int
+import_file(struct ctl *ctl, const char *path, struct import *im0)
+{
+	struct import im = *im0;
 	FILE *fp;
 	char *buf = NULL;
 	size_t len = 0, i = 0;
 	int r;
 
-	memset(&im, 0, sizeof(im));
 	im.name = strcmp(path, "-") == 0 ? "<stdin>" : path;
-	fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
-	if (fp == NULL) {
-		ctl_err("cannot open %s: %s", path, strerror(errno));
+	if ((fp = import_open(path)) == NULL)
 		return CTL_EXIT_REJECT;
-	}
 	r = read_all(fp, im.name, &buf, &len);
 	if (fp != stdin)
 		fclose(fp);
@@ -426,7 +633,7 @@ import_file(struct ctl *ctl, const char *path, int replace)
 	r = im.json ? parse_json(&im, buf, len) : parse_text(&im, buf, len);
 	free(buf);
 	if (r == CTL_EXIT_OK)
-		r = import_run(ctl, &im, replace);
+		r = import_run(ctl, &im);
 	import_free(&im);
 	return r;
 }
@@ -436,14 +643,20 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "replace", no_argument, NULL, 'r' },
+		{ "allow-identity-change", no_argument, NULL, 'i' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, replace = 0, r;
+	struct import im;
+	int c, r;
 
+	memset(&im, 0, sizeof(im));
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': replace = 1; break;
+		case 'r': im.replace = 1; break;
+		case 'i': im.identity = 1; break;
+		case 'n': im.dry_run = 1; break;
 		case 'h': return ctl_help("import", 1);
 		default: return ctl_bad_option(argc, argv, c);
 		}
@@ -455,5 +668,5 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 	}
 	if ((r = ctl_config(ctl)) != CTL_EXIT_OK)
 		return r;
-	return import_file(ctl, argv[optind], replace);
+	return import_file(ctl, argv[optind], &im);
 }

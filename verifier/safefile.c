@@ -244,3 +244,30 @@ safe_open_file(int dirfd, const char *base, const char *path, int *fdp,
 	*fdp = fd;
 	return APITOKEN_OK;
 }
+
+int
+apitoken_open_trusted(const char *path, int *fdp, char *err, size_t errlen)
+{
+	const char *base;
+	struct stat st;
+	int dirfd, fd, r;
+
+	*fdp = -1;
+	if ((r = safe_open_dir_of(path, &dirfd, &base, err, errlen)) != 0)
+		return r;
+	fd = openat(dirfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NOCTTY | O_NONBLOCK);
+	close(dirfd);
+	if (fd < 0)
+		return open_error(errno, path, "file", err, errlen);
+	if (fstat(fd, &st) != 0)
+		r = open_error(errno, path, "file", err, errlen);
+	else
+		r = safe_check(&st, path, 0, err, errlen);
+	if (r != APITOKEN_OK) {
+		close(fd);
+		return r;
+	}
+	*fdp = fd;
+	return APITOKEN_OK;
+}

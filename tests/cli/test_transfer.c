@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include <criterion/criterion.h>
 
@@ -145,21 +147,28 @@ Test(transfer, json_round_trip)
 
 /* Import input into E; expect failure with needle; store unchanged. */
 static void
-import_fails(const char *input, const char *needle, const char *opt)
+import_fails_in(struct env *e, const char *input, const char *needle,
+    const char *opt)
 {
 	struct run r;
-	char *before = file_read(E.store, NULL), *after;
+	char *before = file_read(e->store, NULL), *after;
 
-	ctl(&r, input, "import", opt != NULL ? opt : "-", opt != NULL ? "-" :
-	    NULL, NULL);
+	ctl_env(e, &r, input, "import", opt != NULL ? opt : "-",
+	    opt != NULL ? "-" : NULL, NULL);
 	cr_assert_eq(r.status, 1, "status %d: %s", r.status, r.err);
 	cr_assert_not_null(strstr(r.err, needle), "stderr lacks '%s': %s",
 	    needle, r.err);
-	after = file_read(E.store, NULL);
+	after = file_read(e->store, NULL);
 	cr_assert_str_eq(before, after, "the store changed");
 	free(before);
 	free(after);
 	run_free(&r);
+}
+
+static void
+import_fails(const char *input, const char *needle, const char *opt)
+{
+	import_fails_in(&E, input, needle, opt);
 }
 
 /* Replace line n (1-based) of s with repl. */
@@ -276,4 +285,228 @@ Test(transfer, usage)
 	ctl(&r, NULL, "export", "file", NULL);
 	cr_assert_eq(r.status, 2);
 	run_free(&r);
+}
+
+/* ------------------------------------------------ issue 14 items 1, 2 */
+
+/* The JSON export with records[i].key set to v (a string or integer). */
+static char *
+json_with(const char *x, size_t i, const char *key, json_t *v)
+{
+	json_t *o = json_loads(x, 0, NULL), *rec;
+	char *s;
+
+	cr_assert_not_null(o);
+	rec = json_array_get(json_object_get(o, "records"), i);
+	cr_assert_not_null(rec);
+	json_object_set_new(rec, key, v);
+	s = json_dumps(o, 0);
+	json_decref(o);
+	return s;
+}
+
+/* 0 if tok is accepted by `tokenctl verify` for root. */
+static int
+verify_status(const char *tok)
+{
+	struct run r;
+	int st;
+
+	ctl(&r, tok, "verify", "--user", "root", NULL);
+	st = r.status;
+	run_free(&r);
+	return st;
+}
+
+/* export; revoke; import --replace the export: the token stays revoked
+ * (issue 14 item 1), with every option, and a dry run says so too. */
+Test(transfer, import_never_resurrects_a_revoked_token)
+{
+	static const char *const opts[][3] = {
+		{ "--replace", NULL, NULL },
+		{ "--replace", "--allow-identity-change", NULL },
+		{ "--replace", "--dry-run", NULL },
+	};
+	char *tok = issue_token("root", "res", NULL), *x, want[128], id[13];
+	struct run r;
+	size_t i;
+
+	token_id(tok, id);
+	x = export(&E, NULL);
+	ctl(&r, NULL, "revoke", id, "--reason", "leaked", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	snprintf(want, sizeof(want), "token %s: revoked in the store, active "
+	    "in the import (revocation is final)", id);
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		ctl(&r, x, "import", opts[i][0], opts[i][1] ? opts[i][1] : "-",
+		    opts[i][1] ? "-" : NULL, NULL);
+		cr_assert_eq(r.status, 1, "%s", r.err);
+		cr_assert_not_null(strstr(r.err, want), "%s", r.err);
+		cr_assert_not_null(strstr(r.err, "nothing written"), "%s",
+		    r.err);
+		run_free(&r);
+	}
+	cr_assert_neq(verify_status(tok), 0, "the revoked token logs in");
+	free(x);
+	free(tok);
+}
+
+Test(transfer, import_changes_hash_or_user_only_when_allowed)
+{
+	char *t1 = issue_token("root", "h1", NULL), *t2, *x, *y, id[13];
+	json_t *o;
+	struct run r;
+
+	t2 = issue_token("root", "h2", NULL);
+	x = export(&E, "--json");
+	o = json_loads(x, 0, NULL);
+	cr_assert_not_null(o);
+	/* record 0 gets record 1's hash: t2's secret would open it */
+	y = json_with(x, 0, "hash", json_string(json_string_value(
+	    json_object_get(json_array_get(json_object_get(o, "records"), 1),
+	    "hash"))));
+	json_decref(o);
+	import_fails(y, "the import changes its hash (allowed only with "
+	    "--allow-identity-change)", "--replace");
+	free(y);
+	y = json_with(x, 0, "user", json_string("nobody"));
+	import_fails(y, "the import changes its user", "--replace");
+	ctl(&r, y, "import", "--replace", "--allow-identity-change", "-",
+	    NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "accounts gaining a token: nobody"),
+	    "%s", r.out);
+	run_free(&r);
+	o = json_loads(x, 0, NULL);
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(
+	    json_array_get(json_object_get(o, "records"), 0), "id")));
+	json_decref(o);
+	o = show_json(id);
+	cr_assert_str_eq(jget(o, "user"), "nobody");
+	json_decref(o);
+	free(y);
+	free(x);
+	free(t1);
+	free(t2);
+}
+
+Test(transfer, import_dry_run_lists_changes_and_writes_nothing)
+{
+	struct env e2 = { .sudo_user = NULL };
+	char *tok = issue_token("root", "dry", NULL), *x, *before, *after;
+	char id[13], want[128];
+	struct run r;
+
+	token_id(tok, id);
+	x = export(&E, NULL);
+	ctl(&r, NULL, "edit", id, "--label", "renamed", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	before = file_read(E.store, NULL);
+	ctl(&r, x, "import", "--replace", "--dry-run", "-", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	snprintf(want, sizeof(want), "replace %s user=root: label", id);
+	cr_assert_not_null(strstr(r.out, want), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "would import 1 records (0 to add, "
+	    "1 to replace, 0 unchanged); nothing written"), "%s", r.out);
+	run_free(&r);
+	after = file_read(E.store, NULL);
+	cr_assert_str_eq(before, after, "a dry run wrote the store");
+	env_init(&e2, NULL);
+	before = (free(before), file_read(e2.store, NULL));
+	ctl_env(&e2, &r, x, "import", "--dry-run", "-", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	snprintf(want, sizeof(want), "add %s user=root status=active\n", id);
+	cr_assert_not_null(strstr(r.out, want), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "accounts gaining a token: root"),
+	    "%s", r.out);
+	run_free(&r);
+	free(after);
+	after = file_read(e2.store, NULL);
+	cr_assert_str_eq(before, after, "a dry run wrote the store");
+	env_clean(&e2);
+	free(before);
+	free(after);
+	free(x);
+	free(tok);
+}
+
+/* issue 14 item 2: what issue refuses, import refuses too. */
+Test(transfer, import_applies_the_issue_policy)
+{
+	struct env e2 = { .sudo_user = NULL };
+	char *tok = issue_token("root", "pol", NULL), *x, *y;
+	struct run r;
+
+	x = export(&E, "--json");
+	env_init(&e2, "max_lifetime: 30d\ndefault_lifetime: 7d\n");
+	y = json_with(x, 0, "user", json_string("no-such-user-x"));
+	import_fails_in(&e2, y, "no such user 'no-such-user-x' on this host", NULL);
+	free(y);
+	y = json_with(x, 0, "expires", json_null());
+	import_fails_in(&e2, y, "never expires: beyond max_lifetime", NULL);
+	free(y);
+	y = json_with(x, 0, "expires", json_string("2100-01-01T00:00:00Z"));
+	import_fails_in(&e2, y, "expires beyond max_lifetime", NULL);
+	free(y);
+	y = json_with(x, 0, "from", json_pack("[s]", "10.20.1.2/0"));
+	import_fails_in(&e2, y, "the network is 0.0.0.0/0", NULL);
+	free(y);
+	y = json_with(x, 0, "parent", json_string("ZZZZZZZZZZZ9"));
+	import_fails_in(&e2, y, "parent ZZZZZZZZZZZ9 is neither in the store nor in "
+	    "the import", NULL);
+	free(y);
+	/* a revoked record cannot log in: no account needed */
+	y = json_with(x, 0, "user", json_string("no-such-user-x"));
+	free(x);
+	x = y;
+	y = json_with(x, 0, "status", json_string("revoked"));
+	free(x);
+	x = json_with(y, 0, "revoked_at", json_string("2026-01-01T00:00:00Z"));
+	ctl_env(&e2, &r, x, "import", "-", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_null(strstr(r.out, "accounts gaining"), "%s", r.out);
+	run_free(&r);
+	free(y);
+	free(x);
+	free(tok);
+	env_clean(&e2);
+}
+
+/* issue 14 item 2: a file is read under the config's trust rule. */
+Test(transfer, import_file_must_be_trusted)
+{
+	char *tok = issue_token("root", "trust", NULL), *x, path[400],
+	    link[420];
+	struct run r;
+
+	x = export(&E, NULL);
+	snprintf(path, sizeof(path), "%s/export", E.dir);
+	file_write(path, x);
+	cr_assert_eq(chmod(path, 0666), 0);
+	ctl(&r, NULL, "import", path, NULL);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "writable by others"), "%s", r.err);
+	run_free(&r);
+	cr_assert_eq(chmod(path, 0644), 0);
+	snprintf(link, sizeof(link), "%s.link", path);
+	cr_assert_eq(symlink(path, link), 0);
+	ctl(&r, NULL, "import", link, NULL);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "symbolic link"), "%s", r.err);
+	run_free(&r);
+	if (geteuid() == 0) {
+		cr_assert_eq(chown(path, 65534, 65534), 0);
+		ctl(&r, NULL, "import", path, NULL);
+		cr_assert_eq(r.status, 1, "%s", r.err);
+		cr_assert_not_null(strstr(r.err, "owned by uid 65534"), "%s",
+		    r.err);
+		run_free(&r);
+		ctl(&r, x, "import", "-", NULL);	/* stdin: no rule */
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		run_free(&r);
+	}
+	free(x);
+	free(tok);
 }

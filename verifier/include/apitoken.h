@@ -258,6 +258,18 @@ APITOKEN_API int apitoken_label_valid(const char *s);
 APITOKEN_API int apitoken_text_valid(const char *s, size_t max);
 
 /*
+ * Open path read-only under the rule of the config file: every directory
+ * from "/" owned by root or the euid and not group/other-writable (a
+ * root-owned sticky one allowed above the last), no symbolic link on the
+ * way, a regular file owned by root or the euid and not writable by group
+ * or others.  Returns 0 with *fdp (O_CLOEXEC; the caller closes it), or
+ * APITOKEN_ERR_STORE_UNSAFE, _STORE_MISSING, _ACCESS, _SYSTEM with err
+ * naming the path or the directory at fault.
+ */
+APITOKEN_API int apitoken_open_trusted(const char *path, int *fdp,
+    char *err, size_t errlen) APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
+
+/*
  * Escape s for one value of a log or audit line: printable ASCII except
  * '"' and '\' is kept, a space only when quoted (the value goes between
  * double quotes), every other byte becomes \xNN; an empty unquoted value
