@@ -73,8 +73,8 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(CFLAGS) $(HARDEN) $(SANFLAGS) \
 	$(WARNINGS) -Iverifier/include -Iverifier $(DEPS_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(LDHARDEN) $(SANFLAGS)
 
-# --- libapitoken: verifier/ plus the config reader in conf/ -------------
-LIB_SRC  = $(wildcard verifier/*.c) conf/config.c
+# --- libapitoken: verifier/ (the config reader included) ---------------
+LIB_SRC  = $(wildcard verifier/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(B)/obj/%.o)
 LIB_A    = $(B)/libapitoken.a
 LIB_SO   = $(B)/libapitoken.so.$(VERSION)
