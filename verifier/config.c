@@ -1,12 +1,14 @@
 /*
  * config.c - apitoken.yaml, read with libyaml (the only file that
- * includes <yaml.h>).  A flat mapping of known keys to scalars; unknown
- * keys, duplicates, wrong types and bad values are errors reported as
- * "path:line:column: ...".  The file itself must pass the trusted-file
- * rule (no symlink, owner root or euid, not group/other-writable).
+ * includes <yaml.h>).  A flat mapping of the keys in keys[] below, each
+ * with its type, limits and default; unknown keys, duplicates, wrong
+ * types and bad values are errors reported as "path:line:column: ...".
+ * The file itself must pass the trusted-file rule (no symlink, owner root
+ * or euid, not group/other-writable).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,60 @@ struct apitoken_config {
 	int64_t max_lifetime;
 	int64_t lock_timeout_ms;
 	uint64_t max_store_size;
+	struct svc_aliases aliases;
+};
+
+enum kind {
+	K_PATH,		/* char *: an absolute, clean path */
+	K_PREFIX,	/* char[]: a token prefix */
+	K_LIFETIME,	/* int64_t: a duration, or "never" */
+	K_DURATION,	/* int64_t: a duration from min to max s, times unit */
+	K_SIZE,		/* uint64_t: bytes with K/M/G, from min to max */
+	K_ALIASES,	/* struct svc_aliases: service -> [services] */
+};
+
+struct key {
+	const char *name;
+	enum kind kind;
+	size_t off;		/* the field in struct apitoken_config */
+	int64_t min, max, unit;
+	const char *def;	/* the default, written as in the file */
+	const char *msg;	/* what a bad value is told */
+};
+
+enum {
+	KEY_STORE, KEY_STATE_DIR, KEY_PREFIX, KEY_DEFAULT_LIFETIME,
+	KEY_MAX_LIFETIME, KEY_LOCK_TIMEOUT, KEY_MAX_STORE_SIZE, KEY_ALIASES,
+	KEY_COUNT
+};
+_Static_assert(KEY_COUNT <= 32, "struct walker's seen is 32 bits");
+
+#define F(field) offsetof(struct apitoken_config, field)
+#define MSG_PATH "must be an absolute path (no \".\", \"..\", \"//\" or " \
+	"trailing \"/\")"
+#define MSG_LIFETIME "must be a duration such as 30m, 12h, 90d, 2w, 1y, " \
+	"or \"never\""
+
+/* Every key of apitoken.yaml; apitoken.yaml(5) documents each. */
+static const struct key keys[KEY_COUNT] = {
+	[KEY_STORE] = { "store", K_PATH, F(store), 0, 0, 0,
+	    "/var/lib/apitoken/tokens", MSG_PATH },
+	[KEY_STATE_DIR] = { "state_dir", K_PATH, F(state_dir), 0, 0, 0,
+	    "/var/lib/apitoken/state", MSG_PATH },
+	[KEY_PREFIX] = { "token_prefix", K_PREFIX, F(prefix), 0, 0, 0,
+	    APITOKEN_DEFAULT_PREFIX, "must be 1 to 16 characters of [a-z0-9]" },
+	[KEY_DEFAULT_LIFETIME] = { "default_lifetime", K_LIFETIME,
+	    F(default_lifetime), 0, 0, 0, "90d", MSG_LIFETIME },
+	[KEY_MAX_LIFETIME] = { "max_lifetime", K_LIFETIME, F(max_lifetime),
+	    0, 0, 0, "1y", MSG_LIFETIME },
+	[KEY_LOCK_TIMEOUT] = { "lock_timeout", K_DURATION, F(lock_timeout_ms),
+	    1, 3600, 1000, "10s", "must be a duration from 1s to 1h" },
+	[KEY_MAX_STORE_SIZE] = { "max_store_size", K_SIZE, F(max_store_size),
+	    4096, 1LL << 40, 0, "1G",
+	    "must be a size in bytes (suffix K, M or G), 4K to 1024G" },
+	[KEY_ALIASES] = { "service_aliases", K_ALIASES, F(aliases), 0, 0, 0,
+	    "su:su-l sudo:sudo-i", "wrong type: expected a mapping of "
+	    "service names to lists of service names" },
 };
 
 const char *apitoken_config_path(const struct apitoken_config *c) { return c->path; }
@@ -37,6 +93,21 @@ int64_t apitoken_config_default_lifetime(const struct apitoken_config *c) { retu
 int64_t apitoken_config_max_lifetime(const struct apitoken_config *c) { return c->max_lifetime; }
 int64_t apitoken_config_lock_timeout_ms(const struct apitoken_config *c) { return c->lock_timeout_ms; }
 uint64_t apitoken_config_max_store_size(const struct apitoken_config *c) { return c->max_store_size; }
+const struct svc_aliases *config_aliases(const struct apitoken_config *c) { return &c->aliases; }
+
+int
+apitoken_config_service_covers(const struct apitoken_config *c,
+    const char *svc, const char *req)
+{
+	return aliases_covers(&c->aliases, svc, req);
+}
+
+const char *
+apitoken_config_service_alias(const struct apitoken_config *c,
+    const char *svc, size_t i)
+{
+	return aliases_nth(&c->aliases, svc, i);
+}
 
 void
 apitoken_config_free(struct apitoken_config *c)
@@ -46,20 +117,8 @@ apitoken_config_free(struct apitoken_config *c)
 	free(c->path);
 	free(c->store);
 	free(c->state_dir);
+	aliases_clear(&c->aliases);
 	free(c);
-}
-
-static int
-set_defaults(struct apitoken_config *c)
-{
-	c->store = strdup("/var/lib/apitoken/tokens");
-	c->state_dir = strdup("/var/lib/apitoken/state");
-	snprintf(c->prefix, sizeof(c->prefix), "%s", APITOKEN_DEFAULT_PREFIX);
-	c->default_lifetime = 90LL * 86400;
-	c->max_lifetime = 365LL * 86400;
-	c->lock_timeout_ms = 10 * 1000;
-	c->max_store_size = 1ULL << 30;
-	return c->store && c->state_dir ? APITOKEN_OK : APITOKEN_ERR_NOMEM;
 }
 
 /* An absolute path without "." / ".." components or a trailing slash. */
@@ -75,9 +134,9 @@ abs_path_ok(const char *s)
 	    (n < 2 || strcmp(s + n - 2, "/.") != 0);
 }
 
-/* "<n>[KMG]" bytes, at least 4 KiB. */
+/* "<n>[KMG]" bytes, from min to max. */
 static int
-size_parse(const char *s, uint64_t *v)
+size_parse(const char *s, uint64_t min, uint64_t max, uint64_t *v)
 {
 	uint64_t n = 0, mult = 1;
 	size_t i, len = strlen(s);
@@ -96,53 +155,59 @@ size_parse(const char *s, uint64_t *v)
 			return -1;
 		n = n * 10 + (uint64_t)(s[i] - '0');
 	}
-	if (n > (1ULL << 40) / mult || n * mult < 4096)
+	if (n > max / mult || n * mult < min)
 		return -1;
 	*v = n * mult;
 	return 0;
 }
 
-/* Apply one key; returns NULL or a message describing the bad value. */
+/* Parse val as k wants it into c; NULL or what is wrong with it. */
 static const char *
-apply(struct apitoken_config *c, const char *key, const char *val)
+set_value(struct apitoken_config *c, const struct key *k, const char *val)
 {
+	void *field = (char *)c + k->off;
+	uint64_t n;
 	int64_t d;
-	char **pathp;
 
-	if (strcmp(key, "store") == 0 || strcmp(key, "state_dir") == 0) {
-		pathp = key[1] == 't' && key[2] == 'o' ? &c->store :
-		    &c->state_dir;
+	switch (k->kind) {
+	case K_PATH:
 		if (!abs_path_ok(val))
-			return "must be an absolute path (no \".\", \"..\", "
-			    "\"//\" or trailing \"/\")";
-		free(*pathp);
-		return (*pathp = strdup(val)) ? NULL : "out of memory";
-	}
-	if (strcmp(key, "token_prefix") == 0) {
+			return k->msg;
+		free(*(char **)field);
+		return (*(char **)field = strdup(val)) ? NULL : "out of memory";
+	case K_PREFIX:
 		if (!prefix_valid(val))
-			return "must be 1 to 16 characters of [a-z0-9]";
-		snprintf(c->prefix, sizeof(c->prefix), "%s", val);
+			return k->msg;
+		snprintf(field, APITOKEN_PREFIX_MAX + 1, "%s", val);
 		return NULL;
-	}
-	if (strcmp(key, "default_lifetime") == 0 ||
-	    strcmp(key, "max_lifetime") == 0) {
-		if (apitoken_duration_parse(val, &d) != APITOKEN_OK)
-			return "must be a duration such as 30m, 12h, 90d, 2w, "
-			    "1y, or \"never\"";
-		*(key[0] == 'd' ? &c->default_lifetime : &c->max_lifetime) = d;
-		return NULL;
-	}
-	if (strcmp(key, "lock_timeout") == 0) {
+	case K_LIFETIME:
+	case K_DURATION:
 		if (apitoken_duration_parse(val, &d) != APITOKEN_OK ||
-		    d == APITOKEN_NEVER || d > 3600)
-			return "must be a duration from 1s to 1h";
-		c->lock_timeout_ms = d * 1000;
+		    (k->kind == K_DURATION && (d == APITOKEN_NEVER ||
+		    d < k->min || d > k->max)))
+			return k->msg;
+		*(int64_t *)field = k->kind == K_DURATION ? d * k->unit : d;
 		return NULL;
+	case K_SIZE:
+		if (size_parse(val, (uint64_t)k->min, (uint64_t)k->max, &n))
+			return k->msg;
+		*(uint64_t *)field = n;
+		return NULL;
+	case K_ALIASES:
+		return aliases_parse(field, val) == 0 ? NULL : k->msg;
 	}
-	if (strcmp(key, "max_store_size") == 0)
-		return size_parse(val, &c->max_store_size) == 0 ? NULL :
-		    "must be a size in bytes (suffix K, M or G), 4K to 1024G";
 	return "unknown key";
+}
+
+static const struct key *
+key_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < KEY_COUNT; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
 }
 
 /* A key as it may appear in a one-line message: printable ASCII, else
@@ -176,47 +241,171 @@ node_err(char *err, size_t errlen, const char *path, const yaml_node_t *n,
 	    key ? "key \"" : "", key ? q : "", key ? "\": " : "", msg);
 }
 
+struct walker {
+	struct apitoken_config *c;
+	yaml_document_t *doc;
+	const char *path;
+	char *err;
+	size_t errlen;
+	unsigned seen;		/* bit i: keys[i] was given */
+};
+
 static int
-walk(struct apitoken_config *c, yaml_document_t *doc, const char *path,
-    char *err, size_t errlen)
+werr(const struct walker *w, const yaml_node_t *n, const char *key,
+    const char *msg)
 {
-	yaml_node_t *root = yaml_document_get_root_node(doc), *k, *v;
-	yaml_node_pair_t *pair, *q;
+	return node_err(w->err, w->errlen, w->path, n, key, msg);
+}
+
+/* A scalar that is a PAM service name, else NULL. */
+static const char *
+service_of(const yaml_node_t *n)
+{
+	const char *s;
+
+	if (n == NULL || n->type != YAML_SCALAR_NODE)
+		return NULL;
+	s = (const char *)n->data.scalar.value;
+	return strlen(s) == n->data.scalar.length &&
+	    apitoken_service_valid(s) == 0 ? s : NULL;
+}
+
+/* One "service: [alias, ...]" entry of service_aliases. */
+static int
+alias_entry(struct walker *w, const yaml_node_t *map,
+    const yaml_node_pair_t *pair)
+{
+	yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
+	yaml_node_t *v = yaml_document_get_node(w->doc, pair->value), *item;
+	const yaml_node_pair_t *q;
+	const char *from = service_of(k), *to, *msg, *prev;
+	char m[160];
+	yaml_node_item_t *i;
+
+	if (from == NULL)
+		return werr(w, k ? k : map, "service_aliases", "a key must be "
+		    "a PAM service name (1 to 64 of [A-Za-z0-9._+-])");
+	for (q = map->data.mapping.pairs.start; q < pair; q++)
+		if ((prev = service_of(yaml_document_get_node(w->doc,
+		    q->key))) != NULL && strcmp(prev, from) == 0)
+			return werr(w, k, "service_aliases", "a service is "
+			    "given twice");
+	snprintf(m, sizeof(m), "\"%s\": expected a list of PAM service "
+	    "names (1 to 64 of [A-Za-z0-9._+-])", from);
+	if (v == NULL || v->type != YAML_SEQUENCE_NODE)
+		return werr(w, v ? v : k, "service_aliases", m);
+	for (i = v->data.sequence.items.start;
+	    i < v->data.sequence.items.top; i++) {
+		item = yaml_document_get_node(w->doc, *i);
+		if ((to = service_of(item)) == NULL)
+			return werr(w, item ? item : v, "service_aliases", m);
+		if ((msg = aliases_add(&w->c->aliases, from, to)) != NULL) {
+			snprintf(m, sizeof(m), "\"%s\": \"%s\": %s", from,
+			    to, msg);
+			return werr(w, item, "service_aliases", m);
+		}
+	}
+	return APITOKEN_OK;
+}
+
+static int
+set_aliases(struct walker *w, const yaml_node_t *v)
+{
+	yaml_node_pair_t *pair;
+	int r;
+
+	aliases_clear(&w->c->aliases);
+	for (pair = v->data.mapping.pairs.start;
+	    pair < v->data.mapping.pairs.top; pair++)
+		if ((r = alias_entry(w, v, pair)) != APITOKEN_OK)
+			return r;
+	return APITOKEN_OK;
+}
+
+/* A key not in keys[]: reported where the old per-key reader did. */
+static int
+unknown_key(const struct walker *w, const yaml_node_t *k,
+    const yaml_node_t *v, const char *key)
+{
+	if (v->type != YAML_SCALAR_NODE)
+		return werr(w, v, key, "unknown key");
+	if (strlen((const char *)v->data.scalar.value) != v->data.scalar.length)
+		return werr(w, v, key, "NUL byte in value");
+	return werr(w, k, key, "unknown key");
+}
+
+static int
+walk_pair(struct walker *w, const yaml_node_t *root,
+    const yaml_node_pair_t *pair)
+{
+	yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
+	yaml_node_t *v = yaml_document_get_node(w->doc, pair->value);
+	const struct key *kd;
 	const char *key, *msg;
+	unsigned bit;
+
+	if (k == NULL || v == NULL || k->type != YAML_SCALAR_NODE)
+		return werr(w, k ? k : root, NULL, "keys must be plain scalars");
+	key = (const char *)k->data.scalar.value;
+	if ((kd = key_find(key)) == NULL)
+		return unknown_key(w, k, v, key);
+	bit = 1u << (kd - keys);
+	if (w->seen & bit)
+		return werr(w, k, key, "given twice");
+	w->seen |= bit;
+	if (kd->kind == K_ALIASES)
+		return v->type == YAML_MAPPING_NODE ? set_aliases(w, v) :
+		    werr(w, v, key, kd->msg);
+	if (v->type != YAML_SCALAR_NODE)
+		return werr(w, v, key, "wrong type: expected a scalar value");
+	if (strlen((const char *)v->data.scalar.value) != v->data.scalar.length)
+		return werr(w, v, key, "NUL byte in value");
+	if ((msg = set_value(w->c, kd, (const char *)v->data.scalar.value)))
+		return werr(w, v, key, msg);
+	return APITOKEN_OK;
+}
+
+static int
+walk(struct walker *w)
+{
+	yaml_node_t *root = yaml_document_get_root_node(w->doc);
+	yaml_node_pair_t *pair;
+	int r;
 
 	if (root == NULL)
 		return APITOKEN_OK;	/* an empty file: all defaults */
 	if (root->type != YAML_MAPPING_NODE)
-		return node_err(err, errlen, path, root, NULL,
+		return werr(w, root, NULL,
 		    "the top level must be a mapping of keys to values");
 	for (pair = root->data.mapping.pairs.start;
-	    pair < root->data.mapping.pairs.top; pair++) {
-		k = yaml_document_get_node(doc, pair->key);
-		v = yaml_document_get_node(doc, pair->value);
-		if (k == NULL || v == NULL || k->type != YAML_SCALAR_NODE)
-			return node_err(err, errlen, path, k ? k : root, NULL,
-			    "keys must be plain scalars");
-		key = (const char *)k->data.scalar.value;
-		for (q = root->data.mapping.pairs.start; q < pair; q++) {
-			yaml_node_t *qk = yaml_document_get_node(doc, q->key);
-			if (qk && qk->type == YAML_SCALAR_NODE &&
-			    strcmp((const char *)qk->data.scalar.value, key) == 0)
-				return node_err(err, errlen, path, k, key,
-				    "given twice");
-		}
-		if (v->type != YAML_SCALAR_NODE)
-			return node_err(err, errlen, path, v, key,
-			    apply(c, key, "") && strcmp(apply(c, key, ""),
-			    "unknown key") == 0 ? "unknown key" :
-			    "wrong type: expected a scalar value");
-		if (strlen((const char *)v->data.scalar.value) !=
-		    v->data.scalar.length)
-			return node_err(err, errlen, path, v, key,
-			    "NUL byte in value");
-		if ((msg = apply(c, key, (const char *)v->data.scalar.value)))
-			return node_err(err, errlen, path,
-			    strcmp(msg, "unknown key") == 0 ? k : v, key, msg);
-	}
+	    pair < root->data.mapping.pairs.top; pair++)
+		if ((r = walk_pair(w, root, pair)) != APITOKEN_OK)
+			return r;
+	return APITOKEN_OK;
+}
+
+/*
+ * Defaults for the keys not given.  An unset default_lifetime follows a
+ * shorter max_lifetime; a conflicting pair given in the file is an error.
+ */
+static int
+finish(struct apitoken_config *c, unsigned seen, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < KEY_COUNT; i++)
+		if (!(seen & (1u << i)) &&
+		    set_value(c, &keys[i], keys[i].def) != NULL)
+			return APITOKEN_ERR_NOMEM;	/* defaults are valid */
+	if (!(seen & (1u << KEY_DEFAULT_LIFETIME)) &&
+	    c->max_lifetime != APITOKEN_NEVER &&
+	    c->default_lifetime > c->max_lifetime)
+		c->default_lifetime = c->max_lifetime;
+	if (c->max_lifetime != APITOKEN_NEVER &&
+	    (c->default_lifetime == APITOKEN_NEVER ||
+	    c->default_lifetime > c->max_lifetime))
+		return set_err(err, errlen, APITOKEN_ERR_CONFIG,
+		    "%s: default_lifetime is longer than max_lifetime", c->path);
 	return APITOKEN_OK;
 }
 
@@ -281,8 +470,9 @@ out:
 
 static int
 parse_yaml(struct apitoken_config *c, const char *buf, size_t len,
-    char *err, size_t errlen)
+    unsigned *seenp, char *err, size_t errlen)
 {
+	struct walker w = { c, NULL, c->path, err, errlen, 0 };
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	int r;
@@ -298,7 +488,9 @@ parse_yaml(struct apitoken_config *c, const char *buf, size_t len,
 		yaml_parser_delete(&parser);
 		return r;
 	}
-	r = walk(c, &doc, c->path, err, errlen);
+	w.doc = &doc;
+	r = walk(&w);
+	*seenp = w.seen;
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	return r;
@@ -311,24 +503,18 @@ apitoken_config_load(const char *path, struct apitoken_config **cfgp,
 	struct apitoken_config *c;
 	char *buf = NULL;
 	size_t len = 0;
+	unsigned seen = 0;
 	int r = APITOKEN_ERR_NOMEM;
 
 	*cfgp = NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return r;
-	if ((c->path = strdup(path)) == NULL || set_defaults(c) != APITOKEN_OK)
+	if ((c->path = strdup(path)) == NULL)
 		goto out;
-	if ((r = read_config(path, &buf, &len, err, errlen)) != APITOKEN_OK)
+	if ((r = read_config(path, &buf, &len, err, errlen)) != APITOKEN_OK ||
+	    (r = parse_yaml(c, buf, len, &seen, err, errlen)) != APITOKEN_OK ||
+	    (r = finish(c, seen, err, errlen)) != APITOKEN_OK)
 		goto out;
-	if ((r = parse_yaml(c, buf, len, err, errlen)) != APITOKEN_OK)
-		goto out;
-	if (c->max_lifetime != APITOKEN_NEVER &&
-	    (c->default_lifetime == APITOKEN_NEVER ||
-	    c->default_lifetime > c->max_lifetime)) {
-		r = set_err(err, errlen, APITOKEN_ERR_CONFIG,
-		    "%s: default_lifetime is longer than max_lifetime", path);
-		goto out;
-	}
 	*cfgp = c;
 	c = NULL;
 	r = APITOKEN_OK;

@@ -78,6 +78,32 @@ int store_map_foreach(const struct store_map *m, const char *path,
     apitoken_record_fn fn, void *ctx, char *err, size_t errlen);
 const char *store_prefix(const struct apitoken_store *s);
 
+/* svcalias.c: service_aliases, the services a token's service also
+ * covers; owned by a config, copied into each store handle */
+#define SVC_ALIASES_MAX 256
+struct svc_alias {
+	char from[APITOKEN_SERVICE_MAX + 1];	/* a token's service */
+	char to[APITOKEN_SERVICE_MAX + 1];	/* a service it also covers */
+};
+struct svc_aliases {
+	struct svc_alias *v;
+	size_t n, cap;
+};
+void aliases_clear(struct svc_aliases *a);
+const char *aliases_add(struct svc_aliases *a, const char *from,
+    const char *to);	/* from, to: apitoken_service_valid */
+int aliases_parse(struct svc_aliases *a, const char *text);
+int aliases_copy(struct svc_aliases *dst, const struct svc_aliases *src);
+int aliases_covers(const struct svc_aliases *a, const char *svc,
+    const char *req);
+const char *aliases_nth(const struct svc_aliases *a, const char *svc,
+    size_t nth);
+
+/* config.c: the config's aliases (store.c copies them) */
+const struct svc_aliases *config_aliases(const struct apitoken_config *c);
+/* store.c: the aliases copied from the config the store was opened with */
+const struct svc_aliases *store_aliases(const struct apitoken_store *s);
+
 /* timefmt.c */
 int ymd_to_time(int y, int mo, int d, int h, int mi, int s, int64_t *t);
 

@@ -22,6 +22,7 @@ struct apitoken_store {
 	uint64_t end;		/* offset of the trailer line */
 	char *path;
 	char prefix[APITOKEN_PREFIX_MAX + 1];
+	struct svc_aliases aliases;	/* a copy of the config's */
 };
 
 /* Header check on the first bytes of the file (n <= its size); *bodyp
@@ -439,7 +440,8 @@ apitoken_store_open(const struct apitoken_config *cfg,
 	    apitoken_config_token_prefix(cfg));
 	s->maxsize = apitoken_config_max_store_size(cfg);
 	/* st: safe_open_file's fstat of this fd */
-	if ((r = check_size(&st, path, s->maxsize, &s->size, err,
+	if ((r = aliases_copy(&s->aliases, config_aliases(cfg))) != 0 ||
+	    (r = check_size(&st, path, s->maxsize, &s->size, err,
 	    errlen)) != APITOKEN_OK ||
 	    (r = store_check(s, err, errlen)) != APITOKEN_OK)
 		goto out;
@@ -462,6 +464,7 @@ apitoken_store_close(struct apitoken_store *s)
 	if (s->path != NULL)	/* fd is set once path is */
 		close(s->fd);
 	free(s->path);
+	aliases_clear(&s->aliases);
 	free(s);
 }
 
@@ -469,6 +472,12 @@ const char *
 store_prefix(const struct apitoken_store *s)
 {
 	return s->prefix;
+}
+
+const struct svc_aliases *
+store_aliases(const struct apitoken_store *s)
+{
+	return &s->aliases;
 }
 
 int

@@ -19,15 +19,18 @@ copy_meta(struct apitoken_result *res, const struct apitoken_record *rec)
 	res->expires = rec->expires;
 }
 
+/* A service list needs the request's service, or one it covers under
+ * service_aliases (a token for su is good for su-l). */
 static int
-service_allowed(const struct apitoken_record *rec, const char *service)
+service_allowed(const struct apitoken_record *rec, const char *service,
+    const struct svc_aliases *aliases)
 {
 	size_t i;
 
 	if (rec->n_services == 0)
 		return 1;
 	for (i = 0; service != NULL && i < rec->n_services; i++)
-		if (strcmp(rec->services[i], service) == 0)
+		if (aliases_covers(aliases, rec->services[i], service))
 			return 1;
 	return 0;
 }
@@ -49,7 +52,8 @@ source_allowed(const struct apitoken_record *rec, const char *rhost)
 }
 
 static enum apitoken_reason
-policy(const struct apitoken_record *rec, const struct apitoken_request *req)
+policy(const struct apitoken_record *rec, const struct apitoken_request *req,
+    const struct svc_aliases *aliases)
 {
 	time_t now = req->now ? req->now : time(NULL);
 
@@ -61,7 +65,7 @@ policy(const struct apitoken_record *rec, const struct apitoken_request *req)
 		return APITOKEN_R_EXPIRED;
 	if (strcmp(rec->user, req->user) != 0)
 		return APITOKEN_R_WRONG_USER;
-	if (!service_allowed(rec, req->service))
+	if (!service_allowed(rec, req->service, aliases))
 		return APITOKEN_R_SERVICE;
 	if (!source_allowed(rec, req->rhost && *req->rhost ? req->rhost : NULL))
 		return APITOKEN_R_SOURCE;
@@ -96,7 +100,7 @@ verify_parsed(struct apitoken_store *store, const struct apitoken_token *t,
 	    !crypto_equal(hash, rec->hash, strlen(hash)))
 		res->reason = APITOKEN_R_WRONG_SECRET;
 	else
-		res->reason = policy(rec, req);
+		res->reason = policy(rec, req, store_aliases(store));
 out:
 	apitoken_wipe(hash, sizeof(hash));
 	apitoken_record_free(rec);

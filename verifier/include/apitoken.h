@@ -192,6 +192,17 @@ APITOKEN_API int64_t apitoken_config_lock_timeout_ms(
 /* Largest store file accepted, bytes. */
 APITOKEN_API uint64_t apitoken_config_max_store_size(
     const struct apitoken_config *);
+/*
+ * service_aliases: 1 if a token allowed the PAM service svc is also
+ * accepted for the service req (req is svc, or listed under svc), else 0.
+ */
+APITOKEN_API int apitoken_config_service_covers(
+    const struct apitoken_config *cfg, const char *svc, const char *req)
+    APITOKEN_NONNULL(1, 2, 3);
+/* The i-th (from 0) service svc also covers, or NULL past the last. */
+APITOKEN_API const char *apitoken_config_service_alias(
+    const struct apitoken_config *cfg, const char *svc, size_t i)
+    APITOKEN_NONNULL(1, 2);
 
 /* ------------------------------------------------------ time and text */
 
