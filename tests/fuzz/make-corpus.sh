@@ -146,6 +146,9 @@ printf 'nope: 1\n' | put config unknown
 printf 'store: /a\nstore: /b\n' | put config twice
 printf 'default_lifetime: 2y\nmax_lifetime: 1y\n' | put config longer
 printf 'a: &x 1\nb: *x\n' | put config alias
+printf 'service_aliases:\n  su: [su-l]\n  sudo: [sudo-i, "sudo-l"]\n  x: []\n' |
+	put config aliases
+printf 'max_lifetime: 30d\n' | put config max-alone
 
 # --- cli: A, or A "\n" B (CIDR, address) ---------------------------------
 printf '90d' | put cli duration
