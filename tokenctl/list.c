@@ -19,27 +19,34 @@ struct filter {
 	int json;
 };
 
+/* As verify decides it: service_aliases count (a su token is listed for
+ * su-l). */
 static int
-allows_service(const struct apitoken_record *r, const char *service)
+allows_service(const struct ctl *ctl, const struct apitoken_record *r,
+    const char *service)
 {
 	size_t i;
 
 	if (r->n_services == 0)
 		return 1;
 	for (i = 0; i < r->n_services; i++)
-		if (strcmp(r->services[i], service) == 0)
+		if (apitoken_config_service_covers(ctl->cfg, r->services[i],
+		    service))
 			return 1;
 	return 0;
 }
 
 static int
-matches(const struct filter *f, const struct apitoken_record *r, time_t now)
+matches(const struct ctl *ctl, const struct filter *f,
+    const struct apitoken_record *r)
 {
+	time_t now = ctl->now;
+
 	if (f->user != NULL && strcmp(r->user, f->user) != 0)
 		return 0;
 	if (f->status != NULL && strcmp(view_status(r, now), f->status) != 0)
 		return 0;
-	if (f->service != NULL && !allows_service(r, f->service))
+	if (f->service != NULL && !allows_service(ctl, r, f->service))
 		return 0;
 	if (f->expiring != 0 && (r->status == APITOKEN_REVOKED ||
 	    r->expires == 0 || r->expires <= (int64_t)now ||
@@ -193,7 +200,7 @@ list_run(struct ctl *ctl, const struct filter *f)
 		return r;
 	sel = xcalloc(db.n + 1, sizeof(*sel));
 	for (i = 0; i < db.n; i++)
-		if (matches(f, db.v[i], ctl->now))
+		if (matches(ctl, f, db.v[i]))
 			sel[n++] = db.v[i];
 	qsort(sel, n, sizeof(*sel), by_created);
 	r = list_print(ctl, f, sel, n);
@@ -302,6 +309,48 @@ field(const char *name, const char *value)
 	free(safe);
 }
 
+static int
+listed(const char *const *v, size_t n, const char *s)
+{
+	while (n-- > 0)
+		if (strcmp(v[n], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* The services r is also accepted for under service_aliases, besides
+ * its own list, comma-separated ("" if none); appended to ja too. */
+static char *
+also_covers(const struct ctl *ctl, const struct apitoken_record *r,
+    json_t *ja)
+{
+	const char **v = NULL, *a;
+	size_t i, k, n = 0, len = 1;
+	char *s;
+
+	for (i = 0; i < r->n_services; i++)
+		for (k = 0; (a = apitoken_config_service_alias(ctl->cfg,
+		    r->services[i], k)) != NULL; k++) {
+			if (listed((const char *const *)r->services,
+			    r->n_services, a) || listed(v, n, a))
+				continue;
+			v = xreallocarray(v, n + 1, sizeof(*v));
+			v[n++] = a;
+			len += strlen(a) + 1;
+		}
+	s = xmalloc(len);
+	s[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strcat(s, ",");
+		strcat(s, v[i]);
+		if (ja != NULL)
+			json_array_append_new(ja, json_string(v[i]));
+	}
+	free(v);
+	return s;
+}
+
 static void
 show_times(const struct ctl *ctl, const struct apitoken_record *r)
 {
@@ -352,6 +401,9 @@ show_text(const struct ctl *ctl, const struct ctl_db *db,
 	s = join(r->services, r->n_services, "all");
 	field("services:", s);
 	free(s);
+	if ((s = also_covers(ctl, r, NULL))[0] != '\0')
+		field("also covers:", s);
+	free(s);
 	s = join(r->from, r->n_from, "any");
 	field("from:", s);
 	free(s);
@@ -397,6 +449,9 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 			kids = json_array();
 			free(children(&db, rec->id, kids));
 			json_object_set_new(o, "children", kids);
+			kids = json_array();
+			free(also_covers(ctl, rec, kids));
+			json_object_set_new(o, "also_covers", kids);
 			r = json_print(o, 0);
 		} else {
 			show_text(ctl, &db, rec);

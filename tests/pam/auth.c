@@ -250,6 +250,29 @@ Test(auth, service_scope)
 	    PAM_SUCCESS);
 }
 
+/* service_aliases (apitoken.yaml(5)): Debian's su - asks as su-l. */
+Test(auth, su_token_accepted_for_su_l)
+{
+	struct issue_opts o;
+	FILE *f;
+
+	memset(&o, 0, sizeof(o));
+	o.services = "su";
+	issue(test_user(), &o);
+	fx_service(&fx, "su-l", "auth required @MOD@ config=@CFG@\n");
+	fx_service(&fx, "sudo-i", "auth required @MOD@ config=@CFG@\n");
+	assert_pam(auth_with(&fx, "su-l", test_user(), tok, NULL),
+	    PAM_SUCCESS);
+	assert_pam(auth_with(&fx, "sudo-i", test_user(), tok, NULL),
+	    PAM_AUTH_ERR);
+	/* aliases turned off: su-l is another service again */
+	cr_assert_not_null(f = fopen(fx.config, "a"));
+	cr_assert_gt(fputs("service_aliases: {}\n", f), 0);
+	cr_assert_eq(fclose(f), 0);
+	assert_pam(auth_with(&fx, "su-l", test_user(), tok, NULL),
+	    PAM_AUTH_ERR);
+}
+
 Test(auth, source_address_from_rhost)
 {
 	struct issue_opts o;
