@@ -285,11 +285,11 @@ alias_entry(struct walker *w, const yaml_node_t *map,
 	if (from == NULL)
 		return werr(w, k ? k : map, "service_aliases", "a key must be "
 		    "a PAM service name (1 to 64 of [A-Za-z0-9._+-])");
+	snprintf(m, sizeof(m), "\"%s\": given twice", from);
 	for (q = map->data.mapping.pairs.start; q < pair; q++)
 		if ((prev = service_of(yaml_document_get_node(w->doc,
 		    q->key))) != NULL && strcmp(prev, from) == 0)
-			return werr(w, k, "service_aliases", "a service is "
-			    "given twice");
+			return werr(w, k, "service_aliases", m);
 	snprintf(m, sizeof(m), "\"%s\": expected a list of PAM service "
 	    "names (1 to 64 of [A-Za-z0-9._+-])", from);
 	if (v == NULL || v->type != YAML_SEQUENCE_NODE)
