@@ -114,6 +114,9 @@ TEST_BINS = $(if $(UNIT_SRC),$(B)/test-unit) $(if $(CLI_SRC),$(B)/test-cli) \
 	$(if $(PAMT_SRC),$(B)/test-pam) \
 	$(if $(STRESS_SRC),$(B)/test-stress) $(if $(BADIN_SRC),$(B)/test-badinput)
 TEST_DEFS = -DBUILD_DIR='"$(abspath $(B))"' -DSRC_DIR='"$(abspath .)"'
+# tests/lib/: the helper library linked into every test binary (tl.h)
+TLIB_OBJ = $(patsubst %.c,$(B)/tobj/%.o,$(filter-out %/die-abort.c,\
+	$(wildcard tests/lib/*.c)))
 # install, man page lint and secret-scanner rule tests (tests/install/)
 INST_SRC  = $(wildcard tests/install/*.c)
 TEST_BINS += $(if $(INST_SRC),$(B)/test-install)
@@ -154,8 +157,10 @@ $(CTL): $(CTL_OBJ) $(LIB_A)
 
 $(B)/tobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests $(TEST_CFLAGS) $(JSON_CFLAGS) \
-		$(TEST_DEFS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests -Itests/lib $(TEST_CFLAGS) \
+		$(JSON_CFLAGS) $(TEST_DEFS) -c -o $@ $<
+
+$(TEST_BINS): $(TLIB_OBJ)
 
 $(B)/test-unit: $(UNIT_SRC:%.c=$(B)/tobj/%.o) $(LIB_A)
 	$(CC) -o $@ $^ $(ALL_LDFLAGS) $(DEPS_LIBS) $(TEST_LIBS) -ldl
@@ -296,10 +301,12 @@ FUZZ_TARGETS  = token header store config cli
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -g -O1 $(FUZZ_SAN) $(WARNINGS) \
-	-Iverifier/include -Iverifier -Itests/fuzz $(DEPS_CFLAGS) $(DEPFLAGS)
+	-Iverifier/include -Iverifier -Itests/fuzz -Itests/lib $(DEPS_CFLAGS) \
+	$(DEPFLAGS)
 FUZZ_OBJ      = $(LIB_SRC:%.c=$(FUZZ_B)/obj/%.o) \
 	$(FUZZ_B)/obj/tests/fuzz/fuzz_common.o \
-	$(FUZZ_B)/obj/tests/fuzz/fuzz_oracle.o
+	$(FUZZ_B)/obj/tests/fuzz/fuzz_oracle.o \
+	$(patsubst %,$(FUZZ_B)/obj/tests/lib/%.o,oracle fs die-abort)
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)
 
 $(FUZZ_B)/obj/%.o: %.c

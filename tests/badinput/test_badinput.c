@@ -126,7 +126,7 @@ insert(struct bctx *c, int k)
 	apitoken_txn_free(x);
 	apitoken_record_free(r);
 	if (k == GOOD)
-		sx_token_build("apitok", t.id, t.secret, c->tok, sizeof(c->tok));
+		tl_token_build("apitok", t.id, t.secret, c->tok, sizeof(c->tok));
 	apitoken_token_clear(&t);
 }
 
@@ -154,7 +154,7 @@ fixture(struct bctx *c, const char *yaml)
 static char *
 store_read(struct bctx *c, size_t *len)
 {
-	char *s = sx_read_file(c->e.store, len);
+	char *s = tl_read_file(c->e.store, len);
 
 	cr_assert_not_null(s, "read %s: %s", c->e.store, strerror(errno));
 	return s;
@@ -198,7 +198,7 @@ store_rewrite(struct bctx *c, const int *order, int k, const char *repl,
 		n += ll;
 	}
 	memcpy(out + n, "#end\n", 5);
-	sx_write_file(c->e.store, out, n + 5, 0600);
+	tl_write_file(c->e.store, out, n + 5, 0600);
 	free(out);
 	free(s);
 }
@@ -276,7 +276,7 @@ s_truncated(struct bctx *c)
 	char *s = store_read(c, &len);
 	const char *l = line_of(s, GOOD, &ll);
 
-	sx_write_file(c->e.store, s, (size_t)(l - s) + ll / 2, 0600);
+	tl_write_file(c->e.store, s, (size_t)(l - s) + ll / 2, 0600);
 	free(s);
 }
 
@@ -309,7 +309,7 @@ s_version(struct bctx *c)
 	char *s = store_read(c, &len), *v = strstr(s, "\tv1\t");
 
 	v[2] = '2';
-	sx_write_file(c->e.store, s, len, 0600);
+	tl_write_file(c->e.store, s, len, 0600);
 	free(s);
 }
 
@@ -386,7 +386,7 @@ need_root(struct bctx *c)
 	if (geteuid() == 0)
 		return;
 	sx_teardown(&c->e);
-	cr_skip_test("needs root to chown a file to nobody");
+	TL_SKIP("needs root to chown a file to nobody");
 }
 
 static void
@@ -447,14 +447,14 @@ static void
 conf_append(struct bctx *c, const char *text)
 {
 	size_t len;
-	char *s = sx_read_file(c->e.conf, &len), *t;
+	char *s = tl_read_file(c->e.conf, &len), *t;
 
 	cr_assert_not_null(s);
 	t = malloc(len + strlen(text) + 1);
 	cr_assert_not_null(t);
 	memcpy(t, s, len);
 	memcpy(t + len, text, strlen(text) + 1);
-	sx_write_file(c->e.conf, t, strlen(t), 0600);
+	tl_write_file(c->e.conf, t, strlen(t), 0600);
 	free(s);
 	free(t);
 }
@@ -473,7 +473,7 @@ s_relative(struct bctx *c)
 
 	snprintf(text, sizeof(text), "store: db/tokens\nstate_dir: %s\n",
 	    c->e.state);
-	sx_write_file(c->e.conf, text, strlen(text), 0600);
+	tl_write_file(c->e.conf, text, strlen(text), 0600);
 }
 
 /* ------------------------------------------------------- token inputs */
@@ -536,7 +536,7 @@ t_prefix(struct bctx *c)
 	char buf[SX_TOKBUF + 16], secret[APITOKEN_SECRET_LEN + 1];
 
 	secret_for(GOOD, secret);
-	sx_token_build("other", c->ids[GOOD], secret, buf, sizeof(buf));  /* CRC is right */
+	tl_token_build("other", c->ids[GOOD], secret, buf, sizeof(buf));  /* CRC is right */
 	set_input(c, buf, strlen(buf));
 }
 
@@ -557,7 +557,7 @@ t_unknown(struct bctx *c)
 	char buf[SX_TOKBUF + 16], secret[APITOKEN_SECRET_LEN + 1];
 
 	secret_for(GOOD, secret);
-	sx_token_build("apitok", "AAAAAAAAAAA9", secret, buf, sizeof(buf));
+	tl_token_build("apitok", "AAAAAAAAAAA9", secret, buf, sizeof(buf));
 	set_input(c, buf, strlen(buf));
 }
 
@@ -567,7 +567,7 @@ t_wrong_secret(struct bctx *c)
 	char buf[SX_TOKBUF + 16], secret[APITOKEN_SECRET_LEN + 1];
 
 	secret_for(GOOD + 1, secret);
-	sx_token_build("apitok", c->ids[GOOD], secret, buf, sizeof(buf));
+	tl_token_build("apitok", c->ids[GOOD], secret, buf, sizeof(buf));
 	set_input(c, buf, strlen(buf));
 }
 
@@ -794,7 +794,7 @@ verify_child(const struct bctx *c, const struct apitoken_config *cfg,
 	(void)c;
 	memset(res, 0, sizeof(*res));
 	cr_assert_eq(pipe(fd), 0);
-	if ((pid = sx_fork()) == 0) {
+	if ((pid = tl_fork()) == 0) {
 		close(fd[0]);
 		if (apitoken_verify_once(cfg, in, n, &req, res) ==
 		    APITOKEN_ACCEPTED)
@@ -845,7 +845,7 @@ act_ctl(struct bctx *c, const struct bcase *k)
 	const char *args[12];
 	char longtok[700] = "";
 	const char *input = NULL;
-	struct sx_proc p;
+	struct tl_proc p;
 	int i, n = 0;
 
 	for (i = 0; i < 10 && k->args[i] != NULL; i++) {
@@ -872,7 +872,7 @@ act_ctl(struct bctx *c, const struct bcase *k)
 		    "%ld KB for a %lld-byte store (cap %d MB)", k->name,
 		    p.maxrss_kb,
 		    (long long)BIG, k->rss_mb);
-	sx_proc_free(&p);
+	tl_proc_free(&p);
 }
 
 /* --------------------------------------------------- the after-checks */
@@ -961,7 +961,7 @@ check_auth(struct bctx *c, const struct bcase *k)
 	struct apitoken_config *cfg = NULL;
 	struct apitoken_result res;
 	char err[SX_ERRLEN] = "";
-	struct sx_proc p;
+	struct tl_proc p;
 	long rss;
 	int r;
 
@@ -975,7 +975,7 @@ check_auth(struct bctx *c, const struct bcase *k)
 		cr_expect_eq(p.status, 3, "[%s] tokenctl verify with a bad "
 		    "config exited %d", k->name, p.status);
 		cr_expect(strstr(p.out, c->ids[GOOD]) == NULL);
-		sx_proc_free(&p);
+		tl_proc_free(&p);
 		return;
 	}
 	verify_child(c, cfg, c->tok, strlen(c->tok), &res, &rss);
@@ -1008,7 +1008,7 @@ ParameterizedTest(size_t *i, badinput, table)
 	struct state before, after;
 	struct bctx c;
 
-	sx_watchdog(60);
+	tl_watchdog(60);
 
 	cr_log_info("case %zu: %s", *i, k->name);
 	fixture(&c, k->yaml);

@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#define TOKENCTL BUILD_DIR "/tokenctl"
+#include "tl.h"
+
+#define TOKENCTL TL_TOKENCTL
 
 /* One test's world: a temp dir with a config, store and state dir. */
 struct env {
@@ -65,11 +67,5 @@ json_t *show_json(const char *id);
 json_t *out_json(const struct run *r);
 /* The string value of key in obj, or NULL. */
 const char *jget(json_t *obj, const char *key);
-
-/* Whole file (malloc'ed, NUL-terminated), or NULL if absent. */
-char *file_read(const char *path, size_t *lenp);
-void file_write(const char *path, const char *data);
-/* Number of lines in s. */
-size_t count_lines(const char *s);
 
 #endif

@@ -43,7 +43,7 @@ Test(completion, verbs_options_and_values)
 	s = complete("tokenctl ''");
 	cr_assert_not_null(strstr(s, "issue\n"), "%s", s);
 	cr_assert_not_null(strstr(s, "rotate\n"), "%s", s);
-	cr_assert_eq(count_lines(s), 16, "%s", s);
+	cr_assert_eq(tl_count_lines(s), 16, "%s", s);
 	free(s);
 	s = complete("tokenctl ro");
 	cr_assert_str_eq(s, "rotate\n");
@@ -77,7 +77,7 @@ Test(completion, token_ids_from_the_store)
 	s = complete("tokenctl show ''");
 	cr_assert_not_null(strstr(s, ia), "%s", s);
 	cr_assert_not_null(strstr(s, ib), "%s", s);
-	cr_assert_eq(count_lines(s), 2, "%s", s);
+	cr_assert_eq(tl_count_lines(s), 2, "%s", s);
 	free(s);
 	s = complete("tokenctl enable ''");
 	snprintf(want, sizeof(want), "%s\n", ib);

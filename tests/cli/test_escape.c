@@ -56,7 +56,7 @@ export_with(const char *key, const char *value)
 static void
 import_refused(const char *input, const char *needle)
 {
-	char *before = file_read(E.store, NULL), *after;
+	char *before = tl_read_file(E.store, NULL), *after;
 	struct run r;
 
 	ctl(&r, input, "import", "--replace", "-", NULL);
@@ -64,7 +64,7 @@ import_refused(const char *input, const char *needle)
 	cr_assert_not_null(strstr(r.err, needle), "stderr lacks '%s': %s",
 	    needle, r.err);
 	assert_printable("stderr", r.err);
-	after = file_read(E.store, NULL);
+	after = tl_read_file(E.store, NULL);
 	cr_assert_str_eq(before, after, "the store changed");
 	free(before);
 	free(after);
@@ -141,7 +141,7 @@ Test(escape, option_values_are_escaped_in_errors)
 		cr_assert_eq(r.status, 2, "%s: %d %s", bad[i][0], r.status,
 		    r.err);
 		assert_printable("stderr", r.err);
-		cr_assert_eq(count_lines(r.err), 1, "%s", r.err);
+		cr_assert_eq(tl_count_lines(r.err), 1, "%s", r.err);
 		run_free(&r);
 	}
 	ctl(&r, NULL, "list", "--status", "x\xc2\x85y", NULL);

@@ -33,12 +33,12 @@ Test(init, creates_dirs_and_store_safely_and_is_idempotent)
 	cr_assert_eq(st.st_mode & 07777, 0700);
 	cr_assert_eq(lstat(E.state, &st), 0);
 	cr_assert_eq(st.st_mode & 07777, 0700);
-	before = file_read(E.store, NULL);
+	before = tl_read_file(E.store, NULL);
 	cr_assert_not_null(strstr(before, "#end\n"));
 	ctl(&r, NULL, "init", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	run_free(&r);
-	after = file_read(E.store, NULL);
+	after = tl_read_file(E.store, NULL);
 	cr_assert_str_eq(before, after);
 	free(before);
 	free(after);
@@ -57,7 +57,7 @@ Test(init, refuses_unsafe_directory)
 	cr_assert_eq(r.status, 4, "status %d: %s", r.status, r.err);
 	cr_assert_not_null(strstr(r.err, dbdir), "%s", r.err);
 	run_free(&r);
-	cr_assert_null(file_read(E.store, NULL));
+	cr_assert_null(tl_read_file(E.store, NULL));
 }
 
 Test(init, missing_store_is_a_store_error)
@@ -93,7 +93,7 @@ Test(issue, prints_token_once_and_records_metadata)
 	cr_assert_str_eq(jget(j, "description"), "the CI");
 	cr_assert_str_eq(jget(j, "external_id"), "EXT-42");
 	cr_assert_str_eq(jget(j, "status"), "active");
-	cr_assert_str_eq(jget(j, "created_by"), "root");
+	cr_assert_str_eq(jget(j, "created_by"), tl_user());
 	sv = json_object_get(j, "services");
 	cr_assert_eq(json_array_size(sv), 2);
 	cr_assert_str_eq(json_string_value(json_array_get(sv, 0)), "sshd");
@@ -114,7 +114,7 @@ Test(issue, json_output_has_id_and_token)
 
 	ctl(&r, NULL, "issue", "nobody", "--label", "j", "--json", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_eq(count_lines(r.out), 1, "%s", r.out);
+	cr_assert_eq(tl_count_lines(r.out), 1, "%s", r.out);
 	j = out_json(&r);
 	cr_assert(json_is_object(j));
 	cr_assert_not_null(jget(j, "id"));
@@ -182,7 +182,7 @@ refused(int status, const char *needle, ...)
 	size_t n = 0;
 	struct run r;
 	va_list ap;
-	char *before = file_read(E.store, NULL), *after;
+	char *before = tl_read_file(E.store, NULL), *after;
 
 	argv[n++] = "tokenctl";
 	argv[n++] = "issue";
@@ -196,7 +196,7 @@ refused(int status, const char *needle, ...)
 	cr_assert_str_eq(r.out, "", "stdout: %s", r.out);
 	cr_assert_not_null(strstr(r.err, needle), "stderr lacks '%s': %s",
 	    needle, r.err);
-	after = file_read(E.store, NULL);
+	after = tl_read_file(E.store, NULL);
 	cr_assert_str_eq(before, after);
 	free(before);
 	free(after);
@@ -296,10 +296,10 @@ Test(issue, batch_issues_every_line_in_order)
 	int i = 0;
 
 	snprintf(path, sizeof(path), "%s/batch.jsonl", E.dir);
-	file_write(path, batch_ok);
+	tl_write_str(path, batch_ok, 0644);
 	ctl(&r, NULL, "issue", "--batch", path, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_eq(count_lines(r.out), 3, "%s", r.out);
+	cr_assert_eq(tl_count_lines(r.out), 3, "%s", r.out);
 	for (line = strtok_r(r.out, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save), i++) {
 		token_id(line, id);
@@ -325,7 +325,7 @@ Test(issue, batch_from_stdin_with_json_output)
 
 	ctl(&r, batch_ok, "issue", "--batch", "-", "--json", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_eq(count_lines(r.out), 3, "%s", r.out);
+	cr_assert_eq(tl_count_lines(r.out), 3, "%s", r.out);
 	for (line = strtok_r(r.out, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save), n++) {
 		j = json_loads(line, 0, NULL);
@@ -343,14 +343,14 @@ static void
 batch_fails(const char *input, const char *needle)
 {
 	struct run r;
-	char *before = file_read(E.store, NULL), *after;
+	char *before = tl_read_file(E.store, NULL), *after;
 
 	ctl(&r, input, "issue", "--batch", "-", NULL);
 	cr_assert_eq(r.status, 1, "status %d: %s", r.status, r.err);
 	cr_assert_str_eq(r.out, "", "a token leaked out: %s", r.out);
 	cr_assert_not_null(strstr(r.err, needle), "stderr lacks '%s': %s",
 	    needle, r.err);
-	after = file_read(E.store, NULL);
+	after = tl_read_file(E.store, NULL);
 	cr_assert_str_eq(before, after, "the store changed");
 	free(before);
 	free(after);
@@ -418,7 +418,7 @@ Test(issue, batch_errors_never_echo_the_file)
 
 	snprintf(path, sizeof(path), "%s/not-a-batch", E.dir);
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		file_write(path, files[i]);
+		tl_write_str(path, files[i], 0644);
 		ctl(&r, NULL, "issue", "--batch", path, NULL);
 		cr_assert_eq(r.status, 1, "%s", r.err);
 		cr_assert_not_null(strstr(r.err, "not-a-batch:1: "), "%s",

@@ -157,7 +157,7 @@ Test(lifecycle, revoked_token_cannot_be_enabled)
 	t = issue_token("root", "gone", NULL);
 	token_id(t, id);
 	ok("revoke", id);
-	before = file_read(E.store, NULL);
+	before = tl_read_file(E.store, NULL);
 	ctl(&r, NULL, "enable", id, NULL);
 	cr_assert_eq(r.status, 1);
 	cr_assert_not_null(strstr(r.err, "cannot be enabled"), "%s", r.err);
@@ -165,7 +165,7 @@ Test(lifecycle, revoked_token_cannot_be_enabled)
 	ctl(&r, NULL, "disable", id, NULL);
 	cr_assert_eq(r.status, 1);
 	run_free(&r);
-	after = file_read(E.store, NULL);
+	after = tl_read_file(E.store, NULL);
 	cr_assert_str_eq(before, after);
 	status_is(id, "revoked");
 	free(before);
@@ -226,7 +226,7 @@ Test(lifecycle, revoke_cascades_to_derived_tokens)
 	ok("disable", ic);
 	ctl(&r, NULL, "revoke", ia, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_eq(count_lines(r.out), 4, "%s", r.out);
+	cr_assert_eq(tl_count_lines(r.out), 4, "%s", r.out);
 	run_free(&r);
 	status_is(ia, "revoked");
 	status_is(ib, "revoked");
@@ -258,7 +258,7 @@ Test(lifecycle, revoke_user_revokes_only_that_user)
 	token_id(a, ia); token_id(b, ib); token_id(c, ic);
 	ctl(&r, NULL, "revoke", "--user", "nobody", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_eq(count_lines(r.out), 2, "%s", r.out);
+	cr_assert_eq(tl_count_lines(r.out), 2, "%s", r.out);
 	run_free(&r);
 	status_is(ia, "revoked");
 	status_is(ib, "revoked");
@@ -278,7 +278,7 @@ Test(lifecycle, revoke_token_stdin)
 	token_id(t, id);
 	forged = forge_secret(t);
 	snprintf(in, sizeof(in), "Bearer %s\n", forged);
-	before = file_read(E.store, NULL);
+	before = tl_read_file(E.store, NULL);
 	ctl(&r, in, "revoke", "--token-stdin", NULL);
 	cr_assert_eq(r.status, 1, "%s", r.err);
 	cr_assert_not_null(strstr(r.err, "does not match"), "%s", r.err);
@@ -286,7 +286,7 @@ Test(lifecycle, revoke_token_stdin)
 	ctl(&r, "not a token\n", "revoke", "--token-stdin", NULL);
 	cr_assert_eq(r.status, 1);
 	run_free(&r);
-	after = file_read(E.store, NULL);
+	after = tl_read_file(E.store, NULL);
 	cr_assert_str_eq(before, after);
 	status_is(id, "active");
 	snprintf(in, sizeof(in), "ApiKey %s\n", t);
@@ -316,7 +316,7 @@ Test(lifecycle, rotate_replaces_secret_keeps_metadata)
 	cr_assert_eq(verify(old, "--service", "sshd", NULL), 0);
 	ctl(&r, NULL, "rotate", oid, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_eq(count_lines(r.out), 1, "stdout must be the token only: "
+	cr_assert_eq(tl_count_lines(r.out), 1, "stdout must be the token only: "
 	    "%s", r.out);
 	r.out[r.outlen - 1] = '\0';
 	newt = strdup(r.out);
@@ -460,7 +460,7 @@ Test(lifecycle, prune_drops_revoked_and_expired_only)
 	run_free(&r);
 	ctl(&r, NULL, "prune", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_eq(count_lines(r.out), 2, "%s", r.out);
+	cr_assert_eq(tl_count_lines(r.out), 2, "%s", r.out);
 	run_free(&r);
 	status_is(ia, "active");
 	ctl(&r, NULL, "show", ib, NULL);

@@ -60,7 +60,7 @@ Test(list, table_has_every_column_and_one_row_per_token)
 	record_use(id1, "sshd", "10.1.2.3", time(NULL) - 7200);
 	ctl(&r, NULL, "list", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_eq(count_lines(r.out), 3, "%s", r.out);
+	cr_assert_eq(tl_count_lines(r.out), 3, "%s", r.out);
 	cr_assert_eq(strncmp(r.out, "ID ", 3), 0, "%s", r.out);
 	cr_assert_not_null(strstr(r.out, "USER"));
 	cr_assert_not_null(strstr(r.out, "LABEL"));
@@ -116,22 +116,22 @@ Test(list, filters_by_user_status_service_expiring)
 	free(l);
 	l = ids("--status", "disabled", NULL, NULL);
 	has(l, ic, 1); has(l, ia, 0);
-	cr_assert_eq(count_lines(l), 1);
+	cr_assert_eq(tl_count_lines(l), 1);
 	free(l);
 	l = ids("--status", "revoked", NULL, NULL);
 	has(l, id, 1);
-	cr_assert_eq(count_lines(l), 1);
+	cr_assert_eq(tl_count_lines(l), 1);
 	free(l);
 	l = ids("--status", "expired", NULL, NULL);
 	has(l, ie, 1);
-	cr_assert_eq(count_lines(l), 1);
+	cr_assert_eq(tl_count_lines(l), 1);
 	free(l);
 	l = ids("--service", "sshd", NULL, NULL);	/* "all" included */
 	has(l, ia, 1); has(l, ib, 0); has(l, ic, 1);
 	free(l);
 	l = ids("--expiring", "7d", NULL, NULL);
 	has(l, ib, 1); has(l, ia, 0); has(l, ie, 0); has(l, id, 0);
-	cr_assert_eq(count_lines(l), 1);
+	cr_assert_eq(tl_count_lines(l), 1);
 	free(l);
 	l = ids("--user", "root", "--service", "sudo");
 	has(l, ib, 1); has(l, ia, 0);

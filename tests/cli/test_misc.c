@@ -103,7 +103,7 @@ Test(misc, config_errors_exit_3_and_name_the_file)
 	    "%s", r.err);
 	run_free(&r);
 	snprintf(bad, sizeof(bad), "%s/bad.yaml", E.dir);
-	file_write(bad, "store: /tmp/x\ncolour: blue\n");
+	tl_write_str(bad, "store: /tmp/x\ncolour: blue\n", 0644);
 	ctl_argv(&E, &r, NULL, argv, NULL);
 	cr_assert_eq(r.status, 3, "%d %s", r.status, r.err);
 	cr_assert_not_null(strstr(r.err, bad), "%s", r.err);
@@ -136,8 +136,8 @@ Test(misc, corrupt_or_unsafe_store_exits_4)
 	cr_assert_str_eq(r.out, "");
 	run_free(&r);
 	cr_assert_eq(chmod(E.store, 0600), 0);
-	s = file_read(E.store, NULL);
-	file_write(E.store, "#apitoken-store\tv1\tgarbage\n");
+	s = tl_read_file(E.store, NULL);
+	tl_write_str(E.store, "#apitoken-store\tv1\tgarbage\n", 0600);
 	ctl(&r, NULL, "list", NULL);
 	cr_assert_eq(r.status, 4, "%d %s", r.status, r.err);
 	run_free(&r);
@@ -168,7 +168,7 @@ Test(misc, concurrent_writers_lose_nothing)
 		    "writer %d failed", i);
 	}
 	ctl(&r, NULL, "list", "--ids", NULL);
-	cr_assert_eq(count_lines(r.out), N, "%s", r.out);
+	cr_assert_eq(tl_count_lines(r.out), N, "%s", r.out);
 	run_free(&r);
 }
 
@@ -262,7 +262,7 @@ Test(misc, changes_are_audited_to_authpriv_without_secrets)
 	if (st == 99) {
 		close(fd);
 		free(tok);
-		cr_skip_test("cannot make a mount namespace here");
+		TL_SKIP("cannot make a mount namespace here");
 	}
 	cr_assert_eq(st, 0);
 	cr_assert_eq(run_in_ns(devdir, (const char *[]){ "tokenctl", "edit",
@@ -287,7 +287,7 @@ Test(misc, changes_are_audited_to_authpriv_without_secrets)
 	snprintf(want, sizeof(want), "edit id=%s user=root fields=label,services "
 	    "by=", id);
 	cr_assert_not_null(strstr(log, want), "%s", log);
-	cr_assert_eq(count_lines(log), 3, "list must not be audited: %s", log);
+	cr_assert_eq(tl_count_lines(log), 3, "list must not be audited: %s", log);
 	cr_assert_null(strstr(log, strrchr(tok, '_') + 1));
 	cr_assert_null(strstr(log, "apitok_"), "a token was logged: %s", log);
 	cr_assert_null(strstr(log, "sha256"));
@@ -317,7 +317,7 @@ Test(misc, audit_values_are_escaped)
 	if (st == 99) {
 		close(fd);
 		free(tok);
-		cr_skip_test("cannot make a mount namespace here");
+		TL_SKIP("cannot make a mount namespace here");
 	}
 	cr_assert_eq(st, 0);
 	log = drain(fd);
@@ -338,14 +338,14 @@ Test(misc, audit_names_the_sudo_user_only_through_sudo)
 	int fd, st;
 
 	if (access("/usr/bin/sudo", X_OK) != 0 || geteuid() != 0)
-		cr_skip_test("needs root and /usr/bin/sudo");
+		TL_SKIP("needs root and /usr/bin/sudo");
 	fd = audit_start(devdir, sizeof(devdir));
 	st = run_prog_in_ns(devdir, "/usr/bin/sudo", (const char *[]){
 	    "sudo", "-n", TOKENCTL, "-c", E.cfg, "issue", "root", "--label",
 	    "via-sudo", NULL }, NULL);
 	if (st == 99) {
 		close(fd);
-		cr_skip_test("cannot make a mount namespace here");
+		TL_SKIP("cannot make a mount namespace here");
 	}
 	cr_assert_eq(st, 0);
 	log = drain(fd);

@@ -64,7 +64,7 @@ Test(transfer, text_export_is_the_store_form_without_secrets)
 	cr_assert_eq(strncmp(x, apitoken_store_header(),
 	    strlen(apitoken_store_header())), 0, "%s", x);
 	cr_assert_not_null(strstr(x, "\n#end\n"));
-	cr_assert_eq(count_lines(x), 5, "%s", x);
+	cr_assert_eq(tl_count_lines(x), 5, "%s", x);
 	cr_assert_not_null(strstr(x, "sha256$"));
 	for (i = 0; i < 3; i++)
 		cr_assert_null(strstr(x, strrchr(tokens[i], '_') + 1),
@@ -131,7 +131,7 @@ Test(transfer, json_round_trip)
 	json_decref(j);
 	env_init(&e2, NULL);
 	snprintf(path, sizeof(path), "%s/export.json", e2.dir);
-	file_write(path, j1);
+	tl_write_str(path, j1, 0644);
 	ctl_env(&e2, &r, NULL, "import", path, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	run_free(&r);
@@ -151,14 +151,14 @@ import_fails_in(struct env *e, const char *input, const char *needle,
     const char *opt)
 {
 	struct run r;
-	char *before = file_read(e->store, NULL), *after;
+	char *before = tl_read_file(e->store, NULL), *after;
 
 	ctl_env(e, &r, input, "import", opt != NULL ? opt : "-",
 	    opt != NULL ? "-" : NULL, NULL);
 	cr_assert_eq(r.status, 1, "status %d: %s", r.status, r.err);
 	cr_assert_not_null(strstr(r.err, needle), "stderr lacks '%s': %s",
 	    needle, r.err);
-	after = file_read(e->store, NULL);
+	after = tl_read_file(e->store, NULL);
 	cr_assert_str_eq(before, after, "the store changed");
 	free(before);
 	free(after);
@@ -403,7 +403,7 @@ Test(transfer, import_dry_run_lists_changes_and_writes_nothing)
 	ctl(&r, NULL, "edit", id, "--label", "renamed", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	run_free(&r);
-	before = file_read(E.store, NULL);
+	before = tl_read_file(E.store, NULL);
 	ctl(&r, x, "import", "--replace", "--dry-run", "-", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	snprintf(want, sizeof(want), "replace %s user=root: label", id);
@@ -411,10 +411,10 @@ Test(transfer, import_dry_run_lists_changes_and_writes_nothing)
 	cr_assert_not_null(strstr(r.out, "would import 1 records (0 to add, "
 	    "1 to replace, 0 unchanged); nothing written"), "%s", r.out);
 	run_free(&r);
-	after = file_read(E.store, NULL);
+	after = tl_read_file(E.store, NULL);
 	cr_assert_str_eq(before, after, "a dry run wrote the store");
 	env_init(&e2, NULL);
-	before = (free(before), file_read(e2.store, NULL));
+	before = (free(before), tl_read_file(e2.store, NULL));
 	ctl_env(&e2, &r, x, "import", "--dry-run", "-", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	snprintf(want, sizeof(want), "add %s user=root status=active\n", id);
@@ -423,7 +423,7 @@ Test(transfer, import_dry_run_lists_changes_and_writes_nothing)
 	    "%s", r.out);
 	run_free(&r);
 	free(after);
-	after = file_read(e2.store, NULL);
+	after = tl_read_file(e2.store, NULL);
 	cr_assert_str_eq(before, after, "a dry run wrote the store");
 	env_clean(&e2);
 	free(before);
@@ -483,7 +483,7 @@ Test(transfer, import_file_must_be_trusted)
 
 	x = export(&E, NULL);
 	snprintf(path, sizeof(path), "%s/export", E.dir);
-	file_write(path, x);
+	tl_write_str(path, x, 0644);
 	cr_assert_eq(chmod(path, 0666), 0);
 	ctl(&r, NULL, "import", path, NULL);
 	cr_assert_eq(r.status, 1, "%s", r.err);

@@ -166,7 +166,7 @@ Test(verify, check_reads_stdin)
 	snprintf(in, sizeof(in), "Bearer %s\n%s\nhello\n", t, bad);
 	ctl(&r, in, "check", NULL);
 	cr_assert_eq(r.status, 1);
-	cr_assert_eq(count_lines(r.out), 3, "%s", r.out);
+	cr_assert_eq(tl_count_lines(r.out), 3, "%s", r.out);
 	cr_assert_eq(strncmp(r.out, want, strlen(want)), 0, "%s", r.out);
 	cr_assert_not_null(strstr(r.out, "line 2: invalid: checksum"), "%s",
 	    r.out);

@@ -34,7 +34,7 @@
 
 #include "apitoken.h"
 #include "fault.h"
-#include "watchdog.h"
+#include "tl.h"
 
 #define NOW ((time_t)1700000000)	/* 2023-11-14T22:13:20Z */
 #define ERRLEN 512
@@ -62,52 +62,6 @@ static const struct tok TOK_N = {
 
 /* ------------------------------------------------------------ helpers */
 
-static int
-rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		(void)rmdir(path);
-	else
-		(void)unlink(path);
-	return 0;
-}
-
-static void
-write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	cr_assert_not_null(f, "fopen %s: %s", path, strerror(errno));
-	cr_assert_eq(fwrite(data, 1, len, f), len, "fwrite %s", path);
-	cr_assert_eq(fclose(f), 0);
-	cr_assert_eq(chmod(path, 0600), 0);
-}
-
-/* Whole file, malloc'ed; NULL if absent. */
-static char *
-read_file(const char *path, size_t *lenp)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, len = 0, n;
-
-	if (f == NULL)
-		return NULL;
-	do {
-		if (cap - len < 4096) {
-			cap = cap ? 2 * cap : 8192;
-			cr_assert_not_null(buf = realloc(buf, cap));
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	fclose(f);
-	*lenp = len;
-	return buf;
-}
-
 /* The temp dir of the run in progress, removed by the suite's fini if
  * an assertion ends the test half-way. */
 static char live_dir[64];
@@ -116,7 +70,7 @@ static void
 rm_tree(const char *dir)
 {
 	if (strncmp(dir, "/tmp/apitoken-fault.", 20) == 0)
-		(void)nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+		(void)tl_rmrf(dir);
 }
 
 static void
@@ -136,11 +90,11 @@ env_setup(struct env *e, const char *store, size_t len)
 	n = snprintf(buf, sizeof(buf), "store: %s\nstate_dir: %s\n"
 	    "token_prefix: apitok\ndefault_lifetime: 30d\nmax_lifetime: 2y\n"
 	    "lock_timeout: 1s\nmax_store_size: 1M\n", e->store, e->state);
-	write_file(e->conf, buf, (size_t)n);
+	tl_write_file(e->conf, buf, (size_t)n, 0600);
 	r = apitoken_config_load(e->conf, &e->cfg, err, sizeof(err));
 	cr_assert_eq(r, 0, "config_load: %s", err);
 	if (store != NULL)
-		write_file(e->store, store, len);
+		tl_write_file(e->store, store, len, 0600);
 }
 
 static void
@@ -184,35 +138,13 @@ count_fds(void)
 	return n;
 }
 
-/* CRC-32 (IEEE) as 6 base62 digits: the token checksum, independently. */
-static void
-crc6(const char *s, size_t n, char out[6])
-{
-	static const char b62[] =
-	    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-	uint32_t c = 0xffffffffu, v;
-	size_t i;
-	int k;
-
-	for (i = 0; i < n; i++) {
-		c ^= (unsigned char)s[i];
-		for (k = 0; k < 8; k++)
-			c = (c & 1u) ? (c >> 1) ^ 0xedb88320u : c >> 1;
-	}
-	v = ~c;
-	for (k = 5; k >= 0; k--) {
-		out[k] = b62[v % 62];
-		v /= 62;
-	}
-}
-
 static size_t
 token_string(const struct tok *t, char buf[APITOKEN_TOKEN_MAX + 1])
 {
 	int n = snprintf(buf, APITOKEN_TOKEN_MAX + 1, "apitok_%s_%s", t->id,
 	    t->secret);
 
-	crc6(buf, (size_t)n, buf + n);
+	tl_base62_6(tl_crc32(buf, (size_t)n), buf + n);
 	buf[n + 6] = '\0';
 	return (size_t)n + 6;
 }
@@ -293,7 +225,7 @@ build_before(void)
 	}
 	cr_assert_eq(apitoken_txn_commit(t, err, sizeof(err)), 0, "%s", err);
 	apitoken_txn_free(t);
-	cr_assert_not_null(before = read_file(e.store, &before_len));
+	cr_assert_not_null(before = tl_read_file(e.store, &before_len));
 	env_teardown(&e);
 }
 
@@ -308,7 +240,7 @@ reference(int (*op)(struct env *, void *), size_t *lenp)
 	env_setup(&e, before, before_len);
 	r = op(&e, NULL);
 	cr_assert_eq(r, 0, "reference run failed: %d", r);
-	cr_assert_not_null(s = read_file(e.store, lenp));
+	cr_assert_not_null(s = tl_read_file(e.store, lenp));
 	env_teardown(&e);
 	return s;
 }
@@ -316,7 +248,7 @@ reference(int (*op)(struct env *, void *), size_t *lenp)
 static void
 init_states(void)
 {
-	WATCHDOG(120);
+	tl_watchdog(120);
 	build_before();
 	after_issue = reference(op_issue, &after_issue_len);
 	after_revoke = reference(op_revoke, &after_revoke_len);
@@ -521,7 +453,7 @@ check_store(struct env *e, int r, const char *want, size_t want_len,
 	size_t len = 0, n = 0;
 	int is_after;
 
-	now = read_file(e->store, &len);
+	now = tl_read_file(e->store, &len);
 	cr_assert_not_null(now, "%s: store gone", what);
 	is_after = same(now, len, want, want_len);
 	cr_assert(is_after || same(now, len, before, before_len),
@@ -550,7 +482,7 @@ static void
 check_verify(struct env *e, int r, unsigned long fired, const char *what)
 {
 	size_t len;
-	char *now = read_file(e->store, &len);
+	char *now = tl_read_file(e->store, &len);
 
 	cr_assert(same(now, len, before, before_len), "%s: verify wrote", what);
 	free(now);

@@ -31,23 +31,11 @@ fuzz_fail(const char *file, int line, const char *cond, const char *fmt, ...)
 	abort();
 }
 
-static int
-rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		(void)rmdir(path);
-	else
-		(void)unlink(path);
-	return 0;
-}
-
 static void
 env_cleanup(void)
 {
 	if (env_ready && strstr(env.dir, "/apitoken-fuzz.") != NULL)
-		(void)nftw(env.dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+		(void)tl_rmrf(env.dir);
 	env_ready = 0;
 }
 
@@ -73,25 +61,6 @@ fuzz_env(void)
 	return &env;
 }
 
-void
-fuzz_write_file(const char *path, const void *data, size_t len)
-{
-	const char *p = data;
-	ssize_t w;
-	int fd;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
-	FUZZ_ASSERT(fd >= 0, "open %s: %s", path, strerror(errno));
-	while (len > 0) {
-		w = write(fd, p, len);
-		FUZZ_ASSERT(w > 0, "write %s: %s", path, strerror(errno));
-		p += w;
-		len -= (size_t)w;
-	}
-	FUZZ_ASSERT(close(fd) == 0, "close %s", path);
-}
-
 struct apitoken_config *
 fuzz_env_config(void)
 {
@@ -103,7 +72,7 @@ fuzz_env_config(void)
 	n = snprintf(buf, sizeof(buf), "store: %s\nstate_dir: %s\n"
 	    "lock_timeout: 1s\nmax_store_size: 1M\n", e->store, e->state);
 	FUZZ_ASSERT(n > 0 && (size_t)n < sizeof(buf), "config too long");
-	fuzz_write_file(e->conf, buf, (size_t)n);
+	tl_write_file(e->conf, buf, (size_t)n, 0600);
 	r = apitoken_config_load(e->conf, &cfg, err, sizeof(err));
 	FUZZ_ASSERT(r == 0 && cfg != NULL, "config_load = %d: %s", r, err);
 	return cfg;

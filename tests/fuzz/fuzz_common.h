@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "apitoken.h"
+#include "tl.h"
 
 /* The libFuzzer entry points (prototypes for -Wmissing-prototypes). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -39,9 +40,6 @@ struct fuzz_env {
 	char conf[600];
 };
 const struct fuzz_env *fuzz_env(void);
-
-/* Replace path with exactly len bytes, mode 0600; aborts on failure. */
-void fuzz_write_file(const char *path, const void *data, size_t len);
 
 /* Write the env's config (store and state_dir inside the env) and load
  * it; aborts on failure.  The caller frees the result. */

@@ -66,7 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[512];
 	int r;
 
-	fuzz_write_file(path, data, size);
+	tl_write_file(path, data, size, 0600);
 	memset(err, 0x5a, sizeof(err));
 	r = apitoken_config_load(path, &c, err, sizeof(err));
 	if (r == 0) {

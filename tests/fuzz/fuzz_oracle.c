@@ -1,47 +1,22 @@
 /*
- * fuzz_oracle.c - token grammar from the README, implemented separately
- * from the library so the fuzzers can compare verdicts.
+ * fuzz_oracle.c - token grammar from the token format, implemented
+ * separately from the library (checksum: tests/lib/oracle.c) so the
+ * fuzzers can compare verdicts.
  */
 #include "fuzz_oracle.h"
 
 #include <string.h>
 
 #include "apitoken.h"
-
-static const char digits62[] =
-    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-static uint32_t
-crc32_table_free(const unsigned char *p, size_t n)
-{
-	uint32_t crc = 0xffffffffu;
-	size_t i;
-	int k;
-
-	for (i = 0; i < n; i++) {
-		crc ^= p[i];
-		for (k = 0; k < 8; k++)
-			crc = (crc & 1u) ? (crc >> 1) ^ 0xedb88320u : crc >> 1;
-	}
-	return ~crc;
-}
+#include "tl.h"
 
 void
 oracle_crc6(const char *s, size_t n, char out[6])
 {
-	uint32_t v = crc32_table_free((const unsigned char *)s, n);
-	int i;
+	char crc[7];
 
-	for (i = 5; i >= 0; i--) {
-		out[i] = digits62[v % 62];
-		v /= 62;
-	}
-}
-
-int
-oracle_b62(unsigned char c)
-{
-	return c != '\0' && strchr(digits62, c) != NULL;
+	tl_base62_6(tl_crc32(s, n), crc);
+	memcpy(out, crc, 6);
 }
 
 static int
@@ -50,7 +25,7 @@ all_b62(const char *s, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (!oracle_b62((unsigned char)s[i]))
+		if (!tl_is_b62((unsigned char)s[i]))
 			return 0;
 	return 1;
 }

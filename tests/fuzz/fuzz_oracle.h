@@ -1,6 +1,6 @@
 /*
- * fuzz_oracle.h - an independent CRC-32/base62 oracle for the token
- * targets, written from the README's token format, not from token.c.
+ * fuzz_oracle.h - an independent token grammar oracle for the token
+ * targets, written from the token format, not from token.c.
  */
 #ifndef TESTS_FUZZ_ORACLE_H
 #define TESTS_FUZZ_ORACLE_H
@@ -10,8 +10,6 @@
 
 /* The 6 base62 CRC digits of s[0..n) into out (not NUL-terminated). */
 void oracle_crc6(const char *s, size_t n, char out[6]);
-/* 1 if c is one of 0-9 A-Z a-z. */
-int oracle_b62(unsigned char c);
 /* 1 if s[0..n) is a well-formed token for prefix, checksum included;
  * *crc_only_bad is set when everything but the checksum is right. */
 int oracle_token_ok(const char *prefix, const char *s, size_t n,

@@ -389,7 +389,7 @@ lastuse(const uint8_t *data, size_t size)
 	char when[32];
 	int r;
 
-	fuzz_write_file(lastuse_path, data, size);
+	tl_write_file(lastuse_path, data, size, 0600);
 	r = apitoken_lastuse_get(cfg, "L00000000000", &lu, NULL, 0);
 	if (r != 0 || lu.when == 0)
 		return;
@@ -414,7 +414,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data, size);
 	lines_roundtrip(s, size);
-	fuzz_write_file(fuzz_env()->store, data, size);
+	tl_write_file(fuzz_env()->store, data, size, 0600);
 	nids = input_ids(s, size, ids);
 	valid = reader(ids, nids, &c);
 	writer(valid, &c, ids, nids);

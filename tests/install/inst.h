@@ -1,12 +1,15 @@
 /*
  * inst.h - helpers for the install, man page and secret-scanner tests:
- * run a program and capture its output, temp dirs, whole-file reads.
+ * run a program (or make) as a shell would, and their temp dirs.  The
+ * rest is in tests/lib/tl.h.
  */
 #ifndef INST_H
 #define INST_H
 
 #include <stddef.h>
 #include <sys/types.h>
+
+#include "tl.h"
 
 /*
  * Run argv (argv[0] looked up in PATH) with stdin from /dev/null and
@@ -25,15 +28,6 @@ int inst_run_len(const char *const argv[], const char *const setenv_list[],
 
 /* A new 0700 directory under $TMPDIR or /tmp; free() the result. */
 char *inst_tmpdir(const char *tag);
-/* rm -rf path (no symlinks followed).  0 or -1. */
-int inst_rm_rf(const char *path);
-/* Whole file as a NUL-terminated string; NULL on error.  free() it. */
-char *inst_read(const char *path, size_t *len);
-/* Create (O_EXCL) path with mode and content; 0 or -1. */
-int inst_write(const char *path, const char *content, mode_t mode);
-/* malloc'ed printf; aborts the test on failure. */
-char *inst_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 /* The multiarch name the tests install libraries under. */
 #define INST_MA "test-multiarch"
 

@@ -14,12 +14,12 @@
 #include <criterion/criterion.h>
 
 #include "inst.h"
-#include "watchdog.h"
+#include "tl.h"
 
 static void
 setup(void)
 {
-	WATCHDOG(120);
+	tl_watchdog(120);
 }
 
 TestSuite(build, .init = setup);
@@ -54,8 +54,8 @@ b_as_built(void)
 	size_t n = strlen(SRC_DIR);
 
 	if (strncmp(BUILD_DIR, SRC_DIR, n) == 0 && BUILD_DIR[n] == '/')
-		return inst_fmt("B=%s", BUILD_DIR + n + 1);
-	return inst_fmt("B=%s", BUILD_DIR);
+		return tl_fmt("B=%s", BUILD_DIR + n + 1);
+	return tl_fmt("B=%s", BUILD_DIR);
 }
 
 /* The commands "make all" would run after touching header. */
@@ -102,15 +102,15 @@ Test(build, public_header_rebuilds_the_library)
 Test(build, clean_honours_B)
 {
 	char *tmp = inst_tmpdir("clean");
-	char *dir = inst_fmt("%s/b", tmp);
-	char *file = inst_fmt("%s/b/x.o", tmp);
-	char *b = inst_fmt("B=%s", dir);
+	char *dir = tl_fmt("%s/b", tmp);
+	char *file = tl_fmt("%s/b/x.o", tmp);
+	char *b = tl_fmt("B=%s", dir);
 	const char *const args[] = { b, "clean", NULL };
 	char *out = NULL;
 	struct stat st;
 
 	cr_assert_eq(mkdir(dir, 0700), 0);
-	cr_assert_eq(inst_write(file, "", 0600), 0);
+	cr_assert_eq(tl_create_file(file, "", 0600), 0);
 	cr_assert_eq(make_in_src(args, &out), 0, "%s", out);
 	cr_expect(stat(dir, &st) != 0, "make clean %s left %s:\n%s", b, dir,
 	    out);
@@ -118,7 +118,7 @@ Test(build, clean_honours_B)
 	    BUILD_DIR);
 	cr_expect(strstr(out, "build-san") == NULL &&
 	    strstr(out, "build-fuzz") == NULL, "%s", out);
-	inst_rm_rf(tmp);
+	tl_rmrf(tmp);
 	free(out);
 	free(b);
 	free(file);
@@ -130,8 +130,8 @@ Test(build, clean_honours_B)
 static char *
 compile_line(const char *tmp, const char *extra)
 {
-	char *b = inst_fmt("B=%s", tmp);
-	char *obj = inst_fmt("%s/obj/verifier/token.o", tmp);
+	char *b = tl_fmt("B=%s", tmp);
+	char *obj = tl_fmt("%s/obj/verifier/token.o", tmp);
 	const char *const with[] = { "-n", "-B", b, extra, obj, NULL };
 	const char *const without[] = { "-n", "-B", b, obj, NULL };
 	char *out = NULL;
@@ -149,7 +149,7 @@ Test(build, werror_by_default_and_off_with_WERROR_empty)
 	char *tmp = inst_tmpdir("werror");
 	char *dev = compile_line(tmp, NULL);
 	char *dist = compile_line(tmp, "WERROR=");
-	char *rules = inst_read(SRC_DIR "/debian/rules", NULL);
+	char *rules = tl_read_file(SRC_DIR "/debian/rules", NULL);
 
 	cr_expect(strstr(dev, "-Werror") != NULL, "%s", dev);
 	cr_expect(strstr(dist, "-Werror") == NULL, "%s", dist);
@@ -157,7 +157,7 @@ Test(build, werror_by_default_and_off_with_WERROR_empty)
 	cr_assert_not_null(rules);
 	cr_expect(strstr(rules, "WERROR=") != NULL,
 	    "debian/rules does not clear WERROR");
-	inst_rm_rf(tmp);
+	tl_rmrf(tmp);
 	free(rules);
 	free(dist);
 	free(dev);
@@ -168,23 +168,23 @@ Test(build, werror_by_default_and_off_with_WERROR_empty)
 Test(build, spdx_check_lists_files_without_the_licence_line)
 {
 	char *tmp = inst_tmpdir("spdx");
-	char *with = inst_fmt("%s/with.c", tmp);
-	char *without = inst_fmt("%s/without.sh", tmp);
+	char *with = tl_fmt("%s/with.c", tmp);
+	char *without = tl_fmt("%s/without.sh", tmp);
 	const char *const ok[] = { "sh", SRC_DIR "/scripts/spdx-check.sh",
 		with, NULL };
 	const char *const bad[] = { "sh", SRC_DIR "/scripts/spdx-check.sh",
 		with, without, NULL };
 	char *out = NULL;
 
-	cr_assert_eq(inst_write(with, "/*\n * x.c\n * SPDX-License-Identifier:"
+	cr_assert_eq(tl_create_file(with, "/*\n * x.c\n * SPDX-License-Identifier:"
 	    " BSD-2-Clause\n */\n", 0600), 0);
-	cr_assert_eq(inst_write(without, "#!/bin/sh\n# MIT, say\n", 0600), 0);
+	cr_assert_eq(tl_create_file(without, "#!/bin/sh\n# MIT, say\n", 0600), 0);
 	cr_expect_eq(inst_run(ok, NULL, &out), 0, "%s", out);
 	free(out);
 	cr_expect_eq(inst_run(bad, NULL, &out), 1, "%s", out);
 	cr_expect(strstr(out, without) != NULL, "%s", out);
 	cr_expect(strstr(out, "with.c") == NULL, "%s", out);
-	inst_rm_rf(tmp);
+	tl_rmrf(tmp);
 	free(out);
 	free(without);
 	free(with);

@@ -21,7 +21,7 @@
 #include <criterion/criterion.h>
 
 #include "inst.h"
-#include "watchdog.h"
+#include "tl.h"
 
 #define RULE SRC_DIR "/contrib/gitleaks/apitoken.toml"
 
@@ -57,7 +57,7 @@ toml_value(const char *toml, const char *key, const char *open,
 static void
 rule_load(struct rule *r)
 {
-	char *toml = inst_read(RULE, NULL), *ent;
+	char *toml = tl_read_file(RULE, NULL), *ent;
 
 	cr_assert_not_null(toml, "cannot read %s", RULE);
 	r->regex = toml_value(toml, "regex", "'''", "'''");
@@ -144,12 +144,12 @@ setup(void)
 {
 	char *text;
 
-	WATCHDOG(60);
+	tl_watchdog(60);
 	dir = inst_tmpdir("scan");
-	cfg = inst_fmt("%s/apitoken.yaml", dir);
-	text = inst_fmt("store: %s/store/tokens\nstate_dir: %s/state\n", dir,
+	cfg = tl_fmt("%s/apitoken.yaml", dir);
+	text = tl_fmt("store: %s/store/tokens\nstate_dir: %s/state\n", dir,
 	    dir);
-	cr_assert_eq(inst_write(cfg, text, 0600), 0);
+	cr_assert_eq(tl_create_file(cfg, text, 0600), 0);
 	free(text);
 }
 
@@ -157,7 +157,7 @@ static void
 teardown(void)
 {
 	if (dir != NULL)
-		inst_rm_rf(dir);
+		tl_rmrf(dir);
 	free(dir);
 	free(cfg);
 	dir = cfg = NULL;
@@ -182,13 +182,13 @@ tokenctl(const char *const args[], char **out)
 static int
 tokenctl_check(const char *tok, char **out)
 {
-	char *in = inst_fmt("%s/check.in", dir), *text = inst_fmt("%s\n", tok);
+	char *in = tl_fmt("%s/check.in", dir), *text = tl_fmt("%s\n", tok);
 	const char *argv[] = { "/bin/sh", "-c",
 	    "exec \"$0\" -c \"$1\" check < \"$2\"", BUILD_DIR "/tokenctl",
 	    cfg, in, NULL };
 	int rc;
 
-	cr_assert_eq(inst_write(in, text, 0600), 0);
+	cr_assert_eq(tl_create_file(in, text, 0600), 0);
 	rc = inst_run(argv, NULL, out);
 	unlink(in);
 	free(in);
@@ -225,19 +225,19 @@ Test(gitleaks, finds_an_issued_token_in_a_file)
 {
 	struct rule r;
 	char *tok = issue_token();
-	char *file = inst_fmt("%s/deploy.env", dir);
-	char *text = inst_fmt(
+	char *file = tl_fmt("%s/deploy.env", dir);
+	char *text = tl_fmt(
 	    "# deploy settings\n"
 	    "APITOKEN=%s\n"
 	    "curl -H 'Authorization: Bearer %s' https://ci.example/\n"
 	    "password: \"%s\"\n", tok, tok, tok);
-	char *want = inst_fmt("%s\n%s\n%s\n", tok, tok, tok);
+	char *want = tl_fmt("%s\n%s\n%s\n", tok, tok, tok);
 	const char *const files[] = { file };
 	char *out, *chk = NULL;
 	int rc;
 
 	rule_load(&r);
-	cr_assert_eq(inst_write(file, text, 0600), 0);
+	cr_assert_eq(tl_create_file(file, text, 0600), 0);
 	out = rule_grep(&r, files, 1, 0, &rc);
 	cr_assert_eq(rc, 0, "the rule missed a real token (grep %d): %s", rc,
 	    out);
@@ -262,7 +262,7 @@ Test(gitleaks, tokenctl_check_rejects_a_bad_checksum)
 {
 	struct rule r;
 	char *tok = issue_token();
-	char *file = inst_fmt("%s/typo.txt", dir);
+	char *file = tl_fmt("%s/typo.txt", dir);
 	const char *const files[] = { file };
 	char *out, *line;
 	size_t i = 20;		/* a secret character */
@@ -270,8 +270,8 @@ Test(gitleaks, tokenctl_check_rejects_a_bad_checksum)
 
 	rule_load(&r);
 	tok[i] = tok[i] == 'A' ? 'B' : 'A';
-	line = inst_fmt("token %s here\n", tok);
-	cr_assert_eq(inst_write(file, line, 0600), 0);
+	line = tl_fmt("token %s here\n", tok);
+	cr_assert_eq(tl_create_file(file, line, 0600), 0);
 	out = rule_grep(&r, files, 1, 0, &rc);
 	cr_expect_eq(rc, 0, "shape-only match expected: %s", out);
 	free(out);
@@ -289,8 +289,8 @@ Test(gitleaks, near_misses_do_not_match)
 {
 	struct rule r;
 	char *tok = issue_token();
-	char *file = inst_fmt("%s/near.txt", dir);
-	char *text = inst_fmt(
+	char *file = tl_fmt("%s/near.txt", dir);
+	char *text = tl_fmt(
 	    "x%s\n"			/* inside a longer word */
 	    "%sQ\n"			/* one character too many */
 	    "%s_x\n"			/* followed by more word chars */
@@ -303,7 +303,7 @@ Test(gitleaks, near_misses_do_not_match)
 	int rc;
 
 	rule_load(&r);
-	cr_assert_eq(inst_write(file, text, 0600), 0);
+	cr_assert_eq(tl_create_file(file, text, 0600), 0);
 	out = rule_grep(&r, files, 1, 0, &rc);
 	cr_expect_eq(rc, 1, "near misses matched:\n%s", out);
 	free(out);
@@ -334,7 +334,7 @@ Test(gitleaks, entropy_drops_placeholders)
 static int
 line_allowed(const char *path, long lineno)
 {
-	char *text = inst_read(path, NULL), *p = text;
+	char *text = tl_read_file(path, NULL), *p = text;
 	int allowed = 0;
 	long l = 1;
 
@@ -362,7 +362,7 @@ path_vector(char *names, size_t len, size_t *np)
 	struct stat st;
 
 	for (off = 0; off < len; off += strlen(names + off) + 1) {
-		char *p = inst_fmt("%s/%s", SRC_DIR, names + off);
+		char *p = tl_fmt("%s/%s", SRC_DIR, names + off);
 		char **nv;
 
 		if (lstat(p, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -390,7 +390,7 @@ Test(gitleaks, no_finding_in_tracked_files)
 
 	if (inst_run_len(ls, NULL, &names, &len) != 0) {
 		free(names);
-		cr_skip_test("not a git checkout: no tracked files to scan");
+		TL_SKIP("not a git checkout: no tracked files to scan");
 	}
 	paths = path_vector(names, len, &np);
 	cr_assert(np > 10, "git ls-files listed %zu files", np);
@@ -410,7 +410,7 @@ Test(gitleaks, no_finding_in_tracked_files)
 			continue;
 		findings++;
 		free(report);
-		report = inst_fmt("%s:%ld: %s", line, ln, c2 + 1);
+		report = tl_fmt("%s:%ld: %s", line, ln, c2 + 1);
 	}
 	cr_expect_eq(findings, 0, "%d finding(s) in tracked files, last: %s",
 	    findings, report != NULL ? report : "");

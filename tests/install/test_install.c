@@ -20,7 +20,7 @@
 #include <criterion/criterion.h>
 
 #include "inst.h"
-#include "watchdog.h"
+#include "tl.h"
 
 #define LIBD "/usr/lib/" INST_MA
 #define PAMD "/lib/" INST_MA "/security"
@@ -57,10 +57,10 @@ walk_one(const char *path, const struct stat *sb, int type, struct FTW *f)
 		if (tn < 0)
 			return -1;
 		target[tn] = '\0';
-		line = inst_fmt("%s l -> %s", path + walk_into->root_len,
+		line = tl_fmt("%s l -> %s", path + walk_into->root_len,
 		    target);
 	} else {
-		line = inst_fmt("%s %c %04o", path + walk_into->root_len,
+		line = tl_fmt("%s %c %04o", path + walk_into->root_len,
 		    S_ISREG(sb->st_mode) ? 'f' : '?',
 		    (unsigned)(sb->st_mode & 07777));
 	}
@@ -139,7 +139,7 @@ add_man_pages(struct listing *l, const char *mandir)
 {
 	glob_t g;
 	size_t i;
-	char *pat = inst_fmt("%s/man/*.[58]", SRC_DIR);
+	char *pat = tl_fmt("%s/man/*.[58]", SRC_DIR);
 
 	cr_assert_eq(glob(pat, 0, NULL, &g), 0, "no man pages in %s/man",
 	    SRC_DIR);
@@ -147,7 +147,7 @@ add_man_pages(struct listing *l, const char *mandir)
 		const char *base = strrchr(g.gl_pathv[i], '/') + 1;
 		const char *sect = strrchr(base, '.') + 1;
 
-		listing_add(l, inst_fmt("%s/man%s/%s f 0644", mandir, sect,
+		listing_add(l, tl_fmt("%s/man%s/%s f 0644", mandir, sect,
 		    base));
 	}
 	globfree(&g);
@@ -161,17 +161,17 @@ expected_layout(void)
 	struct listing *l = calloc(1, sizeof(*l));
 
 	cr_assert_not_null(l);
-	listing_add(l, inst_fmt(LIBD "/libapitoken.so.0.1.0 f 0644"));
-	listing_add(l, inst_fmt(LIBD "/libapitoken.so.0 l -> "
+	listing_add(l, tl_fmt(LIBD "/libapitoken.so.0.1.0 f 0644"));
+	listing_add(l, tl_fmt(LIBD "/libapitoken.so.0 l -> "
 	    "libapitoken.so.0.1.0"));
-	listing_add(l, inst_fmt(LIBD "/libapitoken.so l -> libapitoken.so.0"));
-	listing_add(l, inst_fmt(LIBD "/pkgconfig/libapitoken.pc f 0644"));
-	listing_add(l, inst_fmt("/usr/include/apitoken.h f 0644"));
-	listing_add(l, inst_fmt(PAMD "/pam_apitoken.so f 0644"));
-	listing_add(l, inst_fmt("/usr/sbin/tokenctl f 0755"));
-	listing_add(l, inst_fmt("/usr/share/bash-completion/completions/"
+	listing_add(l, tl_fmt(LIBD "/libapitoken.so l -> libapitoken.so.0"));
+	listing_add(l, tl_fmt(LIBD "/pkgconfig/libapitoken.pc f 0644"));
+	listing_add(l, tl_fmt("/usr/include/apitoken.h f 0644"));
+	listing_add(l, tl_fmt(PAMD "/pam_apitoken.so f 0644"));
+	listing_add(l, tl_fmt("/usr/sbin/tokenctl f 0755"));
+	listing_add(l, tl_fmt("/usr/share/bash-completion/completions/"
 	    "tokenctl f 0644"));
-	listing_add(l, inst_fmt("/etc/apitoken/apitoken.yaml f 0644"));
+	listing_add(l, tl_fmt("/etc/apitoken/apitoken.yaml f 0644"));
 	add_man_pages(l, "/usr/share/man");
 	listing_finish(l);
 	return l;
@@ -184,7 +184,7 @@ static char *destdir;
 static void
 setup_destdir(void)
 {
-	WATCHDOG(120);
+	tl_watchdog(120);
 	destdir = inst_tmpdir("install");
 }
 
@@ -192,7 +192,7 @@ static void
 teardown_destdir(void)
 {
 	if (destdir != NULL)
-		inst_rm_rf(destdir);
+		tl_rmrf(destdir);
 	free(destdir);
 	destdir = NULL;
 }
@@ -211,7 +211,7 @@ must_make(const char *target, const char *const vars[])
 static char *
 dpath(const char *rel)
 {
-	return inst_fmt("%s%s", destdir, rel);
+	return tl_fmt("%s%s", destdir, rel);
 }
 
 /* mkdir -p of rel (absolute, under destdir) with mode 0755. */
@@ -238,7 +238,7 @@ assert_same(const char *rel, const char *src)
 {
 	char *p = dpath(rel);
 	size_t la = 0, lb = 0;
-	char *a = inst_read(p, &la), *b = inst_read(src, &lb);
+	char *a = tl_read_file(p, &la), *b = tl_read_file(src, &lb);
 
 	cr_assert_not_null(a, "cannot read %s", p);
 	cr_assert_not_null(b, "cannot read %s", src);
@@ -293,22 +293,22 @@ Test(install, copies_are_the_built_files)
 
 	must_make("install", debian_vars);
 	assert_same(LIBD "/libapitoken.so.0.1.0",
-	    s = inst_fmt("%s/libapitoken.so.0.1.0", BUILD_DIR));
+	    s = tl_fmt("%s/libapitoken.so.0.1.0", BUILD_DIR));
 	free(s);
 	assert_same(PAMD "/pam_apitoken.so",
-	    s = inst_fmt("%s/pam_apitoken.so", BUILD_DIR));
+	    s = tl_fmt("%s/pam_apitoken.so", BUILD_DIR));
 	free(s);
-	assert_same("/usr/sbin/tokenctl", s = inst_fmt("%s/tokenctl",
+	assert_same("/usr/sbin/tokenctl", s = tl_fmt("%s/tokenctl",
 	    BUILD_DIR));
 	free(s);
 	assert_same("/usr/include/apitoken.h",
-	    s = inst_fmt("%s/verifier/include/apitoken.h", SRC_DIR));
+	    s = tl_fmt("%s/verifier/include/apitoken.h", SRC_DIR));
 	free(s);
 	assert_same("/etc/apitoken/apitoken.yaml",
-	    s = inst_fmt("%s/conf/apitoken.yaml", SRC_DIR));
+	    s = tl_fmt("%s/conf/apitoken.yaml", SRC_DIR));
 	free(s);
 	assert_same("/usr/share/man/man5/apitoken.yaml.5",
-	    s = inst_fmt("%s/man/apitoken.yaml.5", SRC_DIR));
+	    s = tl_fmt("%s/man/apitoken.yaml.5", SRC_DIR));
 	free(s);
 }
 
@@ -319,7 +319,7 @@ Test(install, pkgconfig_names_install_dirs)
 
 	must_make("install", debian_vars);
 	p = dpath(LIBD "/pkgconfig/libapitoken.pc");
-	pc = inst_read(p, NULL);
+	pc = tl_read_file(p, NULL);
 	cr_assert_not_null(pc, "cannot read %s", p);
 	cr_expect(strstr(pc, "prefix=/usr\n") != NULL, "%s", pc);
 	cr_expect(strstr(pc, "libdir=" LIBD "\n") != NULL, "%s", pc);
@@ -342,13 +342,13 @@ Test(install, pamdir_default_from_pam_pc)
 
 	if (inst_run(pc, NULL, &libdir) != 0 || libdir[0] != '/') {
 		free(libdir);
-		libdir = inst_fmt("/usr/lib");	/* $(LIBDIR) */
+		libdir = tl_fmt("/usr/lib");	/* $(LIBDIR) */
 	}
 	nl = strchr(libdir, '\n');
 	if (nl != NULL)
 		*nl = '\0';
 	must_make("install", vars);
-	p = inst_fmt("%s%s/security/pam_apitoken.so", destdir, libdir);
+	p = tl_fmt("%s%s/security/pam_apitoken.so", destdir, libdir);
 	cr_expect_eq(stat(p, &st), 0, "module not at %s", p);
 	free(p);
 	free(libdir);
@@ -361,9 +361,9 @@ Test(install, existing_config_is_kept)
 	struct stat st;
 
 	dmkdirs("/etc/apitoken");
-	cr_assert_eq(inst_write(cfg, mine, 0600), 0);
+	cr_assert_eq(tl_create_file(cfg, mine, 0600), 0);
 	must_make("install", debian_vars);
-	s = inst_read(cfg, NULL);
+	s = tl_read_file(cfg, NULL);
 	cr_assert_str_eq(s, mine, "install overwrote the config");
 	free(s);
 	cr_assert_eq(stat(cfg, &st), 0);
@@ -371,7 +371,7 @@ Test(install, existing_config_is_kept)
 
 	/* A second install (an upgrade) keeps it too. */
 	must_make("install", debian_vars);
-	s = inst_read(cfg, NULL);
+	s = tl_read_file(cfg, NULL);
 	cr_expect_str_eq(s, mine);
 	free(s);
 	free(cfg);
@@ -384,13 +384,13 @@ Test(install, config_symlink_is_not_followed)
 	char *s;
 	struct stat st;
 
-	cr_assert_eq(inst_write(victim, "untouched\n", 0644), 0);
+	cr_assert_eq(tl_create_file(victim, "untouched\n", 0644), 0);
 	dmkdirs("/etc/apitoken");
 	cr_assert_eq(symlink(victim, cfg), 0);
 	must_make("install", debian_vars);
 	cr_assert_eq(lstat(cfg, &st), 0);
 	cr_expect(S_ISLNK(st.st_mode), "config symlink replaced");
-	s = inst_read(victim, NULL);
+	s = tl_read_file(victim, NULL);
 	cr_expect_str_eq(s, "untouched\n", "install wrote through a symlink");
 	free(s);
 	free(cfg);
@@ -449,10 +449,10 @@ static const char prog_src[] =
 Test(install, header_pc_and_library_build_a_program)
 {
 	char *src = dpath("/prog.c"), *exe = dpath("/prog");
-	char *pcdir = inst_fmt("PKG_CONFIG_PATH=%s%s/pkgconfig", destdir,
+	char *pcdir = tl_fmt("PKG_CONFIG_PATH=%s%s/pkgconfig", destdir,
 	    LIBD);
-	char *sysroot = inst_fmt("PKG_CONFIG_SYSROOT_DIR=%s", destdir);
-	char *ldpath = inst_fmt("LD_LIBRARY_PATH=%s%s", destdir, LIBD);
+	char *sysroot = tl_fmt("PKG_CONFIG_SYSROOT_DIR=%s", destdir);
+	char *ldpath = tl_fmt("LD_LIBRARY_PATH=%s%s", destdir, LIBD);
 	const char *const pcenv[] = { pcdir, sysroot, NULL };
 	const char *const runenv[] = { ldpath, NULL };
 	const char *const pcargs[] = { "pkg-config", "--cflags", "--libs",
@@ -462,12 +462,12 @@ Test(install, header_pc_and_library_build_a_program)
 	int rc;
 
 	must_make("install", debian_vars);
-	cr_assert_eq(inst_write(src, prog_src, 0644), 0);
+	cr_assert_eq(tl_create_file(src, prog_src, 0644), 0);
 	rc = inst_run(pcargs, pcenv, &flags);
 	cr_assert_eq(rc, 0, "pkg-config libapitoken: %s", flags);
 	flags[strcspn(flags, "\n")] = '\0';
 	cr_expect(strstr(flags, "-lapitoken") != NULL, "%s", flags);
-	cmd = inst_fmt("cc %s -o '%s' '%s' %s",
+	cmd = tl_fmt("cc %s -o '%s' '%s' %s",
 #ifdef __SANITIZE_ADDRESS__
 	    "-fsanitize=address,undefined",
 #else

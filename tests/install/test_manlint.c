@@ -12,14 +12,14 @@
 #include <criterion/criterion.h>
 
 #include "inst.h"
-#include "watchdog.h"
+#include "tl.h"
 
 static glob_t pages;
 
 static void
 find_pages(void)
 {
-	WATCHDOG(60);
+	tl_watchdog(60);
 	cr_assert_eq(glob(SRC_DIR "/man/*.[58]", 0, NULL, &pages), 0,
 	    "no man pages in %s/man", SRC_DIR);
 }
@@ -63,7 +63,7 @@ Test(manlint, mandoc_lint_clean)
 	size_t i;
 
 	if (!have("mandoc"))
-		cr_skip_test("mandoc is not installed (apt-get install mandoc)");
+		TL_SKIP("mandoc is not installed (apt-get install mandoc)");
 	for (i = 0; i < pages.gl_pathc; i++) {
 		const char *const argv[] = { "mandoc", "-T", "lint", "-W",
 			"warning", pages.gl_pathv[i], NULL };
@@ -82,7 +82,7 @@ Test(manlint, groff_warnings_clean)
 	size_t i;
 
 	if (!have("groff"))
-		cr_skip_test("groff is not installed (apt-get install "
+		TL_SKIP("groff is not installed (apt-get install "
 		    "groff-base)");
 	for (i = 0; i < pages.gl_pathc; i++) {
 		const char *const argv[] = { "groff", "-man", "-Tutf8", "-ww",
@@ -105,10 +105,10 @@ Test(manlint, title_matches_the_file)
 		const char *path = pages.gl_pathv[i];
 		const char *base = strrchr(path, '/') + 1;
 		const char *dot = strrchr(base, '.');
-		char *text = inst_read(path, NULL), *th, *want;
+		char *text = tl_read_file(path, NULL), *th, *want;
 
 		cr_assert_not_null(text, "cannot read %s", path);
-		want = inst_fmt(".TH %.*s %s ", (int)(dot - base), base,
+		want = tl_fmt(".TH %.*s %s ", (int)(dot - base), base,
 		    dot + 1);
 		th = strncmp(text, ".TH ", 4) == 0 ? text :
 		    strstr(text, "\n.TH ");

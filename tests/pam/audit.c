@@ -28,6 +28,8 @@ setup(void)
 {
 	char why[256];
 
+	lc.fd = -1;
+	TL_NEED_ROOT("catches syslog on a private /dev/log");
 	fx_setup(&fx);
 	fx_service(&fx, "svc",
 	    "auth required @MOD@ config=@CFG@\n"
@@ -36,11 +38,11 @@ setup(void)
 	fx_service(&fx, "dbg",
 	    "auth required @MOD@ config=@CFG@ debug\n"
 	    "account required @MOD@ config=@CFG@ debug\n");
-	fx_issue(&fx, test_user(), "ci \"runner\"", NULL, tok, id);
+	fx_issue(&fx, tl_user(), "ci \"runner\"", NULL, tok, id);
 	logbuf[0] = '\0';
 	if (logcap_start(&lc, why, sizeof(why)) != 0) {
 		fx_teardown(&fx);
-		skip_visibly("syslog lines not checked: %s", why);
+		TL_SKIP("syslog lines not checked: %s", why);
 	}
 }
 
@@ -100,14 +102,14 @@ Test(audit, accepted_line)
 {
 	char want[512];
 
-	assert_pam(auth_with(&fx, "dbg", test_user(), tok, "192.0.2.1"),
+	assert_pam(auth_with(&fx, "dbg", tl_user(), tok, "192.0.2.1"),
 	    PAM_SUCCESS);
 	cr_assert_eq(decision_lines(), 1, "%s", logbuf);
 	snprintf(want, sizeof(want), PRI_NOTICE);
 	assert_has(want);
 	snprintf(want, sizeof(want), "pam_apitoken(dbg:auth): accepted "
 	    "token=%s label=\"ci \\x22runner\\x22\" user=%s service=dbg "
-	    "rhost=192.0.2.1 reason=accepted", id, test_user());
+	    "rhost=192.0.2.1 reason=accepted", id, tl_user());
 	assert_has(want);
 	assert_secret_absent(tok);
 }
@@ -119,8 +121,8 @@ Test(audit, wrong_secret_line)
 
 	token_parts(tok, tid, secret);
 	secret[0] = secret[0] == 'Z' ? 'Y' : 'Z';
-	forge_token("apitok", tid, secret, forged);
-	assert_pam(auth_with(&fx, "dbg", test_user(), forged, NULL),
+	tl_token_build("apitok", tid, secret, forged, sizeof(forged));
+	assert_pam(auth_with(&fx, "dbg", tl_user(), forged, NULL),
 	    PAM_AUTH_ERR);
 	cr_assert_eq(decision_lines(), 1, "%s", logbuf);
 	snprintf(want, sizeof(want), PRI_WARNING);
@@ -145,20 +147,20 @@ Test(audit, reasons)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		fx_set_status(&fx, id, cases[i].st);
 		logbuf[0] = '\0';
-		assert_pam(auth_with(&fx, "svc", test_user(), tok, NULL),
+		assert_pam(auth_with(&fx, "svc", tl_user(), tok, NULL),
 		    PAM_AUTH_ERR);
 		cr_assert_eq(decision_lines(), 1, "%s", logbuf);
 		assert_has(cases[i].reason);
 	}
 	logbuf[0] = '\0';
-	assert_pam(auth_with(&fx, "svc", other_user(), tok, NULL),
+	assert_pam(auth_with(&fx, "svc", tl_other_user(), tok, NULL),
 	    PAM_AUTH_ERR);
 	assert_has("reason=revoked");	/* status comes before owner */
 }
 
 Test(audit, typed_password_never_logged_even_with_debug)
 {
-	assert_pam(auth_with(&fx, "dbg", test_user(), "Correct Horse 42",
+	assert_pam(auth_with(&fx, "dbg", tl_user(), "Correct Horse 42",
 	    NULL), PAM_AUTH_ERR);
 	cr_assert_eq(decision_lines(), 1, "%s", logbuf);
 	assert_has("token=- label=\"\"");
@@ -173,12 +175,12 @@ Test(audit, bad_checksum_and_dummy_password)
 
 	snprintf(typo, sizeof(typo), "%s", tok);
 	typo[strlen(typo) - 2] = tok[strlen(tok) - 2] == '0' ? '1' : '0';
-	assert_pam(auth_with(&fx, "dbg", test_user(), typo, NULL),
+	assert_pam(auth_with(&fx, "dbg", tl_user(), typo, NULL),
 	    PAM_AUTH_ERR);
 	assert_has("reason=bad-checksum");
 	assert_secret_absent(typo);
 	logbuf[0] = '\0';
-	assert_pam(auth_with(&fx, "svc", test_user(), "\b\n\r\177INCORRECT",
+	assert_pam(auth_with(&fx, "svc", tl_user(), "\b\n\r\177INCORRECT",
 	    NULL), PAM_AUTH_ERR);
 	cr_assert_eq(decision_lines(), 1, "%s", logbuf);
 	assert_has("reason=malformed");
@@ -188,14 +190,14 @@ Test(audit, bad_checksum_and_dummy_password)
 Test(audit, faults_name_their_cause)
 {
 	fx_service(&fx, "typo", "auth required @MOD@ config=@CFG@ nulok\n");
-	assert_pam(auth_with(&fx, "typo", test_user(), tok, NULL),
+	assert_pam(auth_with(&fx, "typo", tl_user(), tok, NULL),
 	    PAM_SERVICE_ERR);
 	cr_assert_eq(decision_lines(), 1, "%s", logbuf);
 	assert_has("reason=bad-option");
 	assert_has("detail=\"unknown option \\x22nulok\\x22\"");
 	logbuf[0] = '\0';
 	cr_assert(unlink(fx.store) == 0);
-	assert_pam(auth_with(&fx, "svc", test_user(), tok, NULL),
+	assert_pam(auth_with(&fx, "svc", tl_user(), tok, NULL),
 	    PAM_AUTHINFO_UNAVAIL);
 	cr_assert_eq(decision_lines(), 1, "%s", logbuf);
 	assert_has("reason=store-error");
@@ -226,7 +228,7 @@ Test(audit, account_lines)
 	memset(&r, 0, sizeof(r));
 	r.answers[0] = tok;
 	r.account = 1;
-	run_pam(&fx, "dbg", test_user(), &r);
+	run_pam(&fx, "dbg", tl_user(), &r);
 	assert_pam(r.acct_rc, PAM_SUCCESS);
 	cr_assert_eq(decision_lines(), 2, "%s", logbuf);
 	assert_has("pam_apitoken(dbg:account): accepted");
@@ -238,7 +240,7 @@ Test(audit, password_change_line)
 
 	memset(&r, 0, sizeof(r));
 	r.chauthtok = 1;
-	run_pam(&fx, "svc", test_user(), &r);
+	run_pam(&fx, "svc", tl_user(), &r);
 	assert_has("password changes are not supported");
 }
 

@@ -10,12 +10,12 @@
 #include <criterion/criterion.h>
 
 #include "util.h"
-#include "watchdog.h"
+#include "tl.h"
 
 static void
 arm_watchdog(void)
 {
-	WATCHDOG(200);
+	tl_watchdog(200);
 }
 
 TestSuite(e2e, .init = arm_watchdog);
@@ -34,7 +34,7 @@ run_script(const char *name)
 
 		if (nl != NULL)
 			*nl = '\0';
-		skip_visibly("%s", strncmp(out, "SKIP: ", 6) == 0 ?
+		TL_SKIP("%s", strncmp(out, "SKIP: ", 6) == 0 ?
 		    out + 6 : out);
 	}
 	cr_log_info("%s", out);

@@ -12,7 +12,7 @@
 #include <criterion/criterion.h>
 
 #include "util.h"
-#include "watchdog.h"
+#include "tl.h"
 
 #define PAMTESTER "/usr/bin/pamtester"
 #define WRAPPER "libpam_wrapper.so"
@@ -26,17 +26,17 @@ setup(void)
 {
 	struct issue_opts o;
 
-	WATCHDOG(60);
+	tl_watchdog(60);
 	fx_setup(&fx);
 	memset(&o, 0, sizeof(o));
 	o.from = "10.1.0.0/16";
-	fx_issue(&fx, test_user(), "pamtester", &o, tok, id);
+	fx_issue(&fx, tl_user(), "pamtester", &o, tok, id);
 	fx_service(&fx, "svc",
 	    "auth required @MOD@ config=@CFG@\n"
 	    "account required @MOD@ config=@CFG@\n");
 	if (access(PAMTESTER, X_OK) != 0) {
 		fx_teardown(&fx);
-		skip_visibly("pamtester not installed: apt-get install "
+		TL_SKIP("pamtester not installed: apt-get install "
 		    "pamtester libpam-wrapper");
 	}
 }
@@ -112,7 +112,7 @@ Test(pamtester, accepted)
 	char in[TOK_BUF + 1];
 
 	line(in, sizeof(in), tok);
-	cr_assert_eq(pamtester("10.1.2.3", test_user(), in), 0, "%s", out);
+	cr_assert_eq(pamtester("10.1.2.3", tl_user(), in), 0, "%s", out);
 	cr_assert(strstr(out, "successfully authenticated") != NULL, "%s",
 	    out);
 	cr_assert(strstr(out, "API token: ") != NULL, "%s", out);
@@ -124,7 +124,7 @@ Test(pamtester, wrong_token)
 
 	line(in, sizeof(in), tok);
 	in[20] = in[20] == 'x' ? 'y' : 'x';
-	cr_assert_eq(pamtester("10.1.2.3", test_user(), in), 1, "%s", out);
+	cr_assert_eq(pamtester("10.1.2.3", tl_user(), in), 1, "%s", out);
 	cr_assert(strstr(out, "Authentication failure") != NULL, "%s", out);
 }
 
@@ -133,7 +133,7 @@ Test(pamtester, rhost_outside_from)
 	char in[TOK_BUF + 1];
 
 	line(in, sizeof(in), tok);
-	cr_assert_eq(pamtester("10.2.0.1", test_user(), in), 1, "%s", out);
+	cr_assert_eq(pamtester("10.2.0.1", tl_user(), in), 1, "%s", out);
 	cr_assert(strstr(out, "not valid from this address") != NULL, "%s",
 	    out);
 }
@@ -144,6 +144,6 @@ Test(pamtester, revoked)
 
 	line(in, sizeof(in), tok);
 	fx_set_status(&fx, id, APITOKEN_REVOKED);
-	cr_assert_eq(pamtester("10.1.2.3", test_user(), in), 1, "%s", out);
+	cr_assert_eq(pamtester("10.1.2.3", tl_user(), in), 1, "%s", out);
 	cr_assert(strstr(out, "revoked") != NULL, "%s", out);
 }

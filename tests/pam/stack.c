@@ -23,7 +23,7 @@ static void
 setup(void)
 {
 	fx_setup(&fx);
-	fx_issue(&fx, test_user(), "ci", NULL, tok, id);
+	fx_issue(&fx, tl_user(), "ci", NULL, tok, id);
 	cr_assert(access(SET_ITEMS_PATH, R_OK) == 0,
 	    "%s missing: install libpam-wrapper", SET_ITEMS_PATH);
 }
@@ -50,7 +50,7 @@ run(const char *service, const char *answer)
 
 	memset(&r, 0, sizeof(r));
 	r.answers[0] = answer;
-	run_pam(&fx, service, test_user(), &r);
+	run_pam(&fx, service, tl_user(), &r);
 	return r;
 }
 
@@ -209,15 +209,15 @@ Test(stack, account_rechecks_the_token)
 	memset(&r, 0, sizeof(r));
 	r.answers[0] = tok;
 	r.account = 1;
-	run_pam(&fx, "acct", test_user(), &r);
+	run_pam(&fx, "acct", tl_user(), &r);
 	assert_pam(r.acct_rc, PAM_SUCCESS);
 	r.between = disable_now;
-	run_pam(&fx, "acct", test_user(), &r);
+	run_pam(&fx, "acct", tl_user(), &r);
 	assert_pam(r.auth_rc, PAM_SUCCESS);
 	assert_pam(r.acct_rc, PAM_PERM_DENIED);
 	fx_set_status(&fx, id, APITOKEN_ACTIVE);
 	r.between = revoke_now;
-	run_pam(&fx, "acct", test_user(), &r);
+	run_pam(&fx, "acct", tl_user(), &r);
 	assert_pam(r.auth_rc, PAM_SUCCESS);
 	assert_pam(r.acct_rc, PAM_PERM_DENIED);
 }
@@ -241,14 +241,14 @@ Test(stack, account_sees_expiry)
 
 	memset(&o, 0, sizeof(o));
 	o.expires = (int64_t)time(NULL) + 2;
-	fx_issue(&fx, test_user(), "short", &o, tok, id);
+	fx_issue(&fx, tl_user(), "short", &o, tok, id);
 	fx_service(&fx, "acct", "auth required @MOD@ config=@CFG@\n"
 	    "account required @MOD@ config=@CFG@\n");
 	memset(&r, 0, sizeof(r));
 	r.answers[0] = tok;
 	r.account = 1;
 	r.between = wait_expiry;
-	run_pam(&fx, "acct", test_user(), &r);
+	run_pam(&fx, "acct", tl_user(), &r);
 	assert_pam(r.auth_rc, PAM_SUCCESS);
 	assert_pam(r.acct_rc, PAM_ACCT_EXPIRED);
 }
@@ -263,13 +263,13 @@ Test(stack, account_ignores_other_logins)
 	    "account required pam_permit.so\n");
 	memset(&r, 0, sizeof(r));
 	r.account = 1;
-	run_pam(&fx, "other", test_user(), &r);
+	run_pam(&fx, "other", tl_user(), &r);
 	assert_pam(r.auth_rc, PAM_SUCCESS);
 	assert_pam(r.acct_rc, PAM_SUCCESS);
 	/* ...and with nothing else in the stack, PAM_IGNORE is no "yes" */
 	fx_service(&fx, "alone", "auth required pam_permit.so\n"
 	    "account required @MOD@ config=@CFG@\n");
-	run_pam(&fx, "alone", test_user(), &r);
+	run_pam(&fx, "alone", tl_user(), &r);
 	cr_assert(r.acct_rc != PAM_SUCCESS, "account: %s",
 	    pamstr(r.acct_rc));
 	/* a failed token login leaves nothing for account to vouch for */
@@ -279,7 +279,7 @@ Test(stack, account_ignores_other_logins)
 	memset(&r, 0, sizeof(r));
 	r.answers[0] = "hunter2";
 	r.account = 1;
-	run_pam(&fx, "failed", test_user(), &r);
+	run_pam(&fx, "failed", tl_user(), &r);
 	assert_pam(r.auth_rc, PAM_SUCCESS);
 	cr_assert(r.acct_rc != PAM_SUCCESS, "account: %s",
 	    pamstr(r.acct_rc));

@@ -80,21 +80,21 @@ Test(static_deps, accepts_the_token_and_refuses_another)
 	char other[TOK_BUF], secret[APITOKEN_SECRET_LEN + 1];
 	struct pam_run r;
 
-	fx_issue(&fx, test_user(), "laptop", NULL, tok, id);
+	fx_issue(&fx, tl_user(), "laptop", NULL, tok, id);
 	memset(&r, 0, sizeof(r));
 	r.answers[0] = tok;
-	run_pam(&fx, "svc", test_user(), &r);
+	run_pam(&fx, "svc", tl_user(), &r);
 	assert_pam(r.auth_rc, PAM_SUCCESS);
 	cr_assert_str_eq(r.env_id, id);
 	/* well-formed, good checksum, known id, another secret */
 	token_parts(tok, id, secret);
 	secret[0] = secret[0] == 'a' ? 'b' : 'a';
-	forge_token("apitok", id, secret, other);
-	assert_pam(auth_with(&fx, "svc", test_user(), other, NULL),
+	tl_token_build("apitok", id, secret, other, sizeof(other));
+	assert_pam(auth_with(&fx, "svc", tl_user(), other, NULL),
 	    PAM_AUTH_ERR);
 	/* and a bad checksum (a typo) */
 	tok[strlen(tok) - 1] = tok[strlen(tok) - 1] == 'a' ? 'b' : 'a';
-	assert_pam(auth_with(&fx, "svc", test_user(), tok, NULL),
+	assert_pam(auth_with(&fx, "svc", tl_user(), tok, NULL),
 	    PAM_AUTH_ERR);
 }
 
@@ -102,7 +102,7 @@ Test(static_deps, a_bad_config_fails_closed)
 {
 	fx_service(&fx, "broken",
 	    "auth required @SMOD@ config=/nonexistent/apitoken.yaml\n");
-	fx_issue(&fx, test_user(), "laptop", NULL, tok, id);
-	assert_pam(auth_with(&fx, "broken", test_user(), tok, NULL),
+	fx_issue(&fx, tl_user(), "laptop", NULL, tok, id);
+	assert_pam(auth_with(&fx, "broken", tl_user(), tok, NULL),
 	    PAM_AUTHINFO_UNAVAIL);
 }

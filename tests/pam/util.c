@@ -26,18 +26,6 @@
 
 /* ------------------------------------------------------------ fixture */
 
-static void
-write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *f;
-
-	f = fopen(path, "w");
-	cr_assert(f != NULL, "%s: %s", path, strerror(errno));
-	cr_assert(fputs(text, f) >= 0);
-	cr_assert(fclose(f) == 0);
-	cr_assert(chmod(path, mode) == 0);
-}
-
 void
 fx_setup(struct fixture *fx)
 {
@@ -45,8 +33,7 @@ fx_setup(struct fixture *fx)
 	int r;
 
 	memset(fx, 0, sizeof(*fx));
-	strcpy(fx->dir, "/tmp/pamtest.XXXXXX");
-	cr_assert(mkdtemp(fx->dir) != NULL, "mkdtemp: %s", strerror(errno));
+	tl_tmpdir(fx->dir, sizeof(fx->dir), "pamtest");
 	snprintf(fx->config, sizeof(fx->config), "%s/apitoken.yaml", fx->dir);
 	snprintf(fx->store, sizeof(fx->store), "%s/store/tokens", fx->dir);
 	snprintf(fx->state, sizeof(fx->state), "%s/state", fx->dir);
@@ -56,30 +43,20 @@ fx_setup(struct fixture *fx)
 	cr_assert(mkdir(fx->state, 0700) == 0);
 	cr_assert(mkdir(fx->pamdir, 0700) == 0);
 	snprintf(text, sizeof(text), "%s/other", fx->pamdir);
-	write_file(text, "auth required pam_deny.so\n"
+	tl_write_str(text, "auth required pam_deny.so\n"
 	    "account required pam_deny.so\n", 0644);
 	snprintf(text, sizeof(text),
 	    "store: %s\nstate_dir: %s\ntoken_prefix: apitok\n"
 	    "default_lifetime: never\nmax_lifetime: never\n"
 	    "lock_timeout: 5s\n", fx->store, fx->state);
-	write_file(fx->config, text, 0644);
+	tl_write_str(fx->config, text, 0644);
 	r = apitoken_config_load(fx->config, &fx->cfg, err, sizeof(err));
 	cr_assert(r == 0, "config_load: %s", err);
 	/* an empty store as the format defines it (header, trailer); see
 	 * contract.c for why not an empty CREATE transaction */
 	snprintf(text, sizeof(text), "%s\n%s\n", apitoken_store_header(),
 	    apitoken_store_trailer());
-	write_file(fx->store, text, 0600);
-}
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		return rmdir(path);
-	return unlink(path);
+	tl_write_str(fx->store, text, 0600);
 }
 
 void
@@ -90,7 +67,7 @@ fx_teardown(struct fixture *fx)
 	fx->cfg = NULL;
 	if (fx->dir[0] != '\0') {
 		chmod(fx->dir, 0700);
-		nftw(fx->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		tl_rmrf(fx->dir);
 	}
 }
 
@@ -240,12 +217,19 @@ fx_service(struct fixture *fx, const char *name, const char *text)
 {
 	char a[4096], b[4096], path[512];
 
-	replace_all(b, sizeof(b), text, "@MOD@", MODULE_PATH);
+	if (fx->module[0] == '\0') {
+		/* a copy in the fixture, which a test run as another user
+		 * can reach wherever the checkout lives (a 0700 home) */
+		snprintf(fx->module, sizeof(fx->module), "%s/pam_apitoken.so",
+		    fx->dir);
+		tl_copy_file(MODULE_PATH, fx->module, 0755);
+	}
+	replace_all(b, sizeof(b), text, "@MOD@", fx->module);
 	replace_all(a, sizeof(a), b, "@SMOD@", STATIC_MODULE_PATH);
 	replace_all(b, sizeof(b), a, "@CFG@", fx->config);
 	replace_all(a, sizeof(a), b, "@SET@", SET_ITEMS_PATH);
 	snprintf(path, sizeof(path), "%s/%s", fx->pamdir, name);
-	write_file(path, a, 0644);
+	tl_write_str(path, a, 0644);
 }
 
 /* ------------------------------------------------------- libpam runner */
@@ -376,41 +360,6 @@ auth_with(struct fixture *fx, const char *service, const char *user,
 
 /* ------------------------------------------------------------- tokens */
 
-static uint32_t
-crc32_ieee(const char *s, size_t n)
-{
-	uint32_t c = 0xffffffffu;
-	size_t i;
-	int k;
-
-	for (i = 0; i < n; i++) {
-		c ^= (unsigned char)s[i];
-		for (k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
-	}
-	return c ^ 0xffffffffu;
-}
-
-void
-forge_token(const char *prefix, const char *id, const char *secret,
-    char tok[TOK_BUF])
-{
-	static const char digits[] =
-	    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-	uint32_t crc;
-	size_t n;
-	int i;
-
-	n = (size_t)snprintf(tok, TOK_BUF, "%s_%s_%s", prefix, id, secret);
-	cr_assert(n + APITOKEN_CRC_LEN < TOK_BUF);
-	crc = crc32_ieee(tok, n);
-	for (i = APITOKEN_CRC_LEN - 1; i >= 0; i--) {
-		tok[n + (size_t)i] = digits[crc % 62];
-		crc /= 62;
-	}
-	tok[n + APITOKEN_CRC_LEN] = '\0';
-}
-
 void
 token_parts(const char *tok, char id[APITOKEN_ID_LEN + 1],
     char secret[APITOKEN_SECRET_LEN + 1])
@@ -433,116 +382,21 @@ pamstr(int rc)
 
 /* ---------------------------------------------------------- processes */
 
-/* A writable copy of a const string vector (exec wants char *const[]);
- * only ever called in the child, just before exec. */
-static char **
-dup_vec(const char *const v[])
-{
-	char **copy;
-	size_t i, n = 0;
-
-	while (v[n] != NULL)
-		n++;
-	if ((copy = calloc(n + 1, sizeof(*copy))) == NULL)
-		_exit(127);
-	for (i = 0; i < n; i++)
-		if ((copy[i] = strdup(v[i])) == NULL)
-			_exit(127);
-	return copy;
-}
-
-static void
-child_exec(const char *const argv[], const char *const envp[], int in,
-    int out)
-{
-	char **av;
-
-	dup2(in, 0);
-	dup2(out, 1);
-	dup2(out, 2);
-	setpgid(0, 0);
-	av = dup_vec(argv);
-	if (envp != NULL)
-		execve(av[0], av, dup_vec(envp));
-	else
-		execv(av[0], av);
-	_exit(127);
-}
-
-/* On timeout: SIGTERM to the group (scripts clean up on it), then KILL. */
-static int
-wait_child(pid_t pid, int timed_out)
-{
-	int st = 0, i;
-
-	if (timed_out) {
-		kill(-pid, SIGTERM);
-		for (i = 0; i < 50 && waitpid(pid, &st, WNOHANG) == 0; i++)
-			usleep(100000);
-		kill(-pid, SIGKILL);
-		if (i == 50)
-			waitpid(pid, &st, 0);
-		return -1;
-	}
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
-}
-
-/* Read the child's output until EOF or the deadline; 1 if timed out. */
-static int
-drain(int fd, char *out, size_t outlen, time_t deadline)
-{
-	size_t o = 0;
-
-	for (;;) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		char buf[4096];
-		ssize_t n;
-		time_t left = deadline - time(NULL);
-
-		if (left <= 0)
-			return 1;
-		if (poll(&p, 1, (int)left * 1000) <= 0)
-			continue;
-		n = read(fd, buf, sizeof(buf));
-		if (n <= 0)
-			return 0;
-		if (o + 1 < outlen) {
-			size_t k = (size_t)n < outlen - 1 - o ?
-			    (size_t)n : outlen - 1 - o;
-
-			memcpy(out + o, buf, k);
-			o += k;
-			out[o] = '\0';
-		}
-	}
-}
-
 int
 run_cmd(const char *const argv[], const char *const envp[], const char *input,
     char *out, size_t outlen, int timeout_s)
 {
-	int in[2], pout[2], timed_out;
-	pid_t pid;
+	struct tl_cmd c = { .argv = argv, .envp = (char *const *)(uintptr_t)envp,
+	    .input = input, .merge_err = 1, .timeout_ms = timeout_s * 1000 };
+	struct tl_proc p;
+	int rc;
 
-	out[0] = '\0';
-	cr_assert(pipe2(in, O_CLOEXEC) == 0 && pipe2(pout, O_CLOEXEC) == 0);
-	pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0)
-		child_exec(argv, envp, in[0], pout[1]);
-	close(in[0]);
-	close(pout[1]);
-	signal(SIGPIPE, SIG_IGN);
-	if (input != NULL && write(in[1], input, strlen(input)) < 0)
-		cr_log_warn("write to child: %s", strerror(errno));
-	close(in[1]);
-	timed_out = drain(pout[0], out, outlen, time(NULL) + timeout_s);
-	close(pout[0]);
-	return wait_child(pid, timed_out);
+	rc = tl_run(&c, &p);
+	snprintf(out, outlen, "%s", p.out);
+	if (p.timed_out)
+		rc = -1;
+	tl_proc_free(&p);
+	return rc;
 }
 
 /* -------------------------------------------------------------- users */
@@ -568,36 +422,13 @@ become_nobody(struct fixture *fx)
 void
 become_root_again(void)
 {
-	if (geteuid() != 0) {
+	uid_t r, e, saved;
+
+	/* only a test that ran become_nobody() switches back */
+	if (getresuid(&r, &e, &saved) == 0 && saved == 0 && e != 0) {
 		cr_assert(setresuid(0, 0, 0) == 0);
 		cr_assert(setresgid(0, 0, 0) == 0);
 	}
-}
-
-const char *
-test_user(void)
-{
-	static char name[256];
-	struct passwd *pw = getpwuid(geteuid());
-
-	cr_assert(pw != NULL);
-	snprintf(name, sizeof(name), "%s", pw->pw_name);
-	return name;
-}
-
-const char *
-other_user(void)
-{
-	static const char *const candidates[] = { "daemon", "bin", "nobody",
-	    "root" };
-	size_t i;
-
-	for (i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++)
-		if (getpwnam(candidates[i]) != NULL &&
-		    strcmp(candidates[i], test_user()) != 0)
-			return candidates[i];
-	cr_assert_fail("no second account on this system");
-	return NULL;
 }
 
 /* ------------------------------------------------------------- syslog */

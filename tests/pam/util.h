@@ -13,8 +13,9 @@
 #include <stdio.h>
 
 #include "apitoken.h"
+#include "tl.h"
 
-#define MODULE_PATH BUILD_DIR "/pam_apitoken.so"
+#define MODULE_PATH TL_MODULE
 /* the same module with libyaml and nettle linked in (make STATIC_DEPS=1) */
 #define STATIC_MODULE_PATH BUILD_DIR "/static/pam_apitoken.so"
 #define SET_ITEMS_PATH "/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_set_items.so"
@@ -26,6 +27,7 @@ struct fixture {
 	char store[256];		/* dir/store/tokens */
 	char state[256];		/* dir/state */
 	char pamdir[256];		/* dir/pam.d: service files */
+	char module[256];		/* dir/pam_apitoken.so: @MOD@ */
 	struct apitoken_config *cfg;
 };
 
@@ -83,22 +85,9 @@ void run_pam(struct fixture *fx, const char *service, const char *user,
 int auth_with(struct fixture *fx, const char *service, const char *user,
     const char *answer, const char *rhost);
 
-/* A token with this id and secret and a correct checksum, computed here
- * independently of the library (CRC-32 IEEE, 6 base62 digits). */
-void forge_token(const char *prefix, const char *id, const char *secret,
-    char tok[TOK_BUF]);
 /* The id and secret parts of a token string made by fx_issue(). */
 void token_parts(const char *tok, char id[APITOKEN_ID_LEN + 1],
     char secret[APITOKEN_SECRET_LEN + 1]);
-
-/* Skip the test, and say so on stderr: Criterion shows skips only with
- * --verbose, and a skipped root-only test must not go unnoticed. */
-#define skip_visibly(...) do { \
-	fprintf(stderr, "[SKIP] %s: ", criterion_current_test->name); \
-	fprintf(stderr, __VA_ARGS__); \
-	fputc('\n', stderr); \
-	cr_skip_test(__VA_ARGS__); \
-} while (0)
 
 /* The module's entry points, and the check that a module's dynamic
  * symbol table (nm -D --defined-only) defines them and nothing else. */
@@ -118,14 +107,10 @@ int run_cmd(const char *const argv[], const char *const envp[],
     const char *input,
     char *out, size_t outlen, int timeout_s);
 
-/* The user the tests authenticate as (the current one, e.g. root). */
-const char *test_user(void);
 /* Root only: make the fixture readable except the store, then run as
  * "nobody" (saved uid 0); fx_teardown() switches back. */
 void become_nobody(struct fixture *fx);
 void become_root_again(void);
-/* Some other existing account (for "another user's token"). */
-const char *other_user(void);
 
 /*
  * Catch syslog lines of this process: a private mount namespace with a

@@ -110,11 +110,11 @@ reader_main(const struct sx_env *e, const struct good *g, int k,
 	struct reader_stats rs;
 	struct stat sb;
 	char path[SX_PATHLEN + 32];
-	int64_t deadline = sx_now_ms() + 170 * 1000;
+	int64_t deadline = tl_now_ms() + 170 * 1000;
 	FILE *f;
 
 	memset(&rs, 0, sizeof(rs));
-	while (stat(stop, &sb) != 0 && sx_now_ms() < deadline) {
+	while (stat(stop, &sb) != 0 && tl_now_ms() < deadline) {
 		reader_iter(e, g, &rs);
 		rs.iters++;
 		if (stat(busy, &sb) == 0)
@@ -142,7 +142,7 @@ writer_issue(const struct sx_env *e, FILE *log, int w, int i,
 {
 	char label[64], id[APITOKEN_ID_LEN + 1], *nl;
 	const char *user = w % 2 ? "daemon" : "root";
-	struct sx_proc p;
+	struct tl_proc p;
 	int rc;
 
 	snprintf(label, sizeof(label), "w%d-op%d", w, i);
@@ -152,7 +152,7 @@ writer_issue(const struct sx_env *e, FILE *log, int w, int i,
 		if ((nl = strchr(p.err, '\n')) != NULL)
 			*nl = '\0';
 		fprintf(log, "F issue exit %d: %s\n", rc, p.err);
-		sx_proc_free(&p);
+		tl_proc_free(&p);
 		return -1;
 	}
 	{
@@ -165,7 +165,7 @@ writer_issue(const struct sx_env *e, FILE *log, int w, int i,
 	}
 	memcpy(mine[*nmine].id, id, sizeof(id));
 	mine[(*nmine)++].revoked = 0;
-	sx_proc_free(&p);
+	tl_proc_free(&p);
 	return 0;
 }
 
@@ -176,7 +176,7 @@ pick_live(const struct wtok *mine, int nmine)
 
 	if (nmine == 0)
 		return -1;
-	start = (int)(sx_rand() % (uint64_t)nmine);
+	start = (int)(tl_rand() % (uint64_t)nmine);
 	for (k = 0; k < nmine; k++) {
 		i = (start + k) % nmine;
 		if (!mine[i].revoked)
@@ -190,7 +190,7 @@ writer_change(const struct sx_env *e, FILE *log, int w, int i,
     struct wtok *t, int revoke)
 {
 	char a[64], b[64], *nl;
-	struct sx_proc p;
+	struct tl_proc p;
 	int rc;
 
 	snprintf(a, sizeof(a), "w%d-op%d-%s", w, i, revoke ? "why" : "label");
@@ -206,7 +206,7 @@ writer_change(const struct sx_env *e, FILE *log, int w, int i,
 			*nl = '\0';
 		fprintf(log, "F %s exit %d: %s\n", revoke ? "revoke" : "edit",
 		    rc, p.err);
-		sx_proc_free(&p);
+		tl_proc_free(&p);
 		return -1;
 	}
 	if (revoke) {
@@ -215,7 +215,7 @@ writer_change(const struct sx_env *e, FILE *log, int w, int i,
 	} else {
 		fprintf(log, "E %s %s %s\n", t->id, a, b);
 	}
-	sx_proc_free(&p);
+	tl_proc_free(&p);
 	return 0;
 }
 
@@ -231,7 +231,7 @@ writer_main(const struct sx_env *e, int w, int ops)
 	if (mine == NULL || (log = fopen(path, "w")) == NULL)
 		_exit(3);
 	for (i = 0; i <= w; i++)	/* each writer its own sequence */
-		(void)sx_rand();
+		(void)tl_rand();
 	for (i = 0; i < ops; i++) {
 		/* ops 0, 1 issue; 2 edits; 3 revokes (issue if none live) */
 		k = i % 4 >= 2 ? pick_live(mine, nmine) : -1;
@@ -373,7 +373,7 @@ static void
 issue_good(const struct sx_env *e, struct good *g, int k)
 {
 	char label[32];
-	struct sx_proc p;
+	struct tl_proc p;
 	json_t *o;
 
 	snprintf(label, sizeof(label), "known-good-%d", k);
@@ -387,7 +387,7 @@ issue_good(const struct sx_env *e, struct good *g, int k)
 	    json_string_value(json_object_get(o, "token")));
 	cr_assert_eq(sx_json_id(p.out, g->id), 0);
 	json_decref(o);
-	sx_proc_free(&p);
+	tl_proc_free(&p);
 }
 
 static void
@@ -432,48 +432,48 @@ check_readers(const struct sx_env *e, int nr)
 
 Test(stress, writers_and_readers)
 {
-	int nw = (int)sx_knob("STRESS_WRITERS", 8), nr, ops, i, bad = 0, n;
+	int nw = (int)tl_knob("STRESS_WRITERS", 8), nr, ops, i, bad = 0, n;
 	struct good g[NGOOD];
 	struct sx_env e;
 	struct sx_recset rs;
 	struct expect *ex;
 	pid_t wp[MAXW], rp[MAXW];
 	char stop[SX_PATHLEN + 8], busy[SX_PATHLEN + 8], err[SX_ERRLEN];
-	struct sx_proc p;
+	struct tl_proc p;
 	size_t rawlen;
 	char *raw;
 	int64_t t0;
 
-	sx_watchdog(170);
+	tl_watchdog(170);
 
-	ops = (int)sx_knob("STRESS_OPS", 40);
-	nr = (int)sx_knob("STRESS_READERS", 4);
+	ops = (int)tl_knob("STRESS_OPS", 40);
+	nr = (int)tl_knob("STRESS_READERS", 4);
 	nw = nw > MAXW ? MAXW : nw;
 	nr = nr > MAXW ? MAXW : nr;
 	sx_setup(&e, "lock_timeout: 60s\n");
-	sx_rand_seed("stress");
+	tl_rand_seed("stress");
 	cr_assert_eq(sx_ctl(&e, &p, NULL, "init", (char *)NULL), 0,
 	    "tokenctl init: %s", p.err);
-	sx_proc_free(&p);
+	tl_proc_free(&p);
 	for (i = 0; i < NGOOD; i++)
 		issue_good(&e, &g[i], i);
 	snprintf(stop, sizeof(stop), "%s/stop", e.dir);
 	snprintf(busy, sizeof(busy), "%s/busy", e.dir);
-	sx_write_file(busy, "", 0, 0600);
+	tl_write_file(busy, "", 0, 0600);
 	fflush(NULL);
 
-	t0 = sx_now_ms();
+	t0 = tl_now_ms();
 	for (i = 0; i < nr; i++)
-		if ((rp[i] = sx_fork()) == 0)
+		if ((rp[i] = tl_fork()) == 0)
 			reader_main(&e, g, i, stop, busy);
 	for (i = 0; i < nw; i++)
-		if ((wp[i] = sx_fork()) == 0)
+		if ((wp[i] = tl_fork()) == 0)
 			writer_main(&e, i, ops);
 	wait_all(wp, nw, &bad);
 	unlink(busy);
 	fprintf(stderr, "stress: %d writers x %d tokenctl runs took %lld ms\n",
-	    nw, ops, (long long)(sx_now_ms() - t0));
-	sx_write_file(stop, "", 0, 0600);
+	    nw, ops, (long long)(tl_now_ms() - t0));
+	tl_write_file(stop, "", 0, 0600);
 	wait_all(rp, nr, &bad);
 	check_readers(&e, nr);
 
@@ -485,16 +485,16 @@ Test(stress, writers_and_readers)
 	    "final store does not parse: %s", err);
 	cr_expect_eq(rs.n, (size_t)(n + NGOOD), "store has %zu records, "
 	    "expected %d issued + %d known-good", rs.n, n, NGOOD);
-	raw = sx_read_file(e.store, &rawlen);
+	raw = tl_read_file(e.store, &rawlen);
 	cr_assert_not_null(raw);
 	for (i = 0; i < n; i++)
 		check_record(&e, &rs, raw, rawlen, &ex[i]);
 	for (i = 0; i < NGOOD; i++)
 		cr_expect_geq(sx_recset_find(&rs, g[i].id), 0);
-	cr_expect_eq(sx_count_prefix(e.dbdir, ".tokens.tmp."), 0,
+	cr_expect_eq(tl_count_prefix(e.dbdir, ".tokens.tmp."), 0,
 	    "temp files left in %s", e.dbdir);
 	fprintf(stderr, "stress: %d tokens issued, %zu records, all checked "
-	    "in %lld ms\n", n, rs.n, (long long)(sx_now_ms() - t0));
+	    "in %lld ms\n", n, rs.n, (long long)(tl_now_ms() - t0));
 	free(raw);
 	free(ex);
 	sx_recset_free(&rs);

@@ -54,7 +54,7 @@ snap_take(const struct sx_env *e, struct snap *s)
 	char err[SX_ERRLEN];
 	int r;
 
-	s->raw = sx_read_file(e->store, &s->len);
+	s->raw = tl_read_file(e->store, &s->len);
 	cr_assert_not_null(s->raw, "store %s vanished", e->store);
 	r = sx_recset_load(e->cfg, &s->rs, err, sizeof(err));
 	cr_assert_eq(r, 0, "store does not parse (%d): %s", r, err);
@@ -168,7 +168,7 @@ pick_active(const struct snap *s, const char *keep)
 
 	if (s->rs.n == 0)
 		return NULL;
-	start = (size_t)(sx_rand() % s->rs.n);
+	start = (size_t)(tl_rand() % s->rs.n);
 	for (k = 0; k < s->rs.n; k++) {
 		i = (start + k) % s->rs.n;
 		if (s->rs.recs[i]->status == APITOKEN_ACTIVE &&
@@ -193,7 +193,7 @@ good_still_verifies(const struct sx_env *e, const char *tok, long run)
 static void
 issue_one(const struct sx_env *e, const char *label, char *tok, char *id)
 {
-	struct sx_proc p;
+	struct tl_proc p;
 	json_t *o;
 
 	cr_assert_eq(sx_ctl(e, &p, NULL, "issue", "root", "--label", label,
@@ -207,7 +207,7 @@ issue_one(const struct sx_env *e, const char *label, char *tok, char *id)
 	if (id != NULL)
 		cr_assert_eq(sx_json_id(p.out, id), 0);
 	json_decref(o);
-	sx_proc_free(&p);
+	tl_proc_free(&p);
 }
 
 static int wait_status(pid_t pid);
@@ -317,8 +317,8 @@ one_kill(const struct sx_env *e, long run, long typ_us, const char *keep,
 	pid_t pid;
 
 	snap_take(e, &b);
-	ntemp = sx_count_prefix(e->dbdir, tmpname);
-	op = (enum op)(sx_rand() % OP_N);
+	ntemp = tl_count_prefix(e->dbdir, tmpname);
+	op = (enum op)(tl_rand() % OP_N);
 	target = op == OP_ISSUE ? NULL : pick_active(&b, keep);
 	if (target == NULL)
 		op = OP_ISSUE;
@@ -328,7 +328,7 @@ one_kill(const struct sx_env *e, long run, long typ_us, const char *keep,
 		target = label;
 	op_args(op, target, label, arg, args);
 	pid = sx_ctl_spawn(e, args);
-	usleep((useconds_t)(sx_rand() % (uint64_t)(typ_us + 1)));
+	usleep((useconds_t)(tl_rand() % (uint64_t)(typ_us + 1)));
 	kill(pid, SIGKILL);
 	st = wait_status(pid);
 	cs->runs++;
@@ -336,7 +336,7 @@ one_kill(const struct sx_env *e, long run, long typ_us, const char *keep,
 	cs->completed += st == 0;
 	cr_assert(st == 0 || st == 128 + SIGKILL, "run %ld: tokenctl %s "
 	    "exited %d", run, op_name[op], st);
-	if (sx_count_prefix(e->dbdir, tmpname) > ntemp)
+	if (tl_count_prefix(e->dbdir, tmpname) > ntemp)
 		cs->temps_seen++;	/* killed while writing its temp file */
 
 	snap_take(e, &a);	/* asserts that it parses */
@@ -348,7 +348,7 @@ one_kill(const struct sx_env *e, long run, long typ_us, const char *keep,
 	cr_assert(!(same && st == 0), "run %ld: tokenctl %s %s succeeded but "
 	    "the store did not change", run, op_name[op], target);
 	if (st == 0)
-		cr_assert_eq(sx_count_prefix(e->dbdir, tmpname), 0, "run %ld: "
+		cr_assert_eq(tl_count_prefix(e->dbdir, tmpname), 0, "run %ld: "
 		    "temp files left after a successful write", run);
 	cs->same += same;
 	cs->changed += !same;
@@ -360,31 +360,31 @@ one_kill(const struct sx_env *e, long run, long typ_us, const char *keep,
 
 Test(crash, sigkill_writers)
 {
-	long kills = sx_knob("CRASH_KILLS", 300), typ, i;
-	int64_t budget = sx_knob("CRASH_BUDGET_S", 80) * 1000, t0;
+	long kills = tl_knob("CRASH_KILLS", 300), typ, i;
+	int64_t budget = tl_knob("CRASH_BUDGET_S", 80) * 1000, t0;
 	char tok[SX_TOKBUF], id[APITOKEN_ID_LEN + 1], label[32];
 	struct crash_stats cs;
 	struct sx_recset rs;
 	struct sx_env e;
-	struct sx_proc p;
+	struct tl_proc p;
 	char err[SX_ERRLEN];
 
-	sx_watchdog(170);
+	tl_watchdog(170);
 
 	memset(&cs, 0, sizeof(cs));
 	sx_setup(&e, NULL);
-	sx_rand_seed("crash");
+	tl_rand_seed("crash");
 	cr_assert_eq(sx_ctl(&e, &p, NULL, "init", (char *)NULL), 0,
 	    "tokenctl init: %s", p.err);
-	sx_proc_free(&p);
+	tl_proc_free(&p);
 	issue_one(&e, "known-good", tok, id);
 	for (i = 0; i < 20; i++) {
 		snprintf(label, sizeof(label), "seed-%ld", i);
 		issue_one(&e, label, NULL, NULL);
 	}
 	typ = typical_us(&e, id);
-	t0 = sx_now_ms();
-	for (i = 0; i < kills && sx_now_ms() - t0 < budget; i++) {
+	t0 = tl_now_ms();
+	for (i = 0; i < kills && tl_now_ms() - t0 < budget; i++) {
 		one_kill(&e, i, typ, id, tok, &cs);
 		typ = retune(typ, &cs, i);
 	}
@@ -393,7 +393,7 @@ Test(crash, sigkill_writers)
 	    "%ld killed, %ld finished; store unchanged %ld times, changed "
 	    "%ld times (issue %ld/%ld, edit %ld/%ld, revoke %ld/%ld "
 	    "before/after); killed while its temp file existed %ld times\n",
-	    cs.runs, (long long)(sx_now_ms() - t0), typ, cs.killed,
+	    cs.runs, (long long)(tl_now_ms() - t0), typ, cs.killed,
 	    cs.completed, cs.same, cs.changed, cs.by_op[OP_ISSUE][0],
 	    cs.by_op[OP_ISSUE][1], cs.by_op[OP_EDIT][0], cs.by_op[OP_EDIT][1],
 	    cs.by_op[OP_REVOKE][0], cs.by_op[OP_REVOKE][1], cs.temps_seen);
@@ -405,13 +405,13 @@ Test(crash, sigkill_writers)
 	cr_assert_eq(sx_ctl(&e, &p, NULL, "issue", "root", "--label",
 	    "after-the-crashes", (char *)NULL), 0, "issue after kills: %s",
 	    p.err);
-	sx_proc_free(&p);
-	cr_expect_eq(sx_count_prefix(e.dbdir, ".tokens.tmp."), 0,
+	tl_proc_free(&p);
+	cr_expect_eq(tl_count_prefix(e.dbdir, ".tokens.tmp."), 0,
 	    "temp files remain after a successful write");
 	cr_assert_eq(sx_ctl(&e, &p, NULL, "list", (char *)NULL), 0,
 	    "list: %s", p.err);
 	cr_expect(strstr(p.out, "after-the-crashes") != NULL);
-	sx_proc_free(&p);
+	tl_proc_free(&p);
 	cr_assert_eq(sx_recset_load(e.cfg, &rs, err, sizeof(err)), 0, "%s",
 	    err);
 	sx_recset_free(&rs);

@@ -219,7 +219,7 @@ static int
 ctl(const struct sx_env *e, struct seen *s, const char *input,
     char **secret_out, const char *const *args)
 {
-	struct sx_proc p;
+	struct tl_proc p;
 	char what[128];
 	int st;
 
@@ -235,7 +235,7 @@ ctl(const struct sx_env *e, struct seen *s, const char *input,
 		    args[0], args[1] ? args[1] : "");
 		seen_add(s, what, p.out, p.outlen);
 	}
-	sx_proc_free(&p);
+	tl_proc_free(&p);
 	log_drain(s);
 	return st;
 }
@@ -255,7 +255,7 @@ scan_for(const struct sx_env *e, const struct seen *s, const char *what,
 	    hit ? (hit - s->buf > 40 ? hit - 40 : s->buf) : "");
 	cr_expect_null(memmem(s->log, s->loglen, needle, n),
 	    "%s found in syslog", what);
-	cr_expect(!sx_file_contains(e->dir, needle, n), "%s found in a file "
+	cr_expect(!tl_file_contains(e->dir, needle, n), "%s found in a file "
 	    "under %s", what, e->dir);
 }
 
@@ -286,7 +286,7 @@ wrong_secret_token(const char *id, char *out, size_t outsize,
 	memcpy(secret, t.secret, APITOKEN_SECRET_LEN + 1);
 	apitoken_token_clear(&t);
 	apitoken_wipe(buf, sizeof(buf));
-	sx_token_build("apitok", id, secret, out, outsize);
+	tl_token_build("apitok", id, secret, out, outsize);
 }
 
 Test(secrets, nowhere_but_the_issue_print)
@@ -301,12 +301,12 @@ Test(secrets, nowhere_but_the_issue_print)
 	struct sx_env e;
 	json_t *o;
 
-	sx_watchdog(90);
+	tl_watchdog(90);
 
 	cr_assert_not_null(s);
 	if (log_start(s, why, sizeof(why)) != 0) {
 		free(s);
-		cr_skip_test("secret scan skipped: %s", why);
+		TL_SKIP("secret scan skipped: %s", why);
 	}
 	sx_setup(&e, NULL);
 	snprintf(pamdir, sizeof(pamdir), "%s/pam.d", e.dir);
@@ -315,7 +315,7 @@ Test(secrets, nowhere_but_the_issue_print)
 	snprintf(text, sizeof(text), "auth required %s config=%s debug\n"
 	    "account required %s config=%s debug\n", SX_MODULE, e.conf,
 	    SX_MODULE, e.conf);
-	sx_write_file(svc, text, strlen(text), 0600);
+	tl_write_file(svc, text, strlen(text), 0600);
 
 	cr_assert_eq(CTL(&e, s, NULL, "init"), 0);
 	cr_assert_eq(ctl(&e, s, NULL, &once, (const char *const[]){ "issue",
@@ -328,7 +328,7 @@ Test(secrets, nowhere_but_the_issue_print)
 	json_decref(o);
 	token_parts(tok, id, secret);
 	/* control: the scanner finds the secret where it is allowed to be */
-	cr_assert(sx_mem_contains(once, strlen(once), secret, strlen(secret)));
+	cr_assert(tl_mem_contains(once, strlen(once), secret, strlen(secret)));
 
 	/* a wrong secret for the same id (valid CRC); a typed password */
 	wrong_secret_token(id, wtok, sizeof(wtok), wsecret);
@@ -456,7 +456,7 @@ heap_at_exit(const struct sx_env *e, const char *const *args,
 		argv[n++] = *args++;
 	argv[n] = NULL;
 	cr_assert_eq(pipe(fd), 0);
-	if ((pid = sx_fork()) == 0) {
+	if ((pid = tl_fork()) == 0) {
 		int in = open(infile, O_RDONLY | O_CLOEXEC),
 		    null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 
@@ -534,7 +534,7 @@ batch_heap(int json)
 	size_t heaplen, i, n = 64;
 	struct sx_env e;
 
-	sx_watchdog(60);
+	tl_watchdog(60);
 	sx_setup(&e, NULL);
 	sx_store_create(&e);
 	text = calloc(n, sizeof(line));
@@ -545,7 +545,7 @@ batch_heap(int json)
 		strcat(text, line);
 	}
 	snprintf(path, sizeof(path), "%s/batch", e.dir);
-	sx_write_file(path, text, strlen(text), 0600);
+	tl_write_file(path, text, strlen(text), 0600);
 	cr_assert_eq(heap_at_exit(&e, args, path, &heap, &heaplen, &out), 0);
 	cr_assert_eq(scan_heap(out, json, heap, heaplen), n,
 	    "tokens printed: %s", out);

@@ -1,5 +1,5 @@
 /*
- * helpers.c - shared fixtures and independent oracles for the unit tests.
+ * helpers.c - shared fixtures of the unit tests.
  */
 #include "helpers.h"
 
@@ -15,12 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
-static const char b62[] =
-    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-static void write_config(struct tu_env *e, const char *extra)
+static void
+write_config(struct tu_env *e, const char *extra)
 {
 	char buf[4096];
 	int n;
@@ -32,10 +28,11 @@ static void write_config(struct tu_env *e, const char *extra)
 	    "%s",
 	    e->store, e->state, extra ? extra : "");
 	cr_assert(n > 0 && (size_t)n < sizeof(buf));
-	tu_write_file(e->conf, buf, (size_t)n, 0600);
+	tl_write_file(e->conf, buf, (size_t)n, 0600);
 }
 
-static void load_config(struct tu_env *e)
+static void
+load_config(struct tu_env *e)
 {
 	int r;
 
@@ -47,7 +44,8 @@ static void load_config(struct tu_env *e)
 	cr_assert_not_null(e->cfg);
 }
 
-void tu_env_setup(struct tu_env *e, const char *extra)
+void
+tu_env_setup(struct tu_env *e, const char *extra)
 {
 	memset(e, 0, sizeof(*e));
 	snprintf(e->dir, sizeof(e->dir), "/tmp/apitoken-unit.XXXXXX");
@@ -60,13 +58,15 @@ void tu_env_setup(struct tu_env *e, const char *extra)
 	load_config(e);
 }
 
-void tu_env_reconfig(struct tu_env *e, const char *extra)
+void
+tu_env_reconfig(struct tu_env *e, const char *extra)
 {
 	write_config(e, extra);
 	load_config(e);
 }
 
-void tu_env_teardown(struct tu_env *e)
+void
+tu_env_teardown(struct tu_env *e)
 {
 	apitoken_config_free(e->cfg);
 	e->cfg = NULL;
@@ -75,134 +75,19 @@ void tu_env_teardown(struct tu_env *e)
 		if (chown(e->dir, 0, 0) != 0 || chmod(e->dir, 0700) != 0) {
 			/* best effort */
 		}
-		tu_rmrf(e->dir);
+		tl_rmrf(e->dir);
 	}
 	e->dir[0] = '\0';
 }
 
-static int rm_cb(const char *path, const struct stat *st, int flag,
-    struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		(void)rmdir(path);
-	else
-		(void)unlink(path);
-	return 0;
-}
-
-void tu_rmrf(const char *path)
-{
-	if (path == NULL || strncmp(path, "/tmp/", 5) != 0)
-		return;
-	(void)nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-void tu_write_file(const char *path, const void *data, size_t len,
-    mode_t mode)
-{
-	int fd;
-	ssize_t w;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	    mode);
-	cr_assert(fd >= 0, "open %s: %s", path, strerror(errno));
-	w = write(fd, data, len);
-	cr_assert_eq((size_t)w, len, "write %s", path);
-	cr_assert_eq(fchmod(fd, mode), 0);
-	cr_assert_eq(close(fd), 0);
-}
-
-char *tu_read_file(const char *path, size_t *lenp)
-{
-	FILE *f;
-	char *buf = NULL;
-	size_t cap = 0, len = 0, n;
-
-	f = fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
-	for (;;) {
-		if (cap - len < 4096) {
-			cap = cap ? cap * 2 : 8192;
-			buf = realloc(buf, cap + 1);
-			cr_assert_not_null(buf);
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	fclose(f);
-	buf[len] = '\0';
-	if (lenp)
-		*lenp = len;
-	return buf;
-}
-
-uint32_t tu_crc32(const void *data, size_t n)
-{
-	const unsigned char *p = data;
-	uint32_t crc = 0xffffffffu;
-	size_t i;
-	int k;
-
-	for (i = 0; i < n; i++) {
-		crc ^= p[i];
-		for (k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
-	}
-	return crc ^ 0xffffffffu;
-}
-
-void tu_base62_6(uint32_t v, char out[7])
-{
-	int i;
-
-	for (i = 5; i >= 0; i--) {
-		out[i] = b62[v % 62];
-		v /= 62;
-	}
-	out[6] = '\0';
-}
-
-void tu_token_build(const char *prefix, const char *id, const char *secret,
-    char *buf, size_t bufsize)
-{
-	char crc[7];
-	int n;
-
-	n = snprintf(buf, bufsize, "%s_%s_%s", prefix, id, secret);
-	cr_assert(n > 0 && (size_t)n + 6 < bufsize);
-	tu_base62_6(tu_crc32(buf, (size_t)n), crc);
-	memcpy(buf + n, crc, 7);
-}
-
-void tu_sha256_hash(const char *id, const char *secret,
-    char out[APITOKEN_HASH_MAX])
-{
-	char in[256];
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	int n, i;
-
-	n = snprintf(in, sizeof(in), "%s_%s", id, secret);
-	cr_assert(n > 0 && (size_t)n < sizeof(in));
-	cr_assert_eq(EVP_Digest(in, (size_t)n, md, &mdlen, EVP_sha256(), NULL),
-	    1);
-	cr_assert_eq(mdlen, 32u);
-	memcpy(out, "sha256$", 7);
-	for (i = 0; i < 32; i++)
-		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-}
-
-void tu_id(unsigned n, char id[APITOKEN_ID_LEN + 1])
+void
+tu_id(unsigned n, char id[APITOKEN_ID_LEN + 1])
 {
 	snprintf(id, APITOKEN_ID_LEN + 1, "M%011u", n);
 }
 
-struct apitoken_record *tu_record(const char *id, const char *user,
+struct apitoken_record *
+tu_record(const char *id, const char *user,
     const char *secret)
 {
 	struct apitoken_record *r;
@@ -213,7 +98,7 @@ struct apitoken_record *tu_record(const char *id, const char *user,
 	cr_assert_eq(strlen(id), (size_t)APITOKEN_ID_LEN, "bad test id %s", id);
 	memcpy(r->id, id, APITOKEN_ID_LEN + 1);
 	r->status = APITOKEN_ACTIVE;
-	tu_sha256_hash(id, secret ? secret :
+	tl_sha256_hash(id, secret ? secret :
 	    "0123456789abcdefghijABCDEFGHIJ01", hash);
 	cr_assert_eq(apitoken_record_set(&r->user, user), 0);
 	cr_assert_eq(apitoken_record_set(&r->hash, hash), 0);
@@ -224,7 +109,8 @@ struct apitoken_record *tu_record(const char *id, const char *user,
 	return r;
 }
 
-void tu_store_build(const struct apitoken_config *cfg,
+void
+tu_store_build(const struct apitoken_config *cfg,
     struct apitoken_record *const *recs, size_t n)
 {
 	struct apitoken_txn *txn = NULL;
@@ -245,7 +131,8 @@ void tu_store_build(const struct apitoken_config *cfg,
 	apitoken_txn_free(txn);
 }
 
-void tu_store_build_ids(const struct apitoken_config *cfg, unsigned first,
+void
+tu_store_build_ids(const struct apitoken_config *cfg, unsigned first,
     unsigned step, size_t n)
 {
 	struct apitoken_record **recs;
@@ -273,7 +160,8 @@ void tu_store_build_ids(const struct apitoken_config *cfg, unsigned first,
 	free(recs);
 }
 
-int tu_field_index(const char *name)
+int
+tu_field_index(const char *name)
 {
 	const char *h = apitoken_store_header();
 	const char *p = h, *tab;
@@ -296,7 +184,8 @@ int tu_field_index(const char *name)
 	return -1;
 }
 
-char *tu_line_set_field(const char *line, int idx, const char *value)
+char *
+tu_line_set_field(const char *line, int idx, const char *value)
 {
 	const char *start = line, *end;
 	size_t len = strlen(line);
@@ -319,15 +208,8 @@ char *tu_line_set_field(const char *line, int idx, const char *value)
 	return out;
 }
 
-int64_t tu_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int tu_assert_cloexec_under(const char *dir)
+int
+tu_assert_cloexec_under(const char *dir)
 {
 	DIR *d;
 	struct dirent *de;

@@ -3,9 +3,8 @@
  *
  * Black-box: only the public header is used.  Each test gets a fresh
  * mkdtemp directory under /tmp holding a config file, the store path and
- * the state dir; tu_env_teardown() removes it.  Oracles that must not
- * share code with the library (CRC-32, base62, SHA-256 via OpenSSL) are
- * implemented here independently.
+ * the state dir; tu_env_teardown() removes it.  Files, processes and the
+ * independent oracles (CRC-32, base62, SHA-256) are in tests/lib/tl.h.
  */
 #ifndef TESTS_UNIT_HELPERS_H
 #define TESTS_UNIT_HELPERS_H
@@ -16,10 +15,7 @@
 #include <unistd.h>
 
 #include "apitoken.h"
-#include "watchdog.h"
-
-/* the time limit of a test: tests/watchdog.h */
-#define TU_WATCHDOG(secs) WATCHDOG(secs)
+#include "tl.h"
 
 #define TU_ERRLEN 512
 #define TU_PATHLEN 512
@@ -39,24 +35,6 @@ void tu_env_setup(struct tu_env *e, const char *extra);
 /* Rewrite the config with other extra lines and reload it. */
 void tu_env_reconfig(struct tu_env *e, const char *extra);
 void tu_env_teardown(struct tu_env *e);
-
-/* Remove a tree (no symlink following). */
-void tu_rmrf(const char *path);
-/* Write len bytes to path (O_TRUNC|O_CREAT, mode); asserts. */
-void tu_write_file(const char *path, const void *data, size_t len,
-    mode_t mode);
-/* Whole file, malloc'ed, NUL-terminated (len excludes it); NULL if absent. */
-char *tu_read_file(const char *path, size_t *lenp);
-
-/* Independent oracles. */
-uint32_t tu_crc32(const void *data, size_t n);
-void tu_base62_6(uint32_t v, char out[7]);
-/* "<prefix>_<id>_<secret><crc>" with a correct CRC into buf. */
-void tu_token_build(const char *prefix, const char *id, const char *secret,
-    char *buf, size_t bufsize);
-/* "sha256$" + hex(SHA-256("<id>_<secret>")) via OpenSSL. */
-void tu_sha256_hash(const char *id, const char *secret,
-    char out[APITOKEN_HASH_MAX]);
 
 /* Deterministic valid id "M%011u" (sorts numerically). */
 void tu_id(unsigned n, char id[APITOKEN_ID_LEN + 1]);
@@ -82,8 +60,5 @@ char *tu_line_set_field(const char *line, int idx, const char *value);
 /* Every open descriptor whose target lies under dir has FD_CLOEXEC;
  * returns how many such descriptors were seen. */
 int tu_assert_cloexec_under(const char *dir);
-
-/* Monotonic milliseconds. */
-int64_t tu_now_ms(void);
 
 #endif

@@ -5,12 +5,14 @@
 
 #include "helpers.h"
 
-static void cidr_ok(const char *s)
+static void
+cidr_ok(const char *s)
 {
 	cr_expect_eq(apitoken_cidr_valid(s), 0, "\"%s\" refused", s);
 }
 
-static void cidr_bad(const char *s)
+static void
+cidr_bad(const char *s)
 {
 	cr_expect_eq(apitoken_cidr_valid(s), APITOKEN_ERR_INVALID,
 	    "\"%s\" accepted", s);
@@ -56,7 +58,8 @@ Test(cidr, invalid_forms)
 	cidr_bad("fe80::1%eth0");
 }
 
-static void match(const char *cidr, const char *addr, int want)
+static void
+match(const char *cidr, const char *addr, int want)
 {
 	int got = apitoken_cidr_match(cidr, addr);
 

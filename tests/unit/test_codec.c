@@ -12,7 +12,8 @@
 
 static const char ID[] = "Ab3dEf6hIj9K";
 
-static struct apitoken_record *full_record(void)
+static struct apitoken_record *
+full_record(void)
 {
 	struct apitoken_record *r = tu_record(ID, "alice", "s3cr3t");
 
@@ -53,7 +54,8 @@ static struct apitoken_record *full_record(void)
 	return r;
 }
 
-static void assert_same(const struct apitoken_record *a,
+static void
+assert_same(const struct apitoken_record *a,
     const struct apitoken_record *b)
 {
 	size_t i;
@@ -80,7 +82,8 @@ static void assert_same(const struct apitoken_record *a,
 	cr_assert_str_eq(a->parent, b->parent);
 }
 
-static void round_trip(const struct apitoken_record *r)
+static void
+round_trip(const struct apitoken_record *r)
 {
 	char *l1 = NULL, *l2 = NULL, *exact;
 	size_t n1 = 0, n2 = 0;
@@ -245,7 +248,8 @@ Test(codec, unset_times_are_empty)
  * serializer must never emit a line that could split a record: if it
  * formats at all, the result is one line with exactly 15 tabs and no raw
  * control byte. */
-static void control_char_field(char **field, const char *value)
+static void
+control_char_field(char **field, const char *value)
 {
 	cr_assert_eq(apitoken_record_set(field, value), 0);
 }
@@ -304,7 +308,8 @@ Test(codec, control_chars_never_emitted_raw)
 
 /* ------------------------------------------------ parse rejections */
 
-static char *good_line(void)
+static char *
+good_line(void)
 {
 	struct apitoken_record *r = full_record();
 	char *line = NULL;
@@ -316,7 +321,8 @@ static char *good_line(void)
 	return line;
 }
 
-static void reject_line(const char *line, size_t len, const char *what)
+static void
+reject_line(const char *line, size_t len, const char *what)
 {
 	struct apitoken_record *rec = (struct apitoken_record *)1;
 	char err[TU_ERRLEN];
@@ -331,7 +337,8 @@ static void reject_line(const char *line, size_t len, const char *what)
 		apitoken_record_free(rec);
 }
 
-static void reject_field(const char *field, const char *value)
+static void
+reject_field(const char *field, const char *value)
 {
 	char *line = good_line();
 	char *bad = tu_line_set_field(line, tu_field_index(field), value);
@@ -613,7 +620,8 @@ Test(record, check_names_the_field)
 	apitoken_record_free(r);
 }
 
-static void check_bad(struct apitoken_record *r, const char *field,
+static void
+check_bad(struct apitoken_record *r, const char *field,
     const char *what)
 {
 	char err[TU_ERRLEN] = "";
@@ -625,7 +633,8 @@ static void check_bad(struct apitoken_record *r, const char *field,
 	apitoken_record_free(r);
 }
 
-static struct apitoken_record *base(void)
+static struct apitoken_record *
+base(void)
 {
 	return tu_record(ID, "alice", NULL);
 }

@@ -20,27 +20,30 @@ static char dir[64];
 static char path[128];
 static char err[TU_ERRLEN];
 
-static void setup(void)
+static void
+setup(void)
 {
-	TU_WATCHDOG(10);
+	tl_watchdog(10);
 	snprintf(dir, sizeof(dir), "/tmp/apitoken-unit.XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/apitoken.yaml", dir);
 }
 
-static void teardown(void)
+static void
+teardown(void)
 {
-	tu_rmrf(dir);
+	tl_rmrf(dir);
 }
 
 TestSuite(config, .init = setup, .fini = teardown);
 
-static int load_text(const char *text, struct apitoken_config **cfg)
+static int
+load_text(const char *text, struct apitoken_config **cfg)
 {
 	struct apitoken_config *c = (struct apitoken_config *)dir;
 	int r;
 
-	tu_write_file(path, text, strlen(text), 0600);
+	tl_write_file(path, text, strlen(text), 0600);
 	memset(err, 0, sizeof(err));
 	r = apitoken_config_load(path, &c, err, sizeof(err));
 	if (r != 0)
@@ -50,7 +53,8 @@ static int load_text(const char *text, struct apitoken_config **cfg)
 }
 
 /* text must fail with APITOKEN_ERR_CONFIG and "path:line:col" in err */
-static void bad_at(const char *text, int line)
+static void
+bad_at(const char *text, int line)
 {
 	struct apitoken_config *c;
 	int r = load_text(text, &c), l = -1, col = -1;
@@ -260,7 +264,7 @@ Test(config, binary_garbage)
 
 	for (i = 0; i < sizeof(junk); i++)
 		junk[i] = (char)((i * 131u + 7u) & 0xff);
-	tu_write_file(path, junk, sizeof(junk), 0600);
+	tl_write_file(path, junk, sizeof(junk), 0600);
 	r = apitoken_config_load(path, &c, err, sizeof(err));
 	cr_assert_eq(r, APITOKEN_ERR_CONFIG);
 	cr_assert_null(c);

@@ -20,7 +20,7 @@ static struct tu_env E;
 static void
 setup(void)
 {
-	TU_WATCHDOG(20);
+	tl_watchdog(20);
 	tu_env_setup(&E, NULL);
 }
 
@@ -42,7 +42,7 @@ load(const char *extra, struct apitoken_config **cfgp)
 	n = snprintf(buf, sizeof(buf), "store: %s\nstate_dir: %s\n%s",
 	    E.store, E.state, extra);
 	cr_assert(n > 0 && (size_t)n < sizeof(buf));
-	tu_write_file(E.conf, buf, (size_t)n, 0600);
+	tl_write_file(E.conf, buf, (size_t)n, 0600);
 	E.err[0] = '\0';
 	return apitoken_config_load(E.conf, cfgp, E.err, sizeof(E.err));
 }
@@ -222,14 +222,14 @@ Test(config_keys, shipped_config_equals_builtin_defaults)
 {
 	struct apitoken_config *shipped = NULL, *builtin = NULL;
 	size_t len = 0;
-	char *text = tu_read_file(SRC_DIR "/conf/apitoken.yaml", &len);
+	char *text = tl_read_file(SRC_DIR "/conf/apitoken.yaml", &len);
 
 	cr_assert_not_null(text);
-	tu_write_file(E.conf, text, len, 0600);
+	tl_write_file(E.conf, text, len, 0600);
 	free(text);
 	cr_assert_eq(apitoken_config_load(E.conf, &shipped, E.err,
 	    sizeof(E.err)), 0, "%s", E.err);
-	tu_write_file(E.conf, "", 0, 0600);
+	tl_write_file(E.conf, "", 0, 0600);
 	cr_assert_eq(apitoken_config_load(E.conf, &builtin, E.err,
 	    sizeof(E.err)), 0, "%s", E.err);
 	cr_assert_str_eq(apitoken_config_store(shipped),

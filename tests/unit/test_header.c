@@ -7,7 +7,8 @@
 
 #include "helpers.h"
 
-static int strip(const char *s, const char **tok, size_t *len)
+static int
+strip(const char *s, const char **tok, size_t *len)
 {
 	*tok = NULL;
 	*len = 12345;
@@ -15,7 +16,8 @@ static int strip(const char *s, const char **tok, size_t *len)
 }
 
 /* s must strip to exactly want, a slice of s */
-static void ok(const char *s, const char *want)
+static void
+ok(const char *s, const char *want)
 {
 	const char *tok;
 	size_t len;
@@ -30,7 +32,8 @@ static void ok(const char *s, const char *want)
 	    (int)len, tok);
 }
 
-static void bad(const char *s)
+static void
+bad(const char *s)
 {
 	const char *tok;
 	size_t len;

@@ -16,20 +16,23 @@
 static struct tu_env E;
 static const char ID[] = "Ab3dEf6hIj9K";
 
-static void setup(void)
+static void
+setup(void)
 {
-	TU_WATCHDOG(10);
+	tl_watchdog(10);
 	tu_env_setup(&E, NULL);
 }
 
-static void teardown(void)
+static void
+teardown(void)
 {
 	tu_env_teardown(&E);
 }
 
 TestSuite(lastuse, .init = setup, .fini = teardown);
 
-static int rec(const char *id, const char *svc, const char *rhost, time_t now,
+static int
+rec(const char *id, const char *svc, const char *rhost, time_t now,
     int64_t min)
 {
 	E.err[0] = '\0';
@@ -37,7 +40,8 @@ static int rec(const char *id, const char *svc, const char *rhost, time_t now,
 	    sizeof(E.err));
 }
 
-static struct apitoken_lastuse get(const char *id)
+static struct apitoken_lastuse
+get(const char *id)
 {
 	struct apitoken_lastuse lu;
 	int r;
@@ -178,10 +182,10 @@ Test(lastuse, no_write_through_symlink)
 	snprintf(dir, sizeof(dir), "%s/lastuse", E.state);
 	snprintf(link, sizeof(link), "%s/%s", dir, ID);
 	snprintf(victim, sizeof(victim), "%s/victim", E.dir);
-	tu_write_file(victim, "precious\n", 9, 0644);
+	tl_write_file(victim, "precious\n", 9, 0644);
 	cr_assert_eq(symlink(victim, link), 0);
 	(void)rec(ID, "sshd", "10.1.2.3", NOW, 0);
-	data = tu_read_file(victim, NULL);
+	data = tl_read_file(victim, NULL);
 	cr_assert_str_eq(data, "precious\n", "wrote through a symlink");
 	free(data);
 	cr_assert_eq(stat(victim, &st), 0);
@@ -197,7 +201,7 @@ Test(lastuse, garbage_file_does_not_crash)
 	cr_assert_eq(rec("000000000000", "sshd", NULL, NOW, 0), 0);
 	snprintf(dir, sizeof(dir), "%s/lastuse", E.state);
 	snprintf(path, sizeof(path), "%s/%s", dir, ID);
-	tu_write_file(path, "\xff\xfe garbage\n\n\t\t\n", 14, 0600);
+	tl_write_file(path, "\xff\xfe garbage\n\n\t\t\n", 14, 0600);
 	memset(&lu, 0xa5, sizeof(lu));
 	r = apitoken_lastuse_get(E.cfg, ID, &lu, NULL, 0);
 	if (r == 0) {

@@ -132,7 +132,7 @@ Test(split, random_lines_agree_with_the_byte_by_byte_reference)
 	size_t len, i, n;
 	unsigned fault;
 
-	TU_WATCHDOG(60);
+	tl_watchdog(60);
 	for (n = 0; n < 200000; n++) {
 		len = next() % 300;
 		fault = n % 3 == 0 ? 0 : n % 3 == 1 ? 2 : 30;

@@ -14,13 +14,15 @@
 
 static struct tu_env E;
 
-static void setup(void)
+static void
+setup(void)
 {
-	TU_WATCHDOG(30);
+	tl_watchdog(30);
 	tu_env_setup(&E, NULL);
 }
 
-static void teardown(void)
+static void
+teardown(void)
 {
 	tu_env_teardown(&E);
 }
@@ -29,7 +31,8 @@ TestSuite(store, .init = setup, .fini = teardown);
 TestSuite(store_file, .init = setup, .fini = teardown);
 TestSuite(store_safe, .init = setup, .fini = teardown);
 
-static struct apitoken_store *open_ok(void)
+static struct apitoken_store *
+open_ok(void)
 {
 	struct apitoken_store *s = NULL;
 	int r;
@@ -41,7 +44,8 @@ static struct apitoken_store *open_ok(void)
 	return s;
 }
 
-static int open_rc(void)
+static int
+open_rc(void)
 {
 	struct apitoken_store *s = (struct apitoken_store *)&E;
 	int r;
@@ -55,7 +59,8 @@ static int open_rc(void)
 	return r;
 }
 
-static void assert_found(struct apitoken_store *s, const char *id)
+static void
+assert_found(struct apitoken_store *s, const char *id)
 {
 	struct apitoken_record *rec = NULL;
 	char err[TU_ERRLEN] = "";
@@ -69,7 +74,8 @@ static void assert_found(struct apitoken_store *s, const char *id)
 	apitoken_record_free(rec);
 }
 
-static void assert_missing(struct apitoken_store *s, const char *id)
+static void
+assert_missing(struct apitoken_store *s, const char *id)
 {
 	struct apitoken_record *rec = (struct apitoken_record *)&E;
 	int r;
@@ -79,7 +85,8 @@ static void assert_missing(struct apitoken_store *s, const char *id)
 	cr_assert_null(rec);
 }
 
-static void assert_found_n(struct apitoken_store *s, unsigned n)
+static void
+assert_found_n(struct apitoken_store *s, unsigned n)
 {
 	char id[APITOKEN_ID_LEN + 1];
 
@@ -87,7 +94,8 @@ static void assert_found_n(struct apitoken_store *s, unsigned n)
 	assert_found(s, id);
 }
 
-static void assert_missing_n(struct apitoken_store *s, unsigned n)
+static void
+assert_missing_n(struct apitoken_store *s, unsigned n)
 {
 	char id[APITOKEN_ID_LEN + 1];
 
@@ -105,7 +113,8 @@ struct walk {
 	struct apitoken_record *stolen;
 };
 
-static int walk_fn(struct apitoken_record **rec, void *ctx)
+static int
+walk_fn(struct apitoken_record **rec, void *ctx)
 {
 	struct walk *w = ctx;
 
@@ -133,7 +142,7 @@ Test(store, empty_store_layout)
 	struct stat st;
 
 	tu_store_build(E.cfg, NULL, 0);
-	data = tu_read_file(E.store, &len);
+	data = tl_read_file(E.store, &len);
 	cr_assert_not_null(data);
 	snprintf(want, sizeof(want), "%s\n%s\n", apitoken_store_header(),
 	    apitoken_store_trailer());
@@ -261,7 +270,7 @@ Test(store, file_lines_match_serializer)
 	size_t len, n, nlines = 0;
 
 	tu_store_build_ids(E.cfg, 100, 7, N);
-	data = tu_read_file(E.store, &len);
+	data = tl_read_file(E.store, &len);
 	cr_assert_not_null(data);
 	cr_assert_eq(data[len - 1], '\n');
 	cr_assert_eq(strlen(data), len, "NUL in store file");
@@ -298,7 +307,8 @@ Test(store, file_lines_match_serializer)
 
 /* ---------------------------------------------- hand-written files */
 
-static char *rec_line(unsigned n)
+static char *
+rec_line(unsigned n)
 {
 	char id[APITOKEN_ID_LEN + 1];
 	struct apitoken_record *r;
@@ -313,7 +323,8 @@ static char *rec_line(unsigned n)
 }
 
 /* header + the given record numbers (in that order) + trailer */
-static void write_store(const unsigned *nums, size_t n, int trailer)
+static void
+write_store(const unsigned *nums, size_t n, int trailer)
 {
 	char *buf = malloc(65536), *line;
 	size_t i, len = 0;
@@ -329,11 +340,12 @@ static void write_store(const unsigned *nums, size_t n, int trailer)
 	if (trailer)
 		len += (size_t)sprintf(buf + len, "%s\n",
 		    apitoken_store_trailer());
-	tu_write_file(E.store, buf, len, 0600);
+	tl_write_file(E.store, buf, len, 0600);
 	free(buf);
 }
 
-static int txn_rc(int flags)
+static int
+txn_rc(int flags)
 {
 	struct apitoken_txn *t = NULL;
 	int r;
@@ -362,7 +374,7 @@ Test(store_file, hand_written_good_file_opens)
 
 Test(store_file, empty_file)
 {
-	tu_write_file(E.store, "", 0, 0600);
+	tl_write_file(E.store, "", 0, 0600);
 	cr_assert_eq(open_rc(), APITOKEN_ERR_STORE_FORMAT);
 	cr_assert_not_null(strstr(E.err, E.store), "err: %s", E.err);
 	/* an empty file is not a missing store, even with CREATE */
@@ -371,7 +383,7 @@ Test(store_file, empty_file)
 
 Test(store_file, not_a_store)
 {
-	tu_write_file(E.store, "hello\n#end\n", 11, 0600);
+	tl_write_file(E.store, "hello\n#end\n", 11, 0600);
 	cr_assert_eq(open_rc(), APITOKEN_ERR_STORE_FORMAT);
 	cr_assert_eq(txn_rc(0), APITOKEN_ERR_STORE_FORMAT);
 }
@@ -400,10 +412,10 @@ Test(store_file, truncated_mid_record)
 	size_t len;
 
 	write_store(nums, 2, 1);
-	data = tu_read_file(E.store, &len);
+	data = tl_read_file(E.store, &len);
 	/* cut in the middle of the second record: no newline, no trailer */
 	len -= strlen("#end\n") + 40;
-	tu_write_file(E.store, data, len, 0600);
+	tl_write_file(E.store, data, len, 0600);
 	cr_assert_eq(open_rc(), APITOKEN_ERR_STORE_FORMAT);
 	cr_assert_eq(txn_rc(0), APITOKEN_ERR_STORE_FORMAT);
 	free(data);
@@ -416,8 +428,8 @@ Test(store_file, trailer_without_newline)
 	size_t len;
 
 	write_store(nums, 1, 1);
-	data = tu_read_file(E.store, &len);
-	tu_write_file(E.store, data, len - 1, 0600);
+	data = tl_read_file(E.store, &len);
+	tl_write_file(E.store, data, len - 1, 0600);
 	cr_expect_eq(open_rc(), APITOKEN_ERR_STORE_FORMAT,
 	    "a last line without '\\n' accepted");
 	free(data);
@@ -430,10 +442,10 @@ Test(store_file, garbage_after_trailer)
 	size_t len;
 
 	write_store(nums, 1, 1);
-	data = tu_read_file(E.store, &len);
+	data = tl_read_file(E.store, &len);
 	data = realloc(data, len + 16);
 	memcpy(data + len, "junk\n", 5);
-	tu_write_file(E.store, data, len + 5, 0600);
+	tl_write_file(E.store, data, len + 5, 0600);
 	cr_assert_eq(open_rc(), APITOKEN_ERR_STORE_FORMAT);
 	free(data);
 }
@@ -448,13 +460,13 @@ Test(store_file, unknown_version)
 	cr_assert_not_null(v);
 	v[2] = '2';
 	n = snprintf(buf, sizeof(buf), "%s\n#end\n", hdr);
-	tu_write_file(E.store, buf, (size_t)n, 0600);
+	tl_write_file(E.store, buf, (size_t)n, 0600);
 	cr_assert_eq(open_rc(), APITOKEN_ERR_STORE_VERSION, "%s", E.err);
 	cr_assert_not_null(strstr(E.err, E.store), "err: %s", E.err);
 	cr_assert_eq(txn_rc(APITOKEN_TXN_CREATE), APITOKEN_ERR_STORE_VERSION);
 	/* the writer must not have replaced a newer store */
 	{
-		char *data = tu_read_file(E.store, NULL);
+		char *data = tl_read_file(E.store, NULL);
 
 		cr_assert_str_eq(data, buf);
 		free(data);
@@ -464,7 +476,8 @@ Test(store_file, unknown_version)
 /* Unsorted or duplicate: a look-up returns the right record, NOT_FOUND
  * or STORE_FORMAT - never another id; foreach never reports success
  * with ids out of order; a writer refuses the file. */
-static void check_broken_order(const unsigned *nums, size_t n)
+static void
+check_broken_order(const unsigned *nums, size_t n)
 {
 	struct apitoken_store *s = NULL;
 	struct apitoken_record *rec;
@@ -535,14 +548,14 @@ Test(store_file, nul_byte_in_record)
 	int r;
 
 	write_store(nums, 3, 1);
-	data = tu_read_file(E.store, &len);
+	data = tl_read_file(E.store, &len);
 	tu_id(2, id);
 	p = strstr(data, id);
 	cr_assert_not_null(p);
 	p = strstr(p, "unit test");	/* the label */
 	cr_assert_not_null(p);
 	p[4] = '\0';
-	tu_write_file(E.store, data, len, 0600);
+	tl_write_file(E.store, data, len, 0600);
 	free(data);
 
 	cr_assert_eq(txn_rc(0), APITOKEN_ERR_STORE_FORMAT);
@@ -570,12 +583,12 @@ Test(store_file, corrupt_record_in_middle)
 	size_t len;
 
 	write_store(nums, 3, 1);
-	data = tu_read_file(E.store, &len);
+	data = tl_read_file(E.store, &len);
 	tu_id(2, id);
 	p = strstr(strstr(data, id), "\tactive\t");
 	cr_assert_not_null(p);
 	memcpy(p + 1, "ACTIVE", 6);	/* bad status, same length */
-	tu_write_file(E.store, data, len, 0600);
+	tl_write_file(E.store, data, len, 0600);
 	free(data);
 
 	s = open_ok();
@@ -596,7 +609,8 @@ Test(store_file, corrupt_record_in_middle)
 
 /* ------------------------------------------------------ safe open */
 
-static void assert_unsafe(const char *what)
+static void
+assert_unsafe(const char *what)
 {
 	int r = open_rc();
 
@@ -606,10 +620,10 @@ static void assert_unsafe(const char *what)
 	    "path: %s", what, E.err);
 }
 
-static void need_root(void)
+static void
+need_root(void)
 {
-	if (geteuid() != 0)
-		cr_skip_test("needs root");
+	TL_NEED_ROOT("files owned by another user");
 }
 
 Test(store_safe, missing)
@@ -740,7 +754,7 @@ Test(store_safe, directory_instead_of_file)
 
 Test(store_safe, fifo_refused_without_blocking)
 {
-	TU_WATCHDOG(10);
+	tl_watchdog(10);
 	cr_assert_eq(mkfifo(E.store, 0600), 0);
 	assert_unsafe("store is a FIFO");
 }
@@ -784,7 +798,7 @@ ancestors_setup(void)
 	snprintf(conf, sizeof(conf), "%s/apitoken.yaml", b);
 	snprintf(text, sizeof(text), "store: %s/tokens\nstate_dir: %s\n", b,
 	    E.state);
-	tu_write_file(conf, text, strlen(text), 0600);
+	tl_write_file(conf, text, strlen(text), 0600);
 	apitoken_config_free(E.cfg);
 	E.cfg = NULL;
 	cr_assert_eq(apitoken_config_load(conf, &E.cfg, E.err,
@@ -862,7 +876,7 @@ Test(store_safe, state_dir_ancestor_checked)
 	cr_assert_eq(mkdir(sd, 0700), 0);
 	snprintf(text, sizeof(text), "store: %s\nstate_dir: %s\n", E.store,
 	    sd);
-	tu_write_file(E.conf, text, strlen(text), 0600);
+	tl_write_file(E.conf, text, strlen(text), 0600);
 	apitoken_config_free(E.cfg);
 	E.cfg = NULL;
 	cr_assert_eq(apitoken_config_load(E.conf, &E.cfg, E.err,

@@ -7,7 +7,8 @@
 
 #include "helpers.h"
 
-static void dur_ok(const char *s, int64_t want)
+static void
+dur_ok(const char *s, int64_t want)
 {
 	int64_t v = 12345;
 
@@ -16,7 +17,8 @@ static void dur_ok(const char *s, int64_t want)
 	    (long long)want);
 }
 
-static void dur_bad(const char *s)
+static void
+dur_bad(const char *s)
 {
 	int64_t v = 12345;
 
@@ -78,7 +80,8 @@ Test(duration, overflow)
 
 #define NOW ((time_t)1700000000)
 
-static void when_ok(const char *s, int64_t want)
+static void
+when_ok(const char *s, int64_t want)
 {
 	int64_t v = 12345;
 
@@ -87,7 +90,8 @@ static void when_ok(const char *s, int64_t want)
 	    (long long)want);
 }
 
-static void when_bad(const char *s)
+static void
+when_bad(const char *s)
 {
 	int64_t v = 12345;
 
@@ -146,7 +150,8 @@ Test(when, overflow)
 
 /* --------------------------------------------------------- time fmt */
 
-static void fmt_is(int64_t t, const char *want)
+static void
+fmt_is(int64_t t, const char *want)
 {
 	char buf[32];
 	int64_t back = -1;
@@ -181,7 +186,8 @@ Test(timefmt, buffer_size)
 	cr_assert_neq(apitoken_time_format(1700000000, buf, 0), 0);
 }
 
-static void tparse_bad(const char *s)
+static void
+tparse_bad(const char *s)
 {
 	int64_t v = 12345;
 

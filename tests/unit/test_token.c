@@ -17,19 +17,22 @@
 static const char ID[] = "Ab3dEf6hIj9K";
 static const char SECRET[] = "0123456789ABCDEFGHIJabcdefghijXY";
 
-static int is_b62(int c)
+static int
+is_b62(int c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
 	    (c >= 'a' && c <= 'z');
 }
 
-static enum apitoken_format parse(const char *prefix, const char *s,
+static enum apitoken_format
+parse(const char *prefix, const char *s,
     size_t len, struct apitoken_token *t)
 {
 	return apitoken_token_parse(prefix, s, len, t);
 }
 
-static enum apitoken_format parse_str(const char *s)
+static enum apitoken_format
+parse_str(const char *s)
 {
 	struct apitoken_token t;
 	enum apitoken_format f;
@@ -39,9 +42,10 @@ static enum apitoken_format parse_str(const char *s)
 	return f;
 }
 
-static void good(char *buf, size_t n)
+static void
+good(char *buf, size_t n)
 {
-	tu_token_build(P, ID, SECRET, buf, n);
+	tl_token_build(P, ID, SECRET, buf, n);
 	cr_assert_eq(strlen(buf), (size_t)DEFLEN);
 }
 
@@ -100,7 +104,7 @@ Test(token_parse, custom_prefix)
 	char tok[128];
 	struct apitoken_token t;
 
-	tu_token_build("ab12", ID, SECRET, tok, sizeof(tok));
+	tl_token_build("ab12", ID, SECRET, tok, sizeof(tok));
 	cr_assert_eq(parse("ab12", tok, strlen(tok), &t), APITOKEN_FMT_OK);
 	cr_assert_str_eq(t.secret, SECRET);
 	apitoken_token_clear(&t);
@@ -114,7 +118,7 @@ Test(token_parse, sixteen_char_prefix_is_token_max)
 	struct apitoken_token t;
 	const char *p16 = "abcdefghij012345";
 
-	tu_token_build(p16, ID, SECRET, tok, sizeof(tok));
+	tl_token_build(p16, ID, SECRET, tok, sizeof(tok));
 	cr_assert_eq(strlen(tok), (size_t)APITOKEN_TOKEN_MAX);
 	cr_assert_eq(parse(p16, tok, strlen(tok), &t), APITOKEN_FMT_OK);
 	apitoken_token_clear(&t);
@@ -231,7 +235,7 @@ Test(token_parse, wrong_prefix)
 	size_t i;
 
 	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
-		tu_token_build(others[i], ID, SECRET, tok, sizeof(tok));
+		tl_token_build(others[i], ID, SECRET, tok, sizeof(tok));
 		cr_expect_eq(parse_str(tok), APITOKEN_FMT_PREFIX,
 		    "prefix %s", others[i]);
 	}
@@ -241,9 +245,9 @@ Test(token_parse, prefix_case_matters)
 {
 	char tok[128];
 
-	tu_token_build("APITOK", ID, SECRET, tok, sizeof(tok));
+	tl_token_build("APITOK", ID, SECRET, tok, sizeof(tok));
 	cr_assert_eq(parse_str(tok), APITOKEN_FMT_PREFIX);
-	tu_token_build("apiTok", ID, SECRET, tok, sizeof(tok));
+	tl_token_build("apiTok", ID, SECRET, tok, sizeof(tok));
 	cr_assert_eq(parse_str(tok), APITOKEN_FMT_PREFIX);
 }
 
@@ -286,7 +290,8 @@ Test(token_parse, extra_separator)
 
 /* Longer than a default-prefix token but within APITOKEN_TOKEN_MAX: the
  * header allows SHAPE or (as "longer than any token") TOO_LONG. */
-static void assert_shape_or_long(const char *s, const char *what)
+static void
+assert_shape_or_long(const char *s, const char *what)
 {
 	enum apitoken_format f = parse_str(s);
 
@@ -302,22 +307,22 @@ Test(token_parse, id_wrong_length)
 
 	/* 11-char id, the separator moved: total length unchanged */
 	snprintf(secret33, sizeof(secret33), "K%s", SECRET);
-	tu_token_build(P, "Ab3dEf6hIj9", secret33, tok, sizeof(tok));
+	tl_token_build(P, "Ab3dEf6hIj9", secret33, tok, sizeof(tok));
 	cr_assert_eq(strlen(tok), (size_t)DEFLEN);
 	cr_assert_eq(parse_str(tok), APITOKEN_FMT_SHAPE);
 	/* 13-char id, secret one shorter: same total */
 	memcpy(secret31, SECRET + 1, APITOKEN_SECRET_LEN);
-	tu_token_build(P, "Ab3dEf6hIj9KZ", secret31, tok, sizeof(tok));
+	tl_token_build(P, "Ab3dEf6hIj9KZ", secret31, tok, sizeof(tok));
 	cr_assert_eq(strlen(tok), (size_t)DEFLEN);
 	cr_assert_eq(parse_str(tok), APITOKEN_FMT_SHAPE);
 	/* 13-char id, full secret: one longer */
-	tu_token_build(P, "Ab3dEf6hIj9KZ", SECRET, tok, sizeof(tok));
+	tl_token_build(P, "Ab3dEf6hIj9KZ", SECRET, tok, sizeof(tok));
 	assert_shape_or_long(tok, "13-char id");
 	/* 11-char id: one shorter */
-	tu_token_build(P, "Ab3dEf6hIj9", SECRET, tok, sizeof(tok));
+	tl_token_build(P, "Ab3dEf6hIj9", SECRET, tok, sizeof(tok));
 	cr_assert_eq(parse_str(tok), APITOKEN_FMT_SHAPE);
 	/* empty id */
-	tu_token_build(P, "", SECRET, tok, sizeof(tok));
+	tl_token_build(P, "", SECRET, tok, sizeof(tok));
 	cr_assert_eq(parse_str(tok), APITOKEN_FMT_SHAPE);
 }
 
@@ -328,7 +333,7 @@ Test(token_parse, secret_or_crc_wrong_length)
 
 	memcpy(s31, SECRET, APITOKEN_SECRET_LEN - 1);
 	s31[APITOKEN_SECRET_LEN - 1] = '\0';
-	tu_token_build(P, ID, s31, tok, sizeof(tok));	/* tail 37 */
+	tl_token_build(P, ID, s31, tok, sizeof(tok));	/* tail 37 */
 	cr_assert_eq(parse_str(tok), APITOKEN_FMT_SHAPE);
 	good(tok, sizeof(tok));
 	tok[DEFLEN - 1] = '\0';			/* crc 5 chars */
@@ -376,7 +381,7 @@ Test(token_parse, checksum_overflowing_digits)
 	memcpy(tok + DEFLEN - 6, "zzzzzz", 6);
 	cr_assert_eq(parse_str(tok), APITOKEN_FMT_CHECKSUM);
 	good(tok, sizeof(tok));
-	crc = tu_crc32(tok, DEFLEN - 6);
+	crc = tl_crc32(tok, DEFLEN - 6);
 	v = crc + 0x100000000ull;
 	for (i = 5; i >= 0; i--) {
 		c[i] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -419,7 +424,8 @@ Test(token_parse, format_str_never_null)
 
 /* ------------------------------------------------------- generation */
 
-static void check_shape(const char *prefix, const char *tok,
+static void
+check_shape(const char *prefix, const char *tok,
     const struct apitoken_token *parts)
 {
 	size_t pl = strlen(prefix), i;
@@ -439,7 +445,7 @@ static void check_shape(const char *prefix, const char *tok,
 	cr_assert(memcmp(tok + pl + 2 + APITOKEN_ID_LEN, parts->secret,
 	    APITOKEN_SECRET_LEN) == 0);
 	/* independent oracle: CRC-32/IEEE of everything before, base62 */
-	tu_base62_6(tu_crc32(tok, strlen(tok) - APITOKEN_CRC_LEN), crc);
+	tl_base62_6(tl_crc32(tok, strlen(tok) - APITOKEN_CRC_LEN), crc);
 	cr_assert_str_eq(tok + strlen(tok) - APITOKEN_CRC_LEN, crc,
 	    "crc of %s: oracle says %s", tok, crc);
 }
@@ -468,14 +474,14 @@ Test(token_generate, known_crc_vector)
 	/* the oracle itself: CRC-32/IEEE("123456789") = 0xCBF43926 */
 	char c[7];
 
-	cr_assert_eq(tu_crc32("123456789", 9), 0xcbf43926u);
-	tu_base62_6(0, c);
+	cr_assert_eq(tl_crc32("123456789", 9), 0xcbf43926u);
+	tl_base62_6(0, c);
 	cr_assert_str_eq(c, "000000");
-	tu_base62_6(0xffffffffu, c);
+	tl_base62_6(0xffffffffu, c);
 	cr_assert_str_eq(c, "4gfFC3");
-	tu_base62_6(61, c);
+	tl_base62_6(61, c);
 	cr_assert_str_eq(c, "00000z");
-	tu_base62_6(62, c);
+	tl_base62_6(62, c);
 	cr_assert_str_eq(c, "000010");
 }
 
@@ -488,7 +494,7 @@ Test(token_generate, hash_matches_oracle)
 
 	cr_assert_eq(apitoken_token_generate(P, tok, sizeof(tok), &parts,
 	    hash), 0);
-	tu_sha256_hash(parts.id, parts.secret, oracle);
+	tl_sha256_hash(parts.id, parts.secret, oracle);
 	cr_assert_str_eq(hash, oracle);
 	cr_assert_eq(apitoken_hash(&parts, h2), 0);
 	cr_assert_str_eq(h2, oracle);
@@ -653,7 +659,7 @@ Test(token_hash, known_vector_and_validity)
 	memcpy(t.id, ID, sizeof(ID));
 	memcpy(t.secret, SECRET, sizeof(SECRET));
 	cr_assert_eq(apitoken_hash(&t, h), 0);
-	tu_sha256_hash(ID, SECRET, oracle);
+	tl_sha256_hash(ID, SECRET, oracle);
 	cr_assert_str_eq(h, oracle);
 	cr_assert_eq(strlen(h), 7u + 64u);
 	cr_assert_eq(apitoken_hash_valid(h), 0);

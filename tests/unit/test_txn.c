@@ -21,20 +21,23 @@
 
 static struct tu_env E;
 
-static void setup(void)
+static void
+setup(void)
 {
-	TU_WATCHDOG(60);
+	tl_watchdog(60);
 	tu_env_setup(&E, NULL);
 }
 
-static void teardown(void)
+static void
+teardown(void)
 {
 	tu_env_teardown(&E);
 }
 
 TestSuite(txn, .init = setup, .fini = teardown);
 
-static struct apitoken_txn *begin(int flags)
+static struct apitoken_txn *
+begin(int flags)
 {
 	struct apitoken_txn *t = NULL;
 	int r;
@@ -46,7 +49,8 @@ static struct apitoken_txn *begin(int flags)
 	return t;
 }
 
-static void commit(struct apitoken_txn *t)
+static void
+commit(struct apitoken_txn *t)
 {
 	int r;
 
@@ -56,7 +60,8 @@ static void commit(struct apitoken_txn *t)
 	apitoken_txn_free(t);
 }
 
-static struct apitoken_record *rec_n(unsigned n, const char *user)
+static struct apitoken_record *
+rec_n(unsigned n, const char *user)
 {
 	char id[APITOKEN_ID_LEN + 1];
 
@@ -64,7 +69,8 @@ static struct apitoken_record *rec_n(unsigned n, const char *user)
 	return tu_record(id, user, NULL);
 }
 
-static int insert_n(struct apitoken_txn *t, unsigned n)
+static int
+insert_n(struct apitoken_txn *t, unsigned n)
 {
 	struct apitoken_record *r = rec_n(n, "alice");
 	int rc;
@@ -74,7 +80,8 @@ static int insert_n(struct apitoken_txn *t, unsigned n)
 	return rc;
 }
 
-static size_t store_count(void)
+static size_t
+store_count(void)
 {
 	struct apitoken_store *s = NULL;
 	size_t n;
@@ -86,7 +93,8 @@ static size_t store_count(void)
 	return n;
 }
 
-static int store_has(unsigned n, const char *user)
+static int
+store_has(unsigned n, const char *user)
 {
 	struct apitoken_store *s = NULL;
 	struct apitoken_record *rec = NULL;
@@ -222,7 +230,8 @@ struct walk {
 	char last[APITOKEN_ID_LEN + 1];
 };
 
-static int walk_fn(struct apitoken_record **rec, void *ctx)
+static int
+walk_fn(struct apitoken_record **rec, void *ctx)
 {
 	struct walk *w = ctx;
 
@@ -277,7 +286,8 @@ struct scan {
 	char labels[8][64];
 };
 
-static int scan_fn(const struct apitoken_record *rec, void *ctx)
+static int
+scan_fn(const struct apitoken_record *rec, void *ctx)
 {
 	struct scan *sc = ctx;
 
@@ -351,7 +361,7 @@ Test(txn, begin_scan_on_a_bad_record_fails_after_the_good_ones)
 	int r;
 
 	tu_store_build_ids(E.cfg, 10, 10, 5);
-	cr_assert_not_null(text = tu_read_file(E.store, &len));
+	cr_assert_not_null(text = tl_read_file(E.store, &len));
 	/* line 4 of the file is the third record: make its status bogus */
 	for (line = text, i = 0; i < 3; i++)
 		line = strchr(line, '\n') + 1;
@@ -361,7 +371,7 @@ Test(txn, begin_scan_on_a_bad_record_fails_after_the_good_ones)
 	cr_assert_not_null(out = malloc(len + 16));
 	len = (size_t)sprintf(out, "%.*s%s\n%s", (int)(line - text), text,
 	    bad, nl + 1);
-	tu_write_file(E.store, out, len, 0600);
+	tl_write_file(E.store, out, len, 0600);
 	r = apitoken_txn_begin_scan(E.cfg, 0, scan_fn, &sc, &t, E.err,
 	    sizeof(E.err));
 	cr_assert_eq(r, APITOKEN_ERR_STORE_FORMAT, "begin_scan = %d", r);
@@ -383,23 +393,23 @@ Test(txn, free_without_commit_leaves_file_identical)
 	int64_t t0;
 
 	tu_store_build_ids(E.cfg, 1, 1, 20);
-	before = tu_read_file(E.store, &n1);
+	before = tl_read_file(E.store, &n1);
 	cr_assert_eq(stat(E.store, &st1), 0);
 	t = begin(0);
 	cr_assert_eq(insert_n(t, 100), 0);
 	tu_id(3, id);
 	cr_assert_eq(apitoken_txn_delete(t, id), 0);
 	apitoken_txn_free(t);
-	after = tu_read_file(E.store, &n2);
+	after = tl_read_file(E.store, &n2);
 	cr_assert_eq(stat(E.store, &st2), 0);
 	cr_assert_eq(n1, n2);
 	cr_assert(memcmp(before, after, n1) == 0, "store changed");
 	cr_assert_eq(st1.st_ino, st2.st_ino, "store replaced");
 	/* and the lock was released */
 	tu_env_reconfig(&E, "lock_timeout: 1s\n");
-	t0 = tu_now_ms();
+	t0 = tl_now_ms();
 	t = begin(0);
-	cr_assert_lt(tu_now_ms() - t0, 500, "lock still held after free");
+	cr_assert_lt(tl_now_ms() - t0, 500, "lock still held after free");
 	apitoken_txn_free(t);
 	apitoken_txn_free(NULL);
 	free(before);
@@ -435,7 +445,8 @@ Test(txn, descriptors_cloexec)
 
 /* ------------------------------------------------------------ lock */
 
-static void lock_path(char *buf, size_t n)
+static void
+lock_path(char *buf, size_t n)
 {
 	snprintf(buf, n, "%s.lock", E.store);
 }
@@ -484,7 +495,8 @@ struct holder {
 	int release;	/* write end: close to let the child go */
 };
 
-static struct holder hold_lock(void)
+static struct holder
+hold_lock(void)
 {
 	int ready[2], rel[2];
 	struct holder h;
@@ -518,7 +530,8 @@ static struct holder hold_lock(void)
 	return h;
 }
 
-static void release_lock(struct holder *h)
+static void
+release_lock(struct holder *h)
 {
 	int st;
 
@@ -539,9 +552,9 @@ Test(txn, lock_timeout)
 	cr_assert_eq(apitoken_config_lock_timeout_ms(E.cfg), 1000);
 	h = hold_lock();
 	E.err[0] = '\0';
-	t0 = tu_now_ms();
+	t0 = tl_now_ms();
 	r = apitoken_txn_begin(E.cfg, 0, &t, E.err, sizeof(E.err));
-	ms = tu_now_ms() - t0;
+	ms = tl_now_ms() - t0;
 	cr_assert_eq(r, APITOKEN_ERR_LOCK_TIMEOUT, "begin = %d after %lld ms",
 	    r, (long long)ms);
 	cr_assert_null(t);
@@ -569,9 +582,9 @@ Test(txn, waiting_writer_gets_lock_when_released)
 		_exit(0);
 	}
 	close(h.release);	/* the helper above still holds a copy */
-	t0 = tu_now_ms();
+	t0 = tl_now_ms();
 	t = begin(0);
-	ms = tu_now_ms() - t0;
+	ms = tl_now_ms() - t0;
 	cr_assert_geq(ms, 200, "did not wait for the holder (%lld ms)",
 	    (long long)ms);
 	cr_assert_lt(ms, 3000, "waited %lld ms", (long long)ms);
@@ -592,12 +605,12 @@ Test(txn, readers_never_wait_for_writer)
 
 	tu_store_build_ids(E.cfg, 1, 1, 3);
 	h = hold_lock();
-	t0 = tu_now_ms();
+	t0 = tl_now_ms();
 	cr_assert_eq(apitoken_store_open(E.cfg, &s, E.err, sizeof(E.err)), 0,
 	    "%s", E.err);
 	tu_id(2, id);
 	cr_assert_eq(apitoken_store_find(s, id, &rec, NULL, 0), 0);
-	cr_assert_lt(tu_now_ms() - t0, 500, "reader waited for the lock");
+	cr_assert_lt(tl_now_ms() - t0, 500, "reader waited for the lock");
 	apitoken_record_free(rec);
 	apitoken_store_close(s);
 	release_lock(&h);
@@ -628,9 +641,9 @@ Test(txn, dead_writer_releases_lock)
 	cr_assert_eq(c, 'K');
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
-	t0 = tu_now_ms();
+	t0 = tl_now_ms();
 	t = begin(0);
-	cr_assert_lt(tu_now_ms() - t0, 1000);
+	cr_assert_lt(tl_now_ms() - t0, 1000);
 	cr_assert_eq(insert_n(t, 50), 0);
 	commit(t);
 	cr_assert_eq(store_count(), 4u);
@@ -645,7 +658,7 @@ Test(txn, concurrent_writers_lose_nothing)
 	int k, i, st, running;
 	size_t last = 0, n, opens = 0;
 
-	TU_WATCHDOG(120);
+	tl_watchdog(120);
 	tu_env_reconfig(&E, "lock_timeout: 60s\n");
 	tu_store_build(E.cfg, NULL, 0);
 	for (k = 0; k < KIDS; k++) {
@@ -763,7 +776,8 @@ Test(txn, open_reader_keeps_its_snapshot)
 
 /* ------------------------------------------- killed writer leftovers */
 
-static int list_strays(char names[][256], int max)
+static int
+list_strays(char names[][256], int max)
 {
 	DIR *d = opendir(E.dir);
 	struct dirent *de;
@@ -798,7 +812,7 @@ Test(txn, killed_writer_temp_file_does_not_break_next_writer)
 	/* a store well over 4 KiB, so a writer limited to 4 KiB files dies
 	 * (SIGXFSZ) half-way through writing its temp file */
 	tu_store_build_ids(E.cfg, 1, 1, 100);
-	before = tu_read_file(E.store, &n1);
+	before = tl_read_file(E.store, &n1);
 	cr_assert_gt(n1, 8192u);
 	pid = fork();
 	cr_assert(pid >= 0);
@@ -824,7 +838,7 @@ Test(txn, killed_writer_temp_file_does_not_break_next_writer)
 	    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 
 	/* the store is untouched */
-	after = tu_read_file(E.store, &n2);
+	after = tl_read_file(E.store, &n2);
 	cr_assert_eq(n1, n2);
 	cr_assert(memcmp(before, after, n1) == 0, "store damaged");
 	free(after);
@@ -853,7 +867,7 @@ Test(txn, foreign_file_in_dir_is_left_alone)
 
 	tu_store_build_ids(E.cfg, 1, 1, 2);
 	snprintf(path, sizeof(path), "%s/tokens.bak", E.dir);
-	tu_write_file(path, "backup\n", 7, 0600);
+	tl_write_file(path, "backup\n", 7, 0600);
 	t = begin(0);
 	cr_assert_eq(insert_n(t, 3), 0);
 	commit(t);

@@ -34,13 +34,15 @@ static struct tok T[NTOK];
 static struct apitoken_store *S;
 static struct apitoken_result R;
 
-static void gen(struct tok *t, const char *prefix)
+static void
+gen(struct tok *t, const char *prefix)
 {
 	cr_assert_eq(apitoken_token_generate(prefix, t->s, sizeof(t->s),
 	    &t->parts, t->hash), 0);
 }
 
-static struct apitoken_record *rec_for(const struct tok *t)
+static struct apitoken_record *
+rec_for(const struct tok *t)
 {
 	struct apitoken_record *r = tu_record(t->parts.id, "alice", NULL);
 
@@ -48,7 +50,8 @@ static struct apitoken_record *rec_for(const struct tok *t)
 	return r;
 }
 
-static void add(struct apitoken_record *r, int services, const char *v)
+static void
+add(struct apitoken_record *r, int services, const char *v)
 {
 	if (services)
 		cr_assert_eq(apitoken_record_list_add(&r->services,
@@ -58,7 +61,8 @@ static void add(struct apitoken_record *r, int services, const char *v)
 		    0);
 }
 
-static void build_all(const char *prefix)
+static void
+build_all(const char *prefix)
 {
 	struct apitoken_record *recs[NTOK];
 	int i, n = 0;
@@ -96,9 +100,10 @@ static void build_all(const char *prefix)
 		apitoken_record_free(recs[i]);
 }
 
-static void setup(void)
+static void
+setup(void)
 {
-	TU_WATCHDOG(30);
+	tl_watchdog(30);
 	tu_env_setup(&E, NULL);
 	build_all(APITOKEN_DEFAULT_PREFIX);
 	S = NULL;
@@ -106,7 +111,8 @@ static void setup(void)
 	    "%s", E.err);
 }
 
-static void teardown(void)
+static void
+teardown(void)
 {
 	int i;
 
@@ -120,7 +126,8 @@ static void teardown(void)
 TestSuite(verify, .init = setup, .fini = teardown);
 TestSuite(verify_once, .init = setup, .fini = teardown);
 
-static enum apitoken_reason vlen(const char *tok, size_t len,
+static enum apitoken_reason
+vlen(const char *tok, size_t len,
     const char *user, const char *service, const char *rhost, time_t now)
 {
 	struct apitoken_request req = { user, service, rhost, now };
@@ -136,13 +143,15 @@ static enum apitoken_reason vlen(const char *tok, size_t len,
 	return r;
 }
 
-static enum apitoken_reason v(const char *tok, const char *user,
+static enum apitoken_reason
+v(const char *tok, const char *user,
     const char *service, const char *rhost)
 {
 	return vlen(tok, strlen(tok), user, service, rhost, NOW);
 }
 
-static void expect(int idx, const char *user, const char *service,
+static void
+expect(int idx, const char *user, const char *service,
     const char *rhost, enum apitoken_reason want)
 {
 	enum apitoken_reason got = v(T[idx].s, user, service, rhost);
@@ -154,7 +163,8 @@ static void expect(int idx, const char *user, const char *service,
 }
 
 /* nothing secret in the result: not the secret, not the stored hash */
-static void assert_no_secret(const struct tok *t)
+static void
+assert_no_secret(const struct tok *t)
 {
 	cr_assert_null(memmem(&R, sizeof(R), t->parts.secret,
 	    APITOKEN_SECRET_LEN), "secret in result");
@@ -257,7 +267,7 @@ Test(verify, wrong_secret)
 	char tok[APITOKEN_TOKEN_MAX + 1];
 
 	/* the stored id with another token's secret and a correct CRC */
-	tu_token_build(APITOKEN_DEFAULT_PREFIX, T[T_ACTIVE].parts.id,
+	tl_token_build(APITOKEN_DEFAULT_PREFIX, T[T_ACTIVE].parts.id,
 	    T[T_UNSTORED].parts.secret, tok, sizeof(tok));
 	cr_assert_eq(v(tok, "alice", NULL, NULL), APITOKEN_R_WRONG_SECRET);
 	cr_assert_str_eq(R.id, T[T_ACTIVE].parts.id);
@@ -269,7 +279,7 @@ Test(verify, wrong_secret)
 
 		memcpy(sec, T[T_ACTIVE].parts.secret, sizeof(sec));
 		sec[0] = sec[0] == 'A' ? 'B' : 'A';
-		tu_token_build(APITOKEN_DEFAULT_PREFIX, T[T_ACTIVE].parts.id,
+		tl_token_build(APITOKEN_DEFAULT_PREFIX, T[T_ACTIVE].parts.id,
 		    sec, tok, sizeof(tok));
 		cr_assert_eq(v(tok, "alice", NULL, NULL),
 		    APITOKEN_R_WRONG_SECRET);
@@ -398,7 +408,7 @@ Test(verify, check_order)
 	char tok[APITOKEN_TOKEN_MAX + 1];
 
 	/* hash compare before status: a revoked id with a wrong secret */
-	tu_token_build(APITOKEN_DEFAULT_PREFIX, T[T_REVOKED].parts.id,
+	tl_token_build(APITOKEN_DEFAULT_PREFIX, T[T_REVOKED].parts.id,
 	    T[T_UNSTORED].parts.secret, tok, sizeof(tok));
 	cr_assert_eq(v(tok, "bob", "login", "1.1.1.1"),
 	    APITOKEN_R_WRONG_SECRET);
@@ -450,13 +460,13 @@ Test(verify, corrupt_record_is_store_error_not_unknown)
 
 	apitoken_store_close(S);
 	S = NULL;
-	data = tu_read_file(E.store, &len);
+	data = tl_read_file(E.store, &len);
 	p = strstr(data, T[T_ACTIVE].parts.id);
 	cr_assert_not_null(p);
 	p = strstr(p, "\tactive\t");
 	cr_assert_not_null(p);
 	memcpy(p + 1, "ACTIVE", 6);
-	tu_write_file(E.store, data, len, 0600);
+	tl_write_file(E.store, data, len, 0600);
 	free(data);
 	cr_assert_eq(apitoken_store_open(E.cfg, &S, NULL, 0), 0);
 	cr_assert_eq(v(T[T_ACTIVE].s, "alice", NULL, NULL),
@@ -474,7 +484,8 @@ struct job {
 	int ok;
 };
 
-static void *worker(void *arg)
+static void *
+worker(void *arg)
 {
 	struct job *j = arg;
 	int i;
@@ -517,7 +528,8 @@ Test(verify, shared_store_handle_across_threads)
 
 /* ------------------------------------------------------ verify_once */
 
-static enum apitoken_reason once(const char *tok, const char *user)
+static enum apitoken_reason
+once(const char *tok, const char *user)
 {
 	struct apitoken_request req = { user, NULL, NULL, NOW };
 	enum apitoken_reason r;
@@ -540,7 +552,7 @@ Test(verify_once, every_reason)
 	tok[strlen(tok) - 1] = tok[strlen(tok) - 1] == '0' ? '1' : '0';
 	cr_assert_eq(once(tok, "alice"), APITOKEN_R_BAD_CHECKSUM);
 	cr_assert_eq(once(T[T_UNSTORED].s, "alice"), APITOKEN_R_UNKNOWN);
-	tu_token_build(APITOKEN_DEFAULT_PREFIX, T[T_ACTIVE].parts.id,
+	tl_token_build(APITOKEN_DEFAULT_PREFIX, T[T_ACTIVE].parts.id,
 	    T[T_UNSTORED].parts.secret, tok, sizeof(tok));
 	cr_assert_eq(once(tok, "alice"), APITOKEN_R_WRONG_SECRET);
 	cr_assert_eq(once(T[T_DISABLED].s, "alice"), APITOKEN_R_DISABLED);
@@ -572,7 +584,7 @@ Test(verify_once, unsafe_store)
 
 Test(verify_once, corrupt_store)
 {
-	tu_write_file(E.store, "garbage\n", 8, 0600);
+	tl_write_file(E.store, "garbage\n", 8, 0600);
 	cr_assert_eq(once(T[T_ACTIVE].s, "alice"), APITOKEN_R_STORE_ERROR);
 	cr_assert_eq(R.error, APITOKEN_ERR_STORE_FORMAT);
 	cr_assert_neq(R.detail[0], '\0');
