@@ -3,7 +3,8 @@
  * config file in a private 0700 temp dir.
  *
  * A config that loads must satisfy the README's rules (absolute clean
- * paths, a valid prefix, lifetimes and limits in range, default <= max);
+ * paths, a valid prefix, lifetimes and limits in range, default <= max,
+ * service aliases that are service names);
  * one that does not must leave *cfgp NULL and give a message naming the
  * file.
  */
@@ -29,6 +30,23 @@ static int
 lifetime_ok(int64_t v)
 {
 	return v == APITOKEN_NEVER || (v > 0 && v <= 100LL * 365 * 86400);
+}
+
+/* service_aliases: valid names, never the service itself, and covered. */
+static void
+check_aliases(const struct apitoken_config *c, const char *svc)
+{
+	const char *a;
+	size_t i;
+
+	FUZZ_ASSERT(apitoken_config_service_covers(c, svc, svc) == 1,
+	    "\"%s\" does not cover itself", svc);
+	for (i = 0; (a = apitoken_config_service_alias(c, svc, i)); i++) {
+		FUZZ_ASSERT(apitoken_service_valid(a) == 0 &&
+		    strcmp(a, svc) != 0, "alias \"%s\" of %s", a, svc);
+		FUZZ_ASSERT(apitoken_config_service_covers(c, svc, a) == 1,
+		    "%s does not cover its alias %s", svc, a);
+	}
 }
 
 static void
@@ -57,6 +75,8 @@ check_loaded(const struct apitoken_config *c)
 	FUZZ_ASSERT(apitoken_config_max_store_size(c) >= 4096,
 	    "max_store_size %llu",
 	    (unsigned long long)apitoken_config_max_store_size(c));
+	check_aliases(c, "su");
+	check_aliases(c, "sudo");
 }
 
 int
