@@ -101,7 +101,8 @@ PAM_STATIC = $(B)/static/pam_apitoken.so
 
 # --- tokenctl ----------------------------------------------------------
 CTL_SRC  = $(wildcard tokenctl/*.c)
-CTL_OBJ  = $(CTL_SRC:%.c=$(B)/obj/%.o)
+# tokenctl doctor checks module options with the module's own parser
+CTL_OBJ  = $(CTL_SRC:%.c=$(B)/obj/%.o) $(B)/obj/pam_apitoken/args.o
 CTL      = $(B)/tokenctl
 
 # --- tests (Criterion): one binary per layer ---------------------------

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tokenctl.h"
+#include "doctor.h"
 
 static const char global_help[] =
 "usage: tokenctl [-c CONFIG] COMMAND [ARGS...]\n"
@@ -30,6 +31,7 @@ static const char global_help[] =
 "  check                 offline: is each stdin line a well-formed token\n"
 "  export                write every record (with hashes) to stdout\n"
 "  import FILE|-         add the records of an export to the store\n"
+"  doctor                check the config, store, state_dir and PAM files\n"
 "  help [COMMAND]        show help\n"
 "\n"
 "Options:\n"
@@ -169,6 +171,16 @@ static const struct help {
 "                        let --replace change a record's hash or user\n"
 "                        (never a revoked one's)\n"
 "  --dry-run             print what would change; write nothing\n" },
+	{ "doctor", "tokenctl doctor [--json] [--pam-dir DIR]\n",
+"Check this host's setup and say what to fix: the config file and its\n"
+"trust, the store (owner, mode, who can read it, size, that it parses),\n"
+"state_dir, the PAM service files that use pam_apitoken.so (options,\n"
+"an account line, stack order, service_aliases) and tokens that expire\n"
+"within 7 days.  Changes nothing.  Exit status 0 when all is well, 1\n"
+"when something needs fixing.\n"
+"\n"
+"  --json                one JSON object: ok, problems, checks[]\n"
+"  --pam-dir DIR         the PAM service files (default " DOC_PAM_DIR ")\n" },
 	{ "help", "tokenctl help [COMMAND]\n", "Show help.\n" },
 };
 

@@ -38,6 +38,7 @@ static const struct verb {
 	{ "check",	cmd_check },
 	{ "export",	cmd_export },
 	{ "import",	cmd_import },
+	{ "doctor",	cmd_doctor },
 	{ "help",	cmd_help },
 };
 

@@ -23,7 +23,7 @@ TestSuite(misc, .init = setup_env, .fini = teardown_env);
 
 static const char *const verbs[] = { "init", "issue", "list", "show",
     "edit", "disable", "enable", "revoke", "rotate", "delete", "prune",
-    "verify", "check", "export", "import", "help" };
+    "verify", "check", "export", "import", "doctor", "help" };
 
 Test(misc, every_verb_has_help_on_stdout)
 {
