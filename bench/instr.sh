@@ -53,7 +53,7 @@ ir() {	# service: total Ir of one login
 permit=$(ir permit)
 printf '%-10s %12s %8s\n' service instructions /permit
 for c in $cases; do
-	n=$(ir "$c")
+	if [ "$c" = permit ]; then n=$permit; else n=$(ir "$c"); fi
 	printf '%-10s %12s %8s\n' "$c" "$n" \
 	    "$(awk -v a="$n" -v b="$permit" 'BEGIN { printf "%.2f x", a / b }')"
 done
