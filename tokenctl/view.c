@@ -36,7 +36,7 @@ jtime(int64_t t)
 }
 
 static json_t *
-jlist(char **v, size_t n)
+jlist(char *const *v, size_t n)
 {
 	json_t *a = json_array();
 	size_t i;
@@ -70,55 +70,64 @@ view_lastuse(const struct ctl *ctl, const struct apitoken_record *r,
 	    jstr_or_null(lu.rhost) : json_null());
 }
 
+/* A row's value of r as JSON, as the record form writes it. */
+static json_t *
+field_json(const struct apitoken_record *r, const struct apitoken_field *f)
+{
+	switch (f->kind) {
+	case APITOKEN_FIELD_STATUS:
+		return json_string(apitoken_status_str(r->status));
+	case APITOKEN_FIELD_LIST:
+		return jlist(apitoken_field_clist(r, f),
+		    apitoken_field_ccount(r, f));
+	case APITOKEN_FIELD_TIME:
+		return jtime(apitoken_field_ctime(r, f));
+	case APITOKEN_FIELD_REF:
+		return jstr_or_null(apitoken_field_cstr(r, f));
+	default:
+		return json_string(apitoken_field_cstr(r, f));
+	}
+}
+
+/* The fields in view order (the table's view column); never the hash.
+ * status is the shown one ("expired" too), followed by "expired". */
 json_t *
 view_json(const struct ctl *ctl, const struct apitoken_record *r)
 {
+	const struct apitoken_field *f;
 	json_t *o = json_object();
+	size_t i, n, rank;
 
-	json_object_set_new(o, "id", json_string(r->id));
-	json_object_set_new(o, "user", json_string(r->user));
-	json_object_set_new(o, "label", json_string(r->label));
-	json_object_set_new(o, "description", json_string(r->description));
-	json_object_set_new(o, "external_id", json_string(r->external_id));
-	json_object_set_new(o, "services", jlist(r->services, r->n_services));
-	json_object_set_new(o, "from", jlist(r->from, r->n_from));
-	json_object_set_new(o, "status", json_string(view_status(r,
-	    ctl->now)));
-	json_object_set_new(o, "expired", json_boolean(
-	    apitoken_record_expired(r, ctl->now)));
-	json_object_set_new(o, "created", jtime(r->created));
-	json_object_set_new(o, "created_by", json_string(r->created_by));
-	json_object_set_new(o, "updated", jtime(r->updated));
-	json_object_set_new(o, "expires", jtime(r->expires));
-	json_object_set_new(o, "revoked_at", jtime(r->revoked_at));
-	json_object_set_new(o, "revoke_reason", json_string(r->revoke_reason));
-	json_object_set_new(o, "parent", jstr_or_null(r->parent));
+	f = apitoken_record_fields(&n);
+	for (rank = 1; rank <= n; rank++)
+		for (i = 0; i < n; i++) {
+			if (f[i].view != rank)
+				continue;
+			if (f[i].kind != APITOKEN_FIELD_STATUS) {
+				json_object_set_new(o, f[i].name,
+				    field_json(r, &f[i]));
+				continue;
+			}
+			json_object_set_new(o, f[i].name, json_string(
+			    view_status(r, ctl->now)));
+			json_object_set_new(o, "expired", json_boolean(
+			    apitoken_record_expired(r, ctl->now)));
+		}
 	view_lastuse(ctl, r, o);
 	return o;
 }
 
+/* Every field in store order, with the hash. */
 json_t *
 record_to_json(const struct apitoken_record *r)
 {
+	const struct apitoken_field *f;
 	json_t *o = json_object();
+	size_t i, n;
 
-	json_object_set_new(o, "id", json_string(r->id));
-	json_object_set_new(o, "status", json_string(
-	    apitoken_status_str(r->status)));
-	json_object_set_new(o, "user", json_string(r->user));
-	json_object_set_new(o, "hash", json_string(r->hash));
-	json_object_set_new(o, "label", json_string(r->label));
-	json_object_set_new(o, "description", json_string(r->description));
-	json_object_set_new(o, "external_id", json_string(r->external_id));
-	json_object_set_new(o, "services", jlist(r->services, r->n_services));
-	json_object_set_new(o, "from", jlist(r->from, r->n_from));
-	json_object_set_new(o, "created", jtime(r->created));
-	json_object_set_new(o, "updated", jtime(r->updated));
-	json_object_set_new(o, "created_by", json_string(r->created_by));
-	json_object_set_new(o, "expires", jtime(r->expires));
-	json_object_set_new(o, "revoked_at", jtime(r->revoked_at));
-	json_object_set_new(o, "revoke_reason", json_string(r->revoke_reason));
-	json_object_set_new(o, "parent", jstr_or_null(r->parent));
+	f = apitoken_record_fields(&n);
+	for (i = 0; i < n; i++)
+		json_object_set_new(o, f[i].name, field_json(r, &f[i]));
 	return o;
 }
 
@@ -212,36 +221,54 @@ static int
 get_field(struct apitoken_record *r, const char *key, json_t *v, char *err,
     size_t errlen)
 {
-	if (strcmp(key, "id") == 0) return get_id(v, r->id, err, errlen);
-	if (strcmp(key, "status") == 0)
+	const struct apitoken_field *f;
+	size_t i, n;
+
+	f = apitoken_record_fields(&n);
+	for (i = 0; i < n && strcmp(f[i].name, key) != 0; i++)
+		;
+	if (i == n)
+		return bad(err, errlen, key, "unknown key");
+	switch (f[i].kind) {
+	case APITOKEN_FIELD_ID:
+		return get_id(v, r->id, err, errlen);
+	case APITOKEN_FIELD_STATUS:
 		return get_status(v, &r->status, err, errlen);
-#define S(name) if (strcmp(key, #name) == 0) \
-		return get_str(v, key, &r->name, err, errlen)
-	S(user); S(hash); S(label); S(description); S(external_id);
-	S(created_by); S(revoke_reason); S(parent);
-#undef S
-#define T(name) if (strcmp(key, #name) == 0) \
-		return get_time(v, key, &r->name, err, errlen)
-	T(created); T(updated); T(expires); T(revoked_at);
-#undef T
-	if (strcmp(key, "services") == 0)
-		return get_list(v, key, &r->services, &r->n_services, err,
+	case APITOKEN_FIELD_LIST:
+		return get_list(v, key, (char ***)apitoken_field_str(r, &f[i]),
+		    apitoken_field_count(r, &f[i]), err, errlen);
+	case APITOKEN_FIELD_TIME:
+		return get_time(v, key, apitoken_field_time(r, &f[i]), err,
 		    errlen);
-	if (strcmp(key, "from") == 0)
-		return get_list(v, key, &r->from, &r->n_from, err, errlen);
-	return bad(err, errlen, key, "unknown key");
+	default:
+		return get_str(v, key, apitoken_field_str(r, &f[i]), err,
+		    errlen);
+	}
+}
+
+/* The first key an import must give (APITOKEN_FIELD_IMPORT) that obj
+ * lacks, or NULL. */
+static const char *
+missing_key(json_t *obj)
+{
+	const struct apitoken_field *f;
+	size_t i, n;
+
+	f = apitoken_record_fields(&n);
+	for (i = 0; i < n; i++)
+		if ((f[i].flags & APITOKEN_FIELD_IMPORT) &&
+		    json_object_get(obj, f[i].name) == NULL)
+			return f[i].name;
+	return NULL;
 }
 
 int
 record_from_json(json_t *obj, struct apitoken_record **recp, char *err,
     size_t errlen)
 {
-	static const char *const required[] = { "id", "status", "user",
-	    "hash", "label", "created" };
 	struct apitoken_record *r = NULL;
 	const char *key;
 	json_t *v;
-	size_t i;
 	int rc = APITOKEN_ERR_INVALID;
 
 	*recp = NULL;
@@ -249,11 +276,10 @@ record_from_json(json_t *obj, struct apitoken_record **recp, char *err,
 		snprintf(err, errlen, "not a JSON object");
 		goto out;
 	}
-	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
-		if (json_object_get(obj, required[i]) == NULL) {
-			rc = bad(err, errlen, required[i], "missing");
-			goto out;
-		}
+	if ((key = missing_key(obj)) != NULL) {
+		rc = bad(err, errlen, key, "missing");
+		goto out;
+	}
 	if ((r = apitoken_record_new()) == NULL) {
 		rc = APITOKEN_ERR_NOMEM;
 		goto out;

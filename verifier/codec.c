@@ -3,7 +3,8 @@
  * (CVE-2013-7322: a parser and a rewriter that disagree let tokens be
  * replayed; here both sides are these two functions, round-trip tested).
  *
- * A record line is 16 TAB-separated fields ending in '\n':
+ * A record line is 16 TAB-separated fields, the rows of the field table
+ * (fields.c, in this order), ending in '\n':
  *   id status user hash label description external_id services from
  *   created updated created_by expires revoked_at revoke_reason parent
  * Every field is escaped: "\\" "\t" "\n" "\r", and "\xHH" (lowercase hex)
@@ -19,12 +20,6 @@
 #include <string.h>
 
 #include "internal.h"
-
-static const char *const field_names[STORE_NFIELDS] = {
-	"id", "status", "user", "hash", "label", "description", "external_id",
-	"services", "from", "created", "updated", "created_by", "expires",
-	"revoked_at", "revoke_reason", "parent",
-};
 
 const char *
 apitoken_store_header(void)
@@ -257,36 +252,30 @@ parse_status(const char *s, enum apitoken_status *st)
 	return APITOKEN_OK;
 }
 
-/* Interpret decoded field i (in scratch) into the view. */
+/* Interpret decoded field i (in scratch) into the view, by its row. */
 static int
-set_field(struct rec_view *v, int i, char *val)
+set_field(struct rec_view *v, const struct apitoken_field *f, char *val)
 {
 	struct apitoken_record *r = &v->r;
-	char **str[STORE_NFIELDS] = {
-		[2] = &r->user, [3] = &r->hash, [4] = &r->label,
-		[5] = &r->description, [6] = &r->external_id,
-		[11] = &r->created_by, [14] = &r->revoke_reason,
-		[15] = &r->parent,
-	};
 
-	switch (i) {
-	case 0:
+	switch (f->kind) {
+	case APITOKEN_FIELD_ID:
 		if (strlen(val) != APITOKEN_ID_LEN)
 			return APITOKEN_ERR_STORE_FORMAT;
 		memcpy(r->id, val, APITOKEN_ID_LEN + 1);
 		return APITOKEN_OK;
-	case 1: return parse_status(val, &r->status);
-	case 7: return split_list(val, v->svc, APITOKEN_SERVICES_MAX,
-	    &r->services, &r->n_services);
-	case 8: return split_list(val, v->from, APITOKEN_FROM_MAX,
-	    &r->from, &r->n_from);
-	case 9: return parse_time(val, &r->created);
-	case 10: return parse_time(val, &r->updated);
-	case 12: return parse_time(val, &r->expires);
-	case 13: return parse_time(val, &r->revoked_at);
+	case APITOKEN_FIELD_STATUS:
+		return parse_status(val, &r->status);
+	case APITOKEN_FIELD_LIST:
+		return split_list(val, (f->flags & APITOKEN_FIELD_SERVICES) ?
+		    v->svc : v->from, f->max, (char ***)apitoken_field_str(r, f),
+		    apitoken_field_count(r, f));
+	case APITOKEN_FIELD_TIME:
+		return parse_time(val, apitoken_field_time(r, f));
+	default:
+		*apitoken_field_str(r, f) = val;
+		return APITOKEN_OK;
 	}
-	*str[i] = val;
-	return APITOKEN_OK;
 }
 
 /*
@@ -298,22 +287,25 @@ int
 codec_decode(const char *line, size_t len, char *scratch, struct rec_view *v,
     char *err, size_t errlen)
 {
+	const struct apitoken_field *row;
 	struct slice f[STORE_NFIELDS];
 	char *o = scratch, *val, why[160];
 	unsigned esc;
+	size_t nrow;
 	int i, rc;
 
 	memset(v, 0, sizeof(*v));
+	row = apitoken_record_fields(&nrow);
 	if ((rc = codec_split(line, len, f, &esc, err, errlen)) !=
 	    APITOKEN_OK)
 		return rc;
 	for (i = 0; i < STORE_NFIELDS; i++) {
 		val = o;
 		if (unescape(f[i], (esc >> i) & 1, &o) != APITOKEN_OK ||
-		    set_field(v, i, val) != APITOKEN_OK)
+		    set_field(v, &row[i], val) != APITOKEN_OK)
 			return set_err(err, errlen, APITOKEN_ERR_STORE_FORMAT,
 			    "field %d (%s): bad value or escape", i + 1,
-			    field_names[i]);
+			    row[i].name);
 	}
 	if (apitoken_record_check(&v->r, why, sizeof(why)) != APITOKEN_OK)
 		return set_err(err, errlen, APITOKEN_ERR_STORE_FORMAT, "%s", why);
@@ -403,7 +395,7 @@ put_escaped(struct buf *b, const char *s)
 }
 
 static void
-put_list(struct buf *b, char **l, size_t n)
+put_list(struct buf *b, char *const *l, size_t n)
 {
 	size_t i;
 
@@ -425,31 +417,45 @@ put_time(struct buf *b, int64_t t)
 		b->failed = 1;
 }
 
+/* The row's value of r, escaped, into b. */
+static void
+put_field(struct buf *b, const struct apitoken_record *r,
+    const struct apitoken_field *f)
+{
+	const char *st;
+
+	switch (f->kind) {
+	case APITOKEN_FIELD_STATUS:
+		st = apitoken_status_str(r->status);
+		put(b, st, strlen(st));
+		break;
+	case APITOKEN_FIELD_LIST:
+		put_list(b, apitoken_field_clist(r, f),
+		    apitoken_field_ccount(r, f));
+		break;
+	case APITOKEN_FIELD_TIME:
+		put_time(b, apitoken_field_ctime(r, f));
+		break;
+	default:
+		put_escaped(b, apitoken_field_cstr(r, f));
+		break;
+	}
+}
+
 int
 codec_format(const struct apitoken_record *r, char **linep, size_t *lenp)
 {
 	struct buf b = { NULL, 0, 0, 0 };
-	const char *tab = "\t";
+	const struct apitoken_field *f;
+	size_t i, n;
 
 	*linep = NULL;
 	*lenp = 0;
-	put_escaped(&b, r->id), put(&b, tab, 1);
-	put(&b, apitoken_status_str(r->status),
-	    strlen(apitoken_status_str(r->status))), put(&b, tab, 1);
-	put_escaped(&b, r->user), put(&b, tab, 1);
-	put_escaped(&b, r->hash), put(&b, tab, 1);
-	put_escaped(&b, r->label), put(&b, tab, 1);
-	put_escaped(&b, r->description), put(&b, tab, 1);
-	put_escaped(&b, r->external_id), put(&b, tab, 1);
-	put_list(&b, r->services, r->n_services), put(&b, tab, 1);
-	put_list(&b, r->from, r->n_from), put(&b, tab, 1);
-	put_time(&b, r->created), put(&b, tab, 1);
-	put_time(&b, r->updated), put(&b, tab, 1);
-	put_escaped(&b, r->created_by), put(&b, tab, 1);
-	put_time(&b, r->expires), put(&b, tab, 1);
-	put_time(&b, r->revoked_at), put(&b, tab, 1);
-	put_escaped(&b, r->revoke_reason), put(&b, tab, 1);
-	put_escaped(&b, r->parent), put(&b, "\n", 1);
+	f = apitoken_record_fields(&n);
+	for (i = 0; i < n; i++) {
+		put_field(&b, r, &f[i]);
+		put(&b, i + 1 < n ? "\t" : "\n", 1);
+	}
 	if (b.failed) {
 		free(b.p);
 		return APITOKEN_ERR_NOMEM;

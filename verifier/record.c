@@ -9,24 +9,30 @@
 #include "internal.h"
 
 
+/* The row's member is a heap string (text, hash, parent). */
+static int
+is_str(const struct apitoken_field *f)
+{
+	return f->kind == APITOKEN_FIELD_TEXT ||
+	    f->kind == APITOKEN_FIELD_HASH || f->kind == APITOKEN_FIELD_REF;
+}
+
 struct apitoken_record *
 apitoken_record_new(void)
 {
 	struct apitoken_record *r = calloc(1, sizeof(*r));
+	const struct apitoken_field *f;
+	size_t i, n;
 
 	if (r == NULL)
 		return NULL;
-	if (apitoken_record_set(&r->user, "") != 0 ||
-	    apitoken_record_set(&r->hash, "") != 0 ||
-	    apitoken_record_set(&r->label, "") != 0 ||
-	    apitoken_record_set(&r->description, "") != 0 ||
-	    apitoken_record_set(&r->external_id, "") != 0 ||
-	    apitoken_record_set(&r->created_by, "") != 0 ||
-	    apitoken_record_set(&r->revoke_reason, "") != 0 ||
-	    apitoken_record_set(&r->parent, "") != 0) {
-		apitoken_record_free(r);
-		return NULL;
-	}
+	f = apitoken_record_fields(&n);
+	for (i = 0; i < n; i++)
+		if (is_str(&f[i]) &&
+		    apitoken_record_set(apitoken_field_str(r, &f[i]), "") != 0) {
+			apitoken_record_free(r);
+			return NULL;
+		}
 	return r;
 }
 
@@ -55,18 +61,19 @@ apitoken_record_list_clear(char ***list, size_t *n)
 void
 apitoken_record_free(struct apitoken_record *r)
 {
+	const struct apitoken_field *f;
+	size_t i, n;
+
 	if (r == NULL)
 		return;
-	free_str(&r->user);
-	free_str(&r->hash);
-	free_str(&r->label);
-	free_str(&r->description);
-	free_str(&r->external_id);
-	free_str(&r->created_by);
-	free_str(&r->revoke_reason);
-	free_str(&r->parent);
-	apitoken_record_list_clear(&r->services, &r->n_services);
-	apitoken_record_list_clear(&r->from, &r->n_from);
+	f = apitoken_record_fields(&n);
+	for (i = 0; i < n; i++)
+		if (is_str(&f[i]))
+			free_str(apitoken_field_str(r, &f[i]));
+		else if (f[i].kind == APITOKEN_FIELD_LIST)
+			apitoken_record_list_clear(
+			    (char ***)apitoken_field_str(r, &f[i]),
+			    apitoken_field_count(r, &f[i]));
 	apitoken_wipe(r, sizeof(*r));
 	free(r);
 }
@@ -101,7 +108,7 @@ apitoken_record_list_add(char ***list, size_t *n, const char *value)
 }
 
 static int
-dup_list(char **src, size_t n, char ***dst, size_t *dn)
+dup_list(char *const *src, size_t n, char ***dst, size_t *dn)
 {
 	size_t i;
 
@@ -111,33 +118,43 @@ dup_list(char **src, size_t n, char ***dst, size_t *dn)
 	return APITOKEN_OK;
 }
 
+/* Copy the row's member of r into d (a record_new one).  0 or NOMEM. */
+static int
+dup_field(struct apitoken_record *d, const struct apitoken_record *r,
+    const struct apitoken_field *f)
+{
+	if (is_str(f))
+		return apitoken_record_set(apitoken_field_str(d, f),
+		    apitoken_field_cstr(r, f));
+	if (f->kind == APITOKEN_FIELD_LIST)
+		return dup_list(apitoken_field_clist(r, f),
+		    apitoken_field_ccount(r, f),
+		    (char ***)apitoken_field_str(d, f),
+		    apitoken_field_count(d, f));
+	if (f->kind == APITOKEN_FIELD_ID)
+		memcpy(d->id, r->id, sizeof(d->id));
+	else if (f->kind == APITOKEN_FIELD_STATUS)
+		d->status = r->status;
+	else
+		*apitoken_field_time(d, f) = apitoken_field_ctime(r, f);
+	return APITOKEN_OK;
+}
+
 struct apitoken_record *
 apitoken_record_dup(const struct apitoken_record *r)
 {
 	struct apitoken_record *d = apitoken_record_new();
+	const struct apitoken_field *f;
+	size_t i, n;
 
 	if (d == NULL)
 		return NULL;
-	memcpy(d->id, r->id, sizeof(d->id));
-	d->status = r->status;
-	d->created = r->created;
-	d->updated = r->updated;
-	d->expires = r->expires;
-	d->revoked_at = r->revoked_at;
-	if (apitoken_record_set(&d->user, r->user) != 0 ||
-	    apitoken_record_set(&d->hash, r->hash) != 0 ||
-	    apitoken_record_set(&d->label, r->label) != 0 ||
-	    apitoken_record_set(&d->description, r->description) != 0 ||
-	    apitoken_record_set(&d->external_id, r->external_id) != 0 ||
-	    apitoken_record_set(&d->created_by, r->created_by) != 0 ||
-	    apitoken_record_set(&d->revoke_reason, r->revoke_reason) != 0 ||
-	    apitoken_record_set(&d->parent, r->parent) != 0 ||
-	    dup_list(r->services, r->n_services, &d->services,
-	    &d->n_services) != 0 ||
-	    dup_list(r->from, r->n_from, &d->from, &d->n_from) != 0) {
-		apitoken_record_free(d);
-		return NULL;
-	}
+	f = apitoken_record_fields(&n);
+	for (i = 0; i < n; i++)
+		if (dup_field(d, r, &f[i]) != APITOKEN_OK) {
+			apitoken_record_free(d);
+			return NULL;
+		}
 	return d;
 }
 
@@ -241,80 +258,104 @@ apitoken_service_valid(const char *s)
 	return APITOKEN_OK;
 }
 
-/* A user name as stored: no blanks, commas or control characters. */
+/* A text row's value: its limit, and the flags' extra rules. */
 static int
-user_ok(const char *s)
+text_row_ok(const char *s, const struct apitoken_field *f)
 {
-	return s[0] != '\0' && text_ok(s, APITOKEN_USER_MAX, NULL) &&
-	    strpbrk(s, " ,") == NULL;
+	if (s == NULL || ((f->flags & APITOKEN_FIELD_NONEMPTY) && *s == '\0'))
+		return 0;
+	if ((f->flags & APITOKEN_FIELD_NOBLANK) && strpbrk(s, " ,") != NULL)
+		return 0;
+	return text_ok(s, f->max,
+	    (f->flags & APITOKEN_FIELD_MULTILINE) ? "\t\n\r" : NULL);
 }
 
+/* A list row: at most max items, each a service (no duplicates) or CIDR. */
 static int
-lists_check(const struct apitoken_record *r, char *err, size_t errlen)
+list_row_check(const struct apitoken_record *r, const struct apitoken_field *f,
+    char *err, size_t errlen)
 {
-	size_t i, j;
+	char *const *v = apitoken_field_clist(r, f);
+	size_t i, j, n = apitoken_field_ccount(r, f);
+	int svc = (f->flags & APITOKEN_FIELD_SERVICES) != 0;
 
-	if (r->n_services > APITOKEN_SERVICES_MAX)
+	if (n > f->max)
 		return set_err(err, errlen, APITOKEN_ERR_INVALID,
-		    "services: more than %d", APITOKEN_SERVICES_MAX);
-	for (i = 0; i < r->n_services; i++) {
-		if (apitoken_service_valid(r->services[i]) != 0)
-			return set_err(err, errlen, APITOKEN_ERR_INVALID,
-			    "services: invalid service name");
-		for (j = 0; j < i; j++)
-			if (strcmp(r->services[i], r->services[j]) == 0)
+		    "%s: more than %zu", f->name, f->max);
+	for (i = 0; i < n; i++) {
+		if ((svc ? apitoken_service_valid(v[i]) :
+		    apitoken_cidr_valid(v[i])) != 0)
+			return set_err(err, errlen, APITOKEN_ERR_INVALID, "%s",
+			    f->why);
+		for (j = 0; svc && j < i; j++)
+			if (strcmp(v[i], v[j]) == 0)
 				return set_err(err, errlen, APITOKEN_ERR_INVALID,
-				    "services: \"%s\" listed twice", r->services[i]);
+				    "%s: \"%s\" listed twice", f->name, v[i]);
 	}
-	if (r->n_from > APITOKEN_FROM_MAX)
-		return set_err(err, errlen, APITOKEN_ERR_INVALID,
-		    "from: more than %d", APITOKEN_FROM_MAX);
-	for (i = 0; i < r->n_from; i++)
-		if (apitoken_cidr_valid(r->from[i]) != 0)
-			return set_err(err, errlen, APITOKEN_ERR_INVALID,
-			    "from: invalid CIDR");
 	return APITOKEN_OK;
+}
+
+/* A time row against its flags (some rules span created and status). */
+static int
+time_row_ok(const struct apitoken_record *r, const struct apitoken_field *f)
+{
+	int64_t t = apitoken_field_ctime(r, f);
+
+	if (f->flags & APITOKEN_FIELD_SET)
+		return t > 0;
+	if (f->flags & APITOKEN_FIELD_AFTER_CREATED)
+		return t >= r->created;
+	if (f->flags & APITOKEN_FIELD_IF_REVOKED)
+		return (r->status == APITOKEN_REVOKED) == (t > 0);
+	return t >= 0;
+}
+
+/* 1 if the row's value in r follows the row's rules (lists apart). */
+static int
+row_ok(const struct apitoken_record *r, const struct apitoken_field *f)
+{
+	const char *s;
+
+	switch (f->kind) {
+	case APITOKEN_FIELD_ID:
+		return apitoken_id_valid(r->id) == 0;
+	case APITOKEN_FIELD_STATUS:
+		return r->status == APITOKEN_ACTIVE ||
+		    r->status == APITOKEN_DISABLED ||
+		    r->status == APITOKEN_REVOKED;
+	case APITOKEN_FIELD_TEXT:
+		return text_row_ok(apitoken_field_cstr(r, f), f);
+	case APITOKEN_FIELD_HASH:
+		s = apitoken_field_cstr(r, f);
+		return s != NULL && apitoken_hash_valid(s) == 0;
+	case APITOKEN_FIELD_REF:
+		s = apitoken_field_cstr(r, f);
+		return s != NULL && (s[0] == '\0' ||
+		    (apitoken_id_valid(s) == 0 && strcmp(s, r->id) != 0));
+	case APITOKEN_FIELD_TIME:
+		return time_row_ok(r, f);
+	case APITOKEN_FIELD_LIST:
+		break;
+	}
+	return 0;
 }
 
 int
 apitoken_record_check(const struct apitoken_record *r, char *err,
     size_t errlen)
 {
-#define BAD(what) set_err(err, errlen, APITOKEN_ERR_INVALID, "%s", what)
-	if (apitoken_id_valid(r->id) != 0)
-		return BAD("id: not 12 base62 characters");
-	if (r->status != APITOKEN_ACTIVE && r->status != APITOKEN_DISABLED &&
-	    r->status != APITOKEN_REVOKED)
-		return BAD("status: not active, disabled or revoked");
-	if (r->user == NULL || !user_ok(r->user))
-		return BAD("user: empty, too long or has blanks/control characters");
-	if (r->hash == NULL || apitoken_hash_valid(r->hash) != 0)
-		return BAD("hash: not a supported stored hash");
-	if (r->label == NULL || apitoken_label_valid(r->label) != 0)
-		return BAD("label: empty, too long, not UTF-8 or has control characters");
-	if (r->description == NULL ||
-	    !text_ok(r->description, APITOKEN_DESCRIPTION_MAX, "\t\n\r"))
-		return BAD("description: too long, not UTF-8 or has control characters");
-	if (r->external_id == NULL ||
-	    apitoken_text_valid(r->external_id, APITOKEN_EXTERNAL_ID_MAX) != 0)
-		return BAD("external_id: too long, not UTF-8 or has control characters");
-	if (lists_check(r, err, errlen) != 0)
-		return APITOKEN_ERR_INVALID;
-	if (r->created <= 0 || r->updated < r->created)
-		return BAD("created/updated: unset or updated before created");
-	if (r->created_by == NULL ||
-	    apitoken_text_valid(r->created_by, APITOKEN_USER_MAX) != 0)
-		return BAD("created_by: too long or has control characters");
-	if (r->expires < 0)
-		return BAD("expires: negative");
-	if ((r->status == APITOKEN_REVOKED) != (r->revoked_at > 0))
-		return BAD("revoked_at: must be set exactly when status is revoked");
-	if (r->revoke_reason == NULL ||
-	    apitoken_text_valid(r->revoke_reason, APITOKEN_REASON_MAX) != 0)
-		return BAD("revoke_reason: too long or has control characters");
-	if (r->parent == NULL || (r->parent[0] != '\0' &&
-	    (apitoken_id_valid(r->parent) != 0 || strcmp(r->parent, r->id) == 0)))
-		return BAD("parent: not a token id (or the token itself)");
+	const struct apitoken_field *f;
+	size_t i, n;
+
+	f = apitoken_record_fields(&n);
+	for (i = 0; i < n; i++) {
+		if (f[i].kind == APITOKEN_FIELD_LIST) {
+			if (list_row_check(r, &f[i], err, errlen) != 0)
+				return APITOKEN_ERR_INVALID;
+		} else if (!row_ok(r, &f[i])) {
+			return set_err(err, errlen, APITOKEN_ERR_INVALID, "%s",
+			    f[i].why);
+		}
+	}
 	return APITOKEN_OK;
-#undef BAD
 }

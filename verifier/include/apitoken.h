@@ -331,6 +331,93 @@ struct apitoken_record {
 	char *parent;	/* id of the token this was derived/rotated from, or "" */
 };
 
+/*
+ * The record's one field table: one row per field, in store order (the
+ * columns of a store line and of apitoken_store_header()).  Allocation,
+ * copy, free, apitoken_record_check, the store codec and tokenctl's JSON
+ * forms all walk it, so a new field is one row (plus its member above).
+ */
+enum apitoken_field_kind {
+	APITOKEN_FIELD_ID,	/* char[APITOKEN_ID_LEN + 1] */
+	APITOKEN_FIELD_STATUS,	/* enum apitoken_status */
+	APITOKEN_FIELD_TEXT,	/* char *, UTF-8 (apitoken_text_valid rules) */
+	APITOKEN_FIELD_HASH,	/* char *, apitoken_hash_valid; never shown */
+	APITOKEN_FIELD_REF,	/* char *, "" or the id of another token */
+	APITOKEN_FIELD_LIST,	/* char **, with a size_t count */
+	APITOKEN_FIELD_TIME,	/* int64_t Unix seconds, 0 = unset */
+};
+
+#define APITOKEN_FIELD_NONEMPTY	0x01	/* text: at least one byte */
+#define APITOKEN_FIELD_MULTILINE 0x02	/* text: TAB, LF, CR allowed */
+#define APITOKEN_FIELD_NOBLANK	0x04	/* text: no blank or comma */
+#define APITOKEN_FIELD_SERVICES	0x08	/* list of apitoken_service_valid */
+#define APITOKEN_FIELD_CIDRS	0x10	/* list of apitoken_cidr_valid */
+#define APITOKEN_FIELD_SET	0x20	/* time: > 0 */
+#define APITOKEN_FIELD_AFTER_CREATED 0x40 /* time: >= created */
+#define APITOKEN_FIELD_IF_REVOKED 0x80	/* time: > 0 exactly when revoked */
+#define APITOKEN_FIELD_IMPORT	0x100	/* a key an import must give */
+
+struct apitoken_field {
+	const char *name;	/* store column and JSON key */
+	enum apitoken_field_kind kind;
+	unsigned flags;		/* APITOKEN_FIELD_* */
+	size_t max;		/* text: bytes; list: items; else 0 */
+	size_t offset;		/* of the member in struct apitoken_record */
+	size_t count_offset;	/* list: of its size_t count; else 0 */
+	const char *why;	/* what apitoken_record_check says if bad */
+	unsigned view;		/* place in list/show views, 1..; 0 = never
+				   shown (the hash) */
+};
+
+/* The table and its length (*n); static, never NULL. */
+APITOKEN_API const struct apitoken_field *apitoken_record_fields(size_t *n)
+    APITOKEN_NONNULL(1);
+
+/* A row's member of r (the kind says which of these applies). */
+static inline char **
+apitoken_field_str(struct apitoken_record *r, const struct apitoken_field *f)
+{
+	return (char **)(void *)((char *)r + f->offset);
+}
+static inline const char *
+apitoken_field_cstr(const struct apitoken_record *r,
+    const struct apitoken_field *f)
+{
+	if (f->kind == APITOKEN_FIELD_ID)
+		return (const char *)r + f->offset;
+	return *(char *const *)(const void *)((const char *)r + f->offset);
+}
+static inline size_t *
+apitoken_field_count(struct apitoken_record *r,
+    const struct apitoken_field *f)
+{
+	return (size_t *)(void *)((char *)r + f->count_offset);
+}
+static inline size_t
+apitoken_field_ccount(const struct apitoken_record *r,
+    const struct apitoken_field *f)
+{
+	return *(const size_t *)(const void *)((const char *)r +
+	    f->count_offset);
+}
+static inline char *const *
+apitoken_field_clist(const struct apitoken_record *r,
+    const struct apitoken_field *f)
+{
+	return *(char **const *)(const void *)((const char *)r + f->offset);
+}
+static inline int64_t *
+apitoken_field_time(struct apitoken_record *r, const struct apitoken_field *f)
+{
+	return (int64_t *)(void *)((char *)r + f->offset);
+}
+static inline int64_t
+apitoken_field_ctime(const struct apitoken_record *r,
+    const struct apitoken_field *f)
+{
+	return *(const int64_t *)(const void *)((const char *)r + f->offset);
+}
+
 /* A record with every string "" and lists empty, or NULL on ENOMEM. */
 APITOKEN_API struct apitoken_record *apitoken_record_new(void);
 /* Deep copy, or NULL on ENOMEM. */
