@@ -142,7 +142,7 @@ Test(issue, created_by_ignores_a_hand_set_sudo_user)
 	run_free(&r);
 	E.sudo_user = NULL;
 	j = show_json(id);
-	cr_assert_str_eq(jget(j, "created_by"), "root");
+	cr_assert_str_eq(jget(j, "created_by"), tl_user());
 	json_decref(j);
 }
 
