@@ -537,7 +537,7 @@ batch_heap(int json)
 #if defined(__SANITIZE_ADDRESS__)
 	/* ASan's allocator has no [heap] and keeps freed blocks in its own
 	 * quarantine: the plain build (make check) runs this test */
-	cr_skip_test("not under ASan (SANITIZE=1): the plain build scans");
+	TL_SKIP("not under ASan (SANITIZE=1): the plain build scans");
 #endif
 	tl_watchdog(60);
 	sx_setup(&e, NULL);
