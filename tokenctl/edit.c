@@ -7,10 +7,46 @@
 
 #include "tokenctl.h"
 
+struct capped {
+	struct ctl_db *db;
+	struct ctl_idlist l;
+};
+
+/* A descendant the library capped to its ancestor's new expiry. */
+static int
+note_capped(const char *id, void *ctx)
+{
+	struct capped *c = ctx;
+
+	idlist_add(&c->l, id);
+	return db_changed(id, c->db);
+}
+
+/* After the commit: audit and tell of each token capped. */
+static void
+report_capped(const struct ctl *ctl, const struct ctl_db *db,
+    const struct capped *c, const char *parent)
+{
+	const struct apitoken_record *rec;
+	char when[32];
+	size_t i;
+
+	for (i = 0; i < c->l.n; i++) {
+		if ((rec = db_find(db, c->l.id[i])) == NULL)
+			continue;
+		ctl_time_abs(rec->expires, when, sizeof(when));
+		ctl_audit(ctl, "edit id=%s user=%s fields=expires via=%s",
+		    rec->id, rec->user, parent);
+		ctl_err("note: token %s (derived from %s) now expires at %s "
+		    "too", rec->id, parent, when);
+	}
+}
+
 static int
 edit_run(struct ctl *ctl, const char *id, const struct ctl_fields *f)
 {
 	struct ctl_db db;
+	struct capped c = { &db, { NULL, 0 } };
 	struct apitoken_record *rec;
 	char err[CTL_ERR_MAX] = "", names[96];
 	int r;
@@ -30,7 +66,12 @@ edit_run(struct ctl *ctl, const char *id, const struct ctl_fields *f)
 		goto out;
 	}
 	rec->updated = (int64_t)ctl->now;
-	if ((r = db_update(&db, rec, err, sizeof(err))) != APITOKEN_OK) {
+	/* a new expiry caps every token derived from rec (the library's
+	 * cascade); then the other fields */
+	if ((f->expires != NULL && (r = apitoken_txn_set_expiry(db.txn,
+	    rec->id, rec->expires, (int64_t)ctl->now, note_capped, &c, err,
+	    sizeof(err))) != APITOKEN_OK) ||
+	    (r = db_update(&db, rec, err, sizeof(err))) != APITOKEN_OK) {
 		r = ctl_lib_fail(r, rec->id, err);
 		goto out;
 	}
@@ -46,7 +87,9 @@ edit_run(struct ctl *ctl, const char *id, const struct ctl_fields *f)
 	ctl_audit(ctl, "edit id=%s user=%s fields=%s", rec->id,
 	    ctl_esc(rec->user, 0), names);
 	printf("edited %s\n", rec->id);
+	report_capped(ctl, &db, &c, rec->id);
 out:
+	idlist_free(&c.l);
 	db_free(&db);
 	return r;
 }

@@ -129,6 +129,7 @@ cmd_delete(struct ctl *ctl, int argc, char **argv)
 	struct apitoken_record *rec;
 	struct ctl_idlist l = { NULL, 0 };
 	char id[APITOKEN_ID_LEN + 1], user[APITOKEN_USER_MAX + 1], why[64];
+	char err[CTL_ERR_MAX] = "";
 	int r;
 
 	if ((r = begin_one(ctl, "delete", argc, argv, &db, &rec)) != 0 ||
@@ -139,8 +140,8 @@ cmd_delete(struct ctl *ctl, int argc, char **argv)
 	snprintf(why, sizeof(why), "derived from deleted token %s", id);
 	if ((r = revoke_descendants(ctl, &db, id, why, &l)) != CTL_EXIT_OK)
 		goto out;
-	if ((r = db_delete(&db, id)) != APITOKEN_OK) {
-		r = ctl_lib_fail(r, id, NULL);
+	if ((r = db_delete(&db, id, err, sizeof(err))) != APITOKEN_OK) {
+		r = ctl_lib_fail(r, id, err);
 		goto out;
 	}
 	if ((r = db_commit(ctl, &db)) != CTL_EXIT_OK)
@@ -201,6 +202,7 @@ prune_run(struct ctl *ctl, int64_t cutoff)
 {
 	struct ctl_db db;
 	struct ctl_idlist l = { NULL, 0 };
+	char err[CTL_ERR_MAX] = "";
 	size_t i;
 	int r;
 
@@ -210,8 +212,8 @@ prune_run(struct ctl *ctl, int64_t cutoff)
 		if (prunable(db.v[i], ctl->now, cutoff))
 			idlist_add(&l, db.v[i]->id);
 	for (i = 0; i < l.n && r == CTL_EXIT_OK; i++)
-		if ((r = db_delete(&db, l.id[i])) != APITOKEN_OK)
-			r = ctl_lib_fail(r, l.id[i], NULL);
+		if ((r = db_delete(&db, l.id[i], err, sizeof(err))) != 0)
+			r = ctl_lib_fail(r, l.id[i], err);
 	if (r == CTL_EXIT_OK && l.n > 0)
 		r = db_commit(ctl, &db);
 	for (i = 0; i < l.n && r == CTL_EXIT_OK; i++) {

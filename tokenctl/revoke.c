@@ -18,60 +18,42 @@ revoke_one(const struct ctl *ctl, struct ctl_db *db,
 	char err[CTL_ERR_MAX] = "";
 	int r;
 
-	rec->status = APITOKEN_REVOKED;
-	rec->revoked_at = rec->updated = (int64_t)ctl->now;
-	if (apitoken_record_set(&rec->revoke_reason, reason) != APITOKEN_OK) {
-		ctl_err("out of memory");
-		return CTL_EXIT_SYSTEM;
-	}
-	if ((r = db_update(db, rec, err, sizeof(err))) != APITOKEN_OK)
+	r = apitoken_txn_revoke(db->txn, rec->id, reason, (int64_t)ctl->now,
+	    err, sizeof(err));
+	if (r != APITOKEN_OK)
 		return ctl_lib_fail(r, rec->id, err);
+	db_changed(rec->id, db);	/* rec stays readable */
 	return CTL_EXIT_OK;
 }
 
-/* Breadth-first over parent links (db_children: the children of a token
- * in the view's order); seen[] guards against cycles. */
+struct revoked {
+	struct ctl_db *db;
+	struct ctl_idlist *out;
+};
+
+/* The library's cascades report each id they revoked. */
+static int
+note_revoked(const char *id, void *ctx)
+{
+	struct revoked *rv = ctx;
+
+	idlist_add(rv->out, id);
+	return db_changed(id, rv->db);
+}
+
 int
 revoke_descendants(const struct ctl *ctl, struct ctl_db *db, const char *id,
     const char *why, struct ctl_idlist *out)
 {
-	size_t *queue = xcalloc(db->ne + 1, sizeof(*queue));
-	char *seen = xcalloc(db->ne + 1, 1);
-	const uint32_t *kids;
-	struct apitoken_record *rec;
-	const char *pid;
-	size_t head = 0, tail = 0, i, k, nk;
-	int r = CTL_EXIT_OK;
+	struct revoked rv = { db, out };
+	char err[CTL_ERR_MAX] = "";
+	int r;
 
-	seen[db_slot(db, id)] = 1;	/* db->ne if absent: a spare byte */
-	pid = id;
-	for (;;) {
-		kids = db_children(db, pid, &nk);
-		for (k = 0; k < nk; k++)
-			if (!seen[kids[k]]) {
-				seen[kids[k]] = 1;
-				queue[tail++] = kids[k];
-			}
-		if (head == tail)
-			break;
-		if (tail >= 8)
-			db_tables(db);	/* many to load: index the ids */
-		i = queue[head++];
-		pid = db->e[i].id;
-		if (db->e[i].status == APITOKEN_REVOKED)
-			continue;
-		if ((rec = db_find(db, db->e[i].id)) == NULL) {
-			ctl_err("%s: cannot read the record", db->e[i].id);
-			r = CTL_EXIT_SYSTEM;
-			break;
-		}
-		if ((r = revoke_one(ctl, db, rec, why)) != CTL_EXIT_OK)
-			break;
-		idlist_add(out, rec->id);
-	}
-	free(queue);
-	free(seen);
-	return r;
+	r = apitoken_txn_revoke_descendants(db->txn, id, why,
+	    (int64_t)ctl->now, note_revoked, &rv, err, sizeof(err));
+	if (r != APITOKEN_OK)
+		return ctl_lib_fail(r, id, err);
+	return CTL_EXIT_OK;
 }
 
 void
@@ -142,25 +124,17 @@ static int
 revoke_user(struct ctl *ctl, struct ctl_db *db, const char *user,
     const char *reason, struct ctl_idlist *l)
 {
-	uint64_t uh = db_user_hash(user);
-	struct apitoken_record *rec;
-	size_t i, n = 0;
-	int r = CTL_EXIT_OK;
+	struct revoked rv = { db, l };
+	char err[CTL_ERR_MAX] = "";
+	int r;
 
-	db_tables(db);
-	for (i = 0; i < db->ne && r == CTL_EXIT_OK; i++)
-		if (!db->e[i].gone && db->e[i].status != APITOKEN_REVOKED &&
-		    db->e[i].uh == uh &&
-		    (rec = db_find(db, db->e[i].id)) != NULL &&
-		    strcmp(rec->user, user) == 0) {
-			n++;
-			r = cascade(ctl, db, rec, reason, l);
-		}
-	if (r == CTL_EXIT_OK && n == 0) {
-		ctl_err("user '%s' has no active or disabled tokens", user);
-		r = CTL_EXIT_REJECT;
+	r = apitoken_txn_revoke_user(db->txn, user, reason, (int64_t)ctl->now,
+	    note_revoked, &rv, err, sizeof(err));
+	if (r == APITOKEN_ERR_NOT_FOUND) {
+		ctl_err("%s", err);
+		return CTL_EXIT_REJECT;
 	}
-	return r;
+	return r == APITOKEN_OK ? CTL_EXIT_OK : ctl_lib_fail(r, user, err);
 }
 
 /* Constant-time equality of two NUL-terminated hash strings. */
@@ -350,6 +324,23 @@ out:
 	return r;
 }
 
+/* The reason old was revoked: its successor's id. */
+static int
+rotate_reason(struct ctl_db *db, const char *oldid, const char *newid)
+{
+	struct apitoken_record *rec;
+	char why[64], err[CTL_ERR_MAX] = "";
+	int r;
+
+	if ((r = db_get(db, oldid, &rec)) != CTL_EXIT_OK)
+		return r;
+	snprintf(why, sizeof(why), "rotated to %s", newid);
+	if ((r = apitoken_record_set(&rec->revoke_reason, why)) != 0 ||
+	    (r = db_update(db, rec, err, sizeof(err))) != 0)
+		return ctl_lib_fail(r, oldid, err);
+	return CTL_EXIT_OK;
+}
+
 static int
 rotate_print(const struct ctl *ctl, const struct ctl_db *db,
     const char *newid, const char *oldid, const char *token, int json)
@@ -381,13 +372,14 @@ rotate_run(struct ctl *ctl, struct ctl_db *db, const char *id,
 		r = CTL_EXIT_REJECT;
 		goto out;
 	}
+	/* old is revoked before its successor is staged: the successor
+	 * then answers to old's live ancestors, not to old */
 	snprintf(why, sizeof(why), "derived from rotated token %s", old->id);
 	if ((r = revoke_descendants(ctl, db, old->id, why, &l)) != 0 ||
+	    (r = revoke_one(ctl, db, old, "rotated")) != 0 ||
 	    (r = rotate_stage(ctl, db, old, expires, token, sizeof(token),
-	    &newid)) != 0)
-		goto out;
-	snprintf(why, sizeof(why), "rotated to %s", newid);
-	if ((r = revoke_one(ctl, db, old, why)) != CTL_EXIT_OK ||
+	    &newid)) != 0 ||
+	    (r = rotate_reason(db, old->id, newid)) != 0 ||
 	    (r = db_commit(ctl, db)) != CTL_EXIT_OK)
 		goto out;
 	ctl_audit(ctl, "rotate id=%s user=%s new=%s", old->id,

@@ -123,42 +123,25 @@ int ctl_help(const char *verb, int requested);
 
 /* ------------------------------------------------------------- db.c
  *
- * The store in memory, in one of two forms:
- *  - every record (db_open: list, show, export, read-only; db_begin_full:
- *    prune, import), in v[0..n-1], which mirrors the transaction's view;
- *  - an index (db_begin: the other writers): one compact entry per record
- *    (id, parent, status, hashes of user and label), hash tables by id
- *    and by (user, label) once many look-ups come; a record is loaded (apitoken_txn_find) and
- *    cached in its entry only when asked for.  v and n are unused then.
- * Every change goes through apitoken_txn_* and into the array or index.
+ * The store in memory: every record in v[0..n-1] (db_open: list, show,
+ * export; db_begin_full: prune, import), or (db_begin: the other
+ * writers) only the records asked for, loaded from the transaction.
+ * The rules and indexes are the library's; every change goes through
+ * apitoken_txn_*.
  */
-struct ctl_ent {
-	char id[APITOKEN_ID_LEN + 1];
-	char parent[APITOKEN_ID_LEN + 1];	/* "" if none */
-	unsigned char status;		/* enum apitoken_status */
-	unsigned char gone;		/* deleted in this transaction */
-	uint64_t uh, ulh;		/* hash of user; of (user, label) */
-	struct apitoken_record *rec;	/* loaded record (owned), or NULL */
-};
+struct ctl_cache;
 
 struct ctl_db {
 	struct apitoken_txn *txn;	/* NULL when read-only */
-	struct apitoken_record **v;	/* sorted by id while unmodified */
+	struct apitoken_record **v;	/* every record (full form) */
 	size_t n, cap;
-	int indexed;			/* the index form (db_begin) */
+	int full;			/* db_open, db_begin_full */
 	int committed;			/* no more apitoken_txn_find */
-	struct ctl_ent *e;		/* entries, in the view's order */
-	size_t ne, ecap;
-	uint32_t *byid, *bylabel;	/* open addressing: entry + 1 */
-	size_t idcap, lcap, nl;		/* 0: not built, scan the entries */
-	size_t inserted;		/* records inserted before the tables */
-	uint32_t *kids;			/* entries with a parent, by parent */
-	size_t nkids;
-	int kids_ok;
+	struct ctl_cache *c;		/* records loaded (db_begin) */
 };
 
 int db_open(struct ctl *ctl, struct ctl_db *db);
-/* A write transaction with the index form. */
+/* A write transaction; records are loaded when asked for. */
 int db_begin(struct ctl *ctl, int flags, struct ctl_db *db);
 /* A write transaction with every record in v. */
 int db_begin_full(struct ctl *ctl, int flags, struct ctl_db *db);
@@ -178,17 +161,12 @@ int db_insert(struct ctl_db *db, struct apitoken_record *rec, char *err,
 /* Stage the new content of a record that lives in db. */
 int db_update(struct ctl_db *db, struct apitoken_record *rec, char *err,
     size_t errlen);
-int db_delete(struct ctl_db *db, const char *id);
-/* Index form: build the hash tables now (before many look-ups); until
- * then (or a second insert) a look-up scans the entries. */
-void db_tables(struct ctl_db *db);
-/* Index form: the entry of id, or db->ne. */
-size_t db_slot(const struct ctl_db *db, const char *id);
-/* Index form: the entries whose parent is pid, in the view's order. */
-const uint32_t *db_children(struct ctl_db *db, const char *pid, size_t *np);
-/* Index form: the hash of a user name kept in the entries (uh). */
-uint64_t db_user_hash(const char *user);
-/* Another non-revoked token of user with this label (except except_id). */
+int db_delete(struct ctl_db *db, const char *id, char *err, size_t errlen);
+/* An apitoken_id_fn (ctx: db) for the library's cascades: the record
+ * changed in the transaction; db_find loads it again.  Pointers to the
+ * old copy stay valid until db_free. */
+int db_changed(const char *id, void *ctx);
+/* The live token of user with this label (except except_id), or NULL. */
 const struct apitoken_record *db_label_taken(const struct ctl_db *db,
     const char *user, const char *label, const char *except_id);
 
@@ -276,8 +254,7 @@ int token_stage(const struct ctl *ctl, struct ctl_db *db,
 int revoke_one(const struct ctl *ctl, struct ctl_db *db,
     struct apitoken_record *rec, const char *reason);
 /* Revoke every non-revoked descendant of id (parent links, any depth,
- * through revoked ones too) with reason why; their ids go to out.
- * db is in the index form (db_begin). */
+ * through revoked ones too) with reason why; their ids go to out. */
 int revoke_descendants(const struct ctl *ctl, struct ctl_db *db,
     const char *id, const char *why, struct ctl_idlist *out);
 /* Audit and print "revoked ID" to out for each id in l. */

@@ -89,6 +89,7 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 struct item {
 	struct apitoken_record *rec;
 	size_t where;		/* text: line number; JSON: index */
+	size_t depth, order;	/* parents_first() */
 };
 
 struct import {
@@ -562,6 +563,57 @@ import_report(struct ctl *ctl, struct import *im, struct ctl_db *db,
 	print_gainers(im, db, l);
 }
 
+/* How many of its ancestors the input holds (bounded: links may loop). */
+static size_t
+depth_in(const struct item *byid, size_t n, const struct item *it)
+{
+	struct apitoken_record key;
+	struct item k;
+	const struct item *p;
+	size_t d = 0;
+
+	memset(&k, 0, sizeof(k));
+	k.rec = &key;
+	key.parent = it->rec->parent;
+	while (d < n && key.parent[0] != '\0') {
+		memcpy(key.id, key.parent, sizeof(key.id));
+		key.id[APITOKEN_ID_LEN] = '\0';
+		if ((p = bsearch(&k, byid, n, sizeof(*byid), item_cmp)) == NULL)
+			break;
+		d++;
+		key.parent = p->rec->parent;
+	}
+	return d;
+}
+
+static int
+depth_cmp(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+
+	if (x->depth != y->depth)
+		return x->depth < y->depth ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Parents before the records derived from them: the library checks
+ * that a live record's parent exists when it is inserted. */
+static void
+parents_first(struct import *im)
+{
+	struct item *byid = xcalloc(im->n + 1, sizeof(*byid));
+	size_t i;
+
+	memcpy(byid, im->v, im->n * sizeof(*byid));
+	qsort(byid, im->n, sizeof(*byid), item_cmp);
+	for (i = 0; i < im->n; i++) {
+		im->v[i].depth = depth_in(byid, im->n, &im->v[i]);
+		im->v[i].order = i;
+	}
+	free(byid);
+	qsort(im->v, im->n, sizeof(*im->v), depth_cmp);
+}
+
 static int
 import_run(struct ctl *ctl, struct import *im)
 {
@@ -573,6 +625,7 @@ import_run(struct ctl *ctl, struct import *im)
 	if ((r = check_unique(im)) != CTL_EXIT_OK ||
 	    (r = db_begin_full(ctl, 0, &db)) != CTL_EXIT_OK)
 		return r;
+	parents_first(im);
 	r = import_policy(ctl, im, &db);
 	for (i = 0; i < im->n && r == CTL_EXIT_OK; i++) {
 		idlist_add(&l, im->v[i].rec->id);

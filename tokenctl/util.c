@@ -179,6 +179,7 @@ ctl_exit_code(int code)
 	case APITOKEN_ERR_NOT_FOUND:
 	case APITOKEN_ERR_EXISTS:
 	case APITOKEN_ERR_TOO_LONG:
+	case APITOKEN_ERR_RULE:
 		return CTL_EXIT_REJECT;
 	case APITOKEN_ERR_CONFIG:
 		return CTL_EXIT_CONFIG;

@@ -25,6 +25,7 @@ apitoken_strerror(int code)
 	case APITOKEN_ERR_ACCESS:		return "permission denied";
 	case APITOKEN_ERR_TOO_LONG:		return "too long";
 	case APITOKEN_ERR_STALE:		return "transaction already finished";
+	case APITOKEN_ERR_RULE:			return "refused by a store rule";
 	}
 	return "unknown error";
 }

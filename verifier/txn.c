@@ -17,28 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
-
-struct staged {
-	char id[APITOKEN_ID_LEN + 1];
-	struct apitoken_record *rec;	/* NULL: delete */
-};
-
-struct apitoken_txn {
-	char *path;
-	const char *base;	/* last component of path */
-	int dirfd, lockfd;
-	int have_store;
-	struct stat st;		/* the store replaced (mode, group kept) */
-	struct store_map m;
-	size_t *lines;		/* offsets of record lines in m */
-	size_t nlines;
-	struct staged *sv;	/* staged changes */
-	size_t nsv, capsv;
-	size_t *slots;		/* hash of sv: index + 1, 0 = empty */
-	size_t nslots;
-	int sorted, done;
-};
+#include "txn.h"
 
 static int64_t
 now_ms(void)
@@ -108,16 +87,34 @@ remove_stale_temps(struct apitoken_txn *t)
 	closedir(d);
 }
 
-/* Decode every record (validation, no allocation), index the lines and
- * hand each valid record to fn (may be NULL). */
+/* Room for one more line and its entry. */
 static int
-index_store(struct apitoken_txn *t, apitoken_view_fn fn, void *ctx,
-    char *err, size_t errlen)
+grow_lines(struct apitoken_txn *t, size_t *cap)
+{
+	size_t *nlp;
+	struct ent *ne;
+
+	if (t->nlines < *cap)
+		return APITOKEN_OK;
+	*cap = *cap ? *cap * 2 : 1024;
+	if ((nlp = realloc(t->lines, *cap * sizeof(*nlp))) == NULL)
+		return APITOKEN_ERR_NOMEM;
+	t->lines = nlp;
+	if ((ne = realloc(t->ents, *cap * sizeof(*ne))) == NULL)
+		return APITOKEN_ERR_NOMEM;
+	t->ents = ne;
+	return APITOKEN_OK;
+}
+
+/* Decode every record (validation, no allocation per record); index the
+ * lines and keep what the rules need of each (txn.h, struct ent). */
+static int
+index_store(struct apitoken_txn *t, char *err, size_t errlen)
 {
 	const char *p = t->m.body, *nl;
 	char prev[APITOKEN_ID_LEN + 1] = "", why[200], *scratch;
 	struct rec_view v;
-	size_t cap = 0, lineno = 2, *nlp;
+	size_t cap = 0, lineno = 2;
 	int r = APITOKEN_ERR_NOMEM;
 
 	if ((scratch = malloc(CODEC_SCRATCH)) == NULL)
@@ -142,16 +139,10 @@ index_store(struct apitoken_txn *t, apitoken_view_fn fn, void *ctx,
 			goto out;
 		}
 		memcpy(prev, v.r.id, sizeof(prev));
-		if (t->nlines == cap) {
-			cap = cap ? cap * 2 : 1024;
-			r = APITOKEN_ERR_NOMEM;
-			if ((nlp = realloc(t->lines, cap * sizeof(*nlp))) == NULL)
-				goto out;
-			t->lines = nlp;
-		}
-		t->lines[t->nlines++] = (size_t)(p - t->m.base);
-		if (fn != NULL && (r = fn(&v.r, ctx)) != 0)
+		if ((r = grow_lines(t, &cap)) != APITOKEN_OK)
 			goto out;
+		txn_ent_set(&t->ents[t->nlines], &v.r);
+		t->lines[t->nlines++] = (size_t)(p - t->m.base);
 	}
 	r = APITOKEN_OK;
 out:
@@ -161,7 +152,7 @@ out:
 
 static int
 open_store(struct apitoken_txn *t, const struct apitoken_config *cfg,
-    int flags, apitoken_view_fn fn, void *ctx, char *err, size_t errlen)
+    int flags, char *err, size_t errlen)
 {
 	int fd, r;
 
@@ -177,21 +168,12 @@ open_store(struct apitoken_txn *t, const struct apitoken_config *cfg,
 	if (r != APITOKEN_OK)
 		return r;
 	t->have_store = 1;
-	return index_store(t, fn, ctx, err, errlen);
+	return index_store(t, err, errlen);
 }
 
 int
 apitoken_txn_begin(const struct apitoken_config *cfg, int flags,
     struct apitoken_txn **txnp, char *err, size_t errlen)
-{
-	return apitoken_txn_begin_scan(cfg, flags, NULL, NULL, txnp, err,
-	    errlen);
-}
-
-int
-apitoken_txn_begin_scan(const struct apitoken_config *cfg, int flags,
-    apitoken_view_fn fn, void *ctx, struct apitoken_txn **txnp, char *err,
-    size_t errlen)
 {
 	struct apitoken_txn *t;
 	int r;
@@ -211,8 +193,7 @@ apitoken_txn_begin_scan(const struct apitoken_config *cfg, int flags,
 	    errlen)) != APITOKEN_OK)
 		goto fail;
 	remove_stale_temps(t);
-	if ((r = open_store(t, cfg, flags, fn, ctx, err, errlen)) !=
-	    APITOKEN_OK)
+	if ((r = open_store(t, cfg, flags, err, errlen)) != APITOKEN_OK)
 		goto fail;
 	*txnp = t;
 	return APITOKEN_OK;
@@ -233,6 +214,8 @@ apitoken_txn_free(struct apitoken_txn *t)
 	free(t->sv);
 	free(t->slots);
 	free(t->lines);
+	free(t->ents);
+	txn_index_free(t);
 	store_unmap(&t->m);
 	if (t->lockfd >= 0)
 		close(t->lockfd);	/* releases the flock */
@@ -281,7 +264,7 @@ rehash(struct apitoken_txn *t, size_t nslots)
 	return APITOKEN_OK;
 }
 
-static struct staged *
+struct staged *
 staged_find(const struct apitoken_txn *t, const char *id)
 {
 	size_t h;
@@ -296,7 +279,7 @@ staged_find(const struct apitoken_txn *t, const char *id)
 }
 
 /* Index of the original record line with this id, or -1. */
-static ssize_t
+ssize_t
 orig_find(const struct apitoken_txn *t, const char *id)
 {
 	size_t lo = 0, hi = t->nlines, mid;
@@ -354,8 +337,9 @@ stage(struct apitoken_txn *t, const char *id, struct apitoken_record *rec)
 	return APITOKEN_OK;
 }
 
-static int
-put_record(struct apitoken_txn *t, const struct apitoken_record *rec,
+/* Check rec alone, then against the view (rules.c), and stage a copy. */
+int
+txn_put(struct apitoken_txn *t, const struct apitoken_record *rec,
     int want_exists, char *err, size_t errlen)
 {
 	struct apitoken_record *d;
@@ -369,6 +353,9 @@ put_record(struct apitoken_txn *t, const struct apitoken_record *rec,
 		return set_err(err, errlen, want_exists ? APITOKEN_ERR_NOT_FOUND :
 		    APITOKEN_ERR_EXISTS, "token %s %s", rec->id, want_exists ?
 		    "not found" : "already exists");
+	if ((r = rules_check_put(t, rec, !want_exists, err, errlen)) !=
+	    APITOKEN_OK)
+		return r;
 	if ((d = apitoken_record_dup(rec)) == NULL)
 		return APITOKEN_ERR_NOMEM;
 	if ((r = stage(t, rec->id, d)) != APITOKEN_OK)
@@ -380,27 +367,33 @@ int
 apitoken_txn_insert(struct apitoken_txn *t, const struct apitoken_record *rec,
     char *err, size_t errlen)
 {
-	return put_record(t, rec, 0, err, errlen);
+	return txn_put(t, rec, 0, err, errlen);
 }
 
 int
 apitoken_txn_replace(struct apitoken_txn *t, const struct apitoken_record *rec,
     char *err, size_t errlen)
 {
-	return put_record(t, rec, 1, err, errlen);
+	return txn_put(t, rec, 1, err, errlen);
 }
 
 int
-apitoken_txn_delete(struct apitoken_txn *t, const char *id)
+apitoken_txn_delete(struct apitoken_txn *t, const char *id, char *err,
+    size_t errlen)
 {
+	int r;
+
 	if (t->done)
 		return APITOKEN_ERR_STALE;
 	if (apitoken_id_valid(id) != 0 || !view_has(t, id))
-		return APITOKEN_ERR_NOT_FOUND;
+		return set_err(err, errlen, APITOKEN_ERR_NOT_FOUND,
+		    "token %s not found", id);
+	if ((r = rules_check_delete(t, id, err, errlen)) != APITOKEN_OK)
+		return r;
 	return stage(t, id, NULL);
 }
 
-static int
+int
 orig_parse(const struct apitoken_txn *t, size_t i,
     struct apitoken_record **recp)
 {

@@ -9,8 +9,8 @@
  *  - apitoken_store_open, _count, _foreach, _find of the ids the input
  *    names and of absent ids, and apitoken_verify of a token with a known
  *    secret for every record, against an independent policy oracle;
- *  - apitoken_txn_begin_scan (the writer's full validation), which must
- *    agree with open + foreach, hand out the reader's records, and whose
+ *  - apitoken_txn_begin (the writer's full validation), which must
+ *    agree with open + foreach, and whose
  *    view must equal the reader's;
  *  - apitoken_lastuse_get on the same bytes as a last-use file.
  */
@@ -312,29 +312,9 @@ new_record(void)
 	return r;
 }
 
-/* txn_begin_scan's borrowed records must be the reader's, in order. */
-struct scan_check {
-	const struct recs *rc;
-	size_t seen;
-};
-
-static int
-scan_check(const struct apitoken_record *rec, void *ctx)
-{
-	struct scan_check *sc = ctx;
-
-	FUZZ_ASSERT(rec != NULL, "begin_scan passed a NULL record");
-	FUZZ_ASSERT(sc->seen >= sc->rc->n ||
-	    fuzz_record_equal(rec, sc->rc->r[sc->seen]),
-	    "begin_scan record %zu (%s) differs from the reader", sc->seen,
-	    rec->id);
-	sc->seen++;
-	return 0;
-}
-
 /*
- * The writer's view: txn_begin_scan (full validation) must agree with the
- * reader and hand out the reader's records, and its view must equal the reader's, before and after staging
+ * The writer's view: txn_begin (full validation) must agree with the
+ * reader, and its view must equal the reader's, before and after staging
  * a change (a no-op replace of the first record, or an insert into an
  * empty store).  Regressions: crashers/store/ (see its README).
  */
@@ -344,20 +324,16 @@ writer(int reader_valid, const struct recs *rc,
 {
 	struct apitoken_txn *txn = NULL;
 	struct apitoken_record *rec, *add = NULL;
-	struct scan_check sc = { rc, 0 };
 	char err[512] = "";
 	size_t i;
 	int r;
 
-	r = apitoken_txn_begin_scan(cfg, 0, scan_check, &sc, &txn, err,
-	    sizeof(err));
+	r = apitoken_txn_begin(cfg, 0, &txn, err, sizeof(err));
 	FUZZ_ASSERT((r == 0) == reader_valid,
 	    "txn_begin = %d (%s) but the reader found the store %s", r, err,
 	    reader_valid ? "valid" : "invalid");
 	if (r != 0)
 		return;
-	FUZZ_ASSERT(sc.seen == rc->seen, "begin_scan saw %zu records, the "
-	    "reader %zu", sc.seen, rc->seen);
 	check_view(txn, rc->r, rc->n, rc->seen, "nothing staged");
 	if (rc->n > 0) {
 		r = apitoken_txn_replace(txn, rc->r[0], err, sizeof(err));

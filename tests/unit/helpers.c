@@ -91,7 +91,7 @@ tu_record(const char *id, const char *user,
     const char *secret)
 {
 	struct apitoken_record *r;
-	char hash[APITOKEN_HASH_MAX];
+	char hash[APITOKEN_HASH_MAX], label[64];
 
 	r = apitoken_record_new();
 	cr_assert_not_null(r);
@@ -102,7 +102,9 @@ tu_record(const char *id, const char *user,
 	    "0123456789abcdefghijABCDEFGHIJ01", hash);
 	cr_assert_eq(apitoken_record_set(&r->user, user), 0);
 	cr_assert_eq(apitoken_record_set(&r->hash, hash), 0);
-	cr_assert_eq(apitoken_record_set(&r->label, "unit test"), 0);
+	/* one label per id: labels are unique among a user's live tokens */
+	snprintf(label, sizeof(label), "unit test %s", id);
+	cr_assert_eq(apitoken_record_set(&r->label, label), 0);
 	cr_assert_eq(apitoken_record_set(&r->created_by, "root"), 0);
 	r->created = 1700000000;
 	r->updated = 1700000000;

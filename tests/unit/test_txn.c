@@ -167,10 +167,10 @@ Test(txn, replace_delete_missing_not_found)
 	    APITOKEN_ERR_NOT_FOUND);
 	apitoken_record_free(r);
 	tu_id(4, id);
-	cr_assert_eq(apitoken_txn_delete(t, id), APITOKEN_ERR_NOT_FOUND);
+	cr_assert_eq(apitoken_txn_delete(t, id, NULL, 0), APITOKEN_ERR_NOT_FOUND);
 	tu_id(3, id);
-	cr_assert_eq(apitoken_txn_delete(t, id), 0);
-	cr_assert_eq(apitoken_txn_delete(t, id), APITOKEN_ERR_NOT_FOUND,
+	cr_assert_eq(apitoken_txn_delete(t, id, NULL, 0), 0);
+	cr_assert_eq(apitoken_txn_delete(t, id, NULL, 0), APITOKEN_ERR_NOT_FOUND,
 	    "deleted twice");
 	r = rec_n(3, "bob");
 	cr_assert_eq(apitoken_txn_replace(t, r, E.err, sizeof(E.err)),
@@ -193,10 +193,10 @@ Test(txn, replace_delete_commit)
 	    E.err);
 	apitoken_record_free(r);
 	tu_id(4, id);
-	cr_assert_eq(apitoken_txn_delete(t, id), 0);
+	cr_assert_eq(apitoken_txn_delete(t, id, NULL, 0), 0);
 	cr_assert_eq(insert_n(t, 4), 0, "re-insert after delete: %s", E.err);
 	tu_id(5, id);
-	cr_assert_eq(apitoken_txn_delete(t, id), 0);
+	cr_assert_eq(apitoken_txn_delete(t, id, NULL, 0), 0);
 	commit(t);
 	cr_assert_eq(store_count(), 4u);
 	cr_assert(store_has(2, "bob"));
@@ -255,7 +255,7 @@ Test(txn, view_includes_staged_changes)
 	cr_assert_eq(insert_n(t, 5), 0);
 	cr_assert_eq(insert_n(t, 99), 0);
 	tu_id(30, id);
-	cr_assert_eq(apitoken_txn_delete(t, id), 0);
+	cr_assert_eq(apitoken_txn_delete(t, id, NULL, 0), 0);
 	tu_id(25, id);
 	cr_assert_eq(apitoken_txn_find(t, id, &r, NULL, 0), 0);
 	cr_assert_str_eq(r->id, id);
@@ -276,86 +276,11 @@ Test(txn, view_includes_staged_changes)
 	cr_assert_eq(store_count(), 7u);
 }
 
-/* ------------------------------------------- begin_scan: one pass */
+/* ------------------------------------------- begin: full validation */
 
-struct scan {
-	size_t n;
-	size_t stop_at;		/* return 42 on this record (1-based), 0: never */
-	char ids[8][APITOKEN_ID_LEN + 1];
-	char users[8][32];
-	char labels[8][64];
-};
-
-static int
-scan_fn(const struct apitoken_record *rec, void *ctx)
-{
-	struct scan *sc = ctx;
-
-	if (sc->n < 8) {
-		memcpy(sc->ids[sc->n], rec->id, APITOKEN_ID_LEN + 1);
-		snprintf(sc->users[sc->n], sizeof(sc->users[0]), "%s",
-		    rec->user);
-		snprintf(sc->labels[sc->n], sizeof(sc->labels[0]), "%s",
-		    rec->label);
-	}
-	sc->n++;
-	return sc->stop_at != 0 && sc->n == sc->stop_at ? 42 : 0;
-}
-
-Test(txn, begin_scan_hands_out_every_record_in_order)
+Test(txn, begin_on_a_bad_record_fails_naming_its_line)
 {
 	struct apitoken_txn *t = NULL;
-	struct apitoken_store *s = NULL;
-	struct apitoken_record *rec = NULL;
-	struct scan sc = { 0 };
-	char id[APITOKEN_ID_LEN + 1];
-	size_t i;
-	int r;
-
-	tu_store_build_ids(E.cfg, 10, 10, 5);
-	r = apitoken_txn_begin_scan(E.cfg, 0, scan_fn, &sc, &t, E.err,
-	    sizeof(E.err));
-	cr_assert_eq(r, 0, "begin_scan = %d: %s", r, E.err);
-	cr_assert_not_null(t);
-	cr_assert_eq(sc.n, 5u);
-	cr_assert_eq(apitoken_store_open(E.cfg, &s, E.err, sizeof(E.err)), 0);
-	for (i = 0; i < 5; i++) {
-		tu_id(10 + 10 * (unsigned)i, id);
-		cr_assert_str_eq(sc.ids[i], id, "record %zu", i);
-		cr_assert_eq(apitoken_store_find(s, id, &rec, NULL, 0), 0);
-		cr_assert_str_eq(sc.users[i], rec->user);
-		cr_assert_str_eq(sc.labels[i], rec->label);
-		apitoken_record_free(rec);
-		rec = NULL;
-	}
-	apitoken_store_close(s);
-	/* the transaction is a normal one */
-	cr_assert_eq(insert_n(t, 15), 0);
-	commit(t);
-	cr_assert_eq(store_count(), 6u);
-}
-
-Test(txn, begin_scan_stop_ends_begin_and_releases_lock)
-{
-	struct apitoken_txn *t = NULL;
-	struct scan sc = { .stop_at = 3 };
-	int r;
-
-	tu_store_build_ids(E.cfg, 10, 10, 5);
-	r = apitoken_txn_begin_scan(E.cfg, 0, scan_fn, &sc, &t, E.err,
-	    sizeof(E.err));
-	cr_assert_eq(r, 42, "begin_scan = %d, want fn's 42", r);
-	cr_assert_null(t);
-	cr_assert_eq(sc.n, 3u);
-	/* no lock left behind: a writer gets in at once */
-	t = begin(0);
-	apitoken_txn_free(t);
-}
-
-Test(txn, begin_scan_on_a_bad_record_fails_after_the_good_ones)
-{
-	struct apitoken_txn *t = NULL;
-	struct scan sc = { 0 };
 	char *text, *line, *bad, *nl, *out;
 	size_t len, i;
 	int r;
@@ -372,11 +297,9 @@ Test(txn, begin_scan_on_a_bad_record_fails_after_the_good_ones)
 	len = (size_t)sprintf(out, "%.*s%s\n%s", (int)(line - text), text,
 	    bad, nl + 1);
 	tl_write_file(E.store, out, len, 0600);
-	r = apitoken_txn_begin_scan(E.cfg, 0, scan_fn, &sc, &t, E.err,
-	    sizeof(E.err));
-	cr_assert_eq(r, APITOKEN_ERR_STORE_FORMAT, "begin_scan = %d", r);
+	r = apitoken_txn_begin(E.cfg, 0, &t, E.err, sizeof(E.err));
+	cr_assert_eq(r, APITOKEN_ERR_STORE_FORMAT, "begin = %d", r);
 	cr_assert_null(t);
-	cr_assert_eq(sc.n, 2u, "fn saw %zu records before line 4", sc.n);
 	cr_assert(strstr(E.err, ":4: ") != NULL, "message: %s", E.err);
 	free(bad);
 	free(out);
@@ -398,7 +321,7 @@ Test(txn, free_without_commit_leaves_file_identical)
 	t = begin(0);
 	cr_assert_eq(insert_n(t, 100), 0);
 	tu_id(3, id);
-	cr_assert_eq(apitoken_txn_delete(t, id), 0);
+	cr_assert_eq(apitoken_txn_delete(t, id, NULL, 0), 0);
 	apitoken_txn_free(t);
 	after = tl_read_file(E.store, &n2);
 	cr_assert_eq(stat(E.store, &st2), 0);
@@ -678,7 +601,7 @@ Test(txn, concurrent_writers_lose_nothing)
 					_exit(11);
 				memcpy(r->id, id, sizeof(id));
 				if (apitoken_record_set(&r->user, "alice") ||
-				    apitoken_record_set(&r->label, "x") ||
+				    apitoken_record_set(&r->label, id) ||
 				    apitoken_record_set(&r->hash,
 				    "sha256$0123456789abcdef0123456789abcdef"
 				    "0123456789abcdef0123456789abcdef"))
@@ -758,7 +681,7 @@ Test(txn, open_reader_keeps_its_snapshot)
 	cr_assert_eq(apitoken_store_open(E.cfg, &old, NULL, 0), 0);
 	t = begin(0);
 	tu_id(3, id);
-	cr_assert_eq(apitoken_txn_delete(t, id), 0);
+	cr_assert_eq(apitoken_txn_delete(t, id, NULL, 0), 0);
 	cr_assert_eq(insert_n(t, 9), 0);
 	commit(t);
 	/* the old handle still answers from the old, complete file */

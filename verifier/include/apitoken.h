@@ -68,6 +68,7 @@ enum {
 	APITOKEN_ERR_ACCESS = -14,	/* permission denied (e.g. not root) */
 	APITOKEN_ERR_TOO_LONG = -15,
 	APITOKEN_ERR_STALE = -16,	/* transaction already committed/failed */
+	APITOKEN_ERR_RULE = -17,	/* would break a store rule (see txn) */
 };
 
 /* Static English description of an APITOKEN_ERR_* code; never NULL. */
@@ -524,6 +525,28 @@ APITOKEN_API size_t apitoken_store_count(struct apitoken_store *store);
  * directory, fsyncs it, renames it over the store and fsyncs the
  * directory, then releases the lock.  free without commit discards the
  * changes and releases the lock.  A reader never sees a partial store.
+ *
+ * Store rules.  Besides apitoken_record_check on each record, insert,
+ * replace and delete refuse (APITOKEN_ERR_RULE, err naming the ids) a
+ * change that would break a rule spanning records.  A record is live
+ * unless revoked; parent links are followed through revoked records.
+ *  - Labels: a live record's (user, label) is unique among live records.
+ *  - Parents: a live record inserted (or given another parent) names an
+ *    existing record, or none.  The parent may be revoked: a rotated
+ *    token's successor names its predecessor.
+ *  - Lifetimes: a live record never expires after a live ancestor
+ *    (expires 0, never, is the latest); a replace that shortens a
+ *    record's expiry is refused while a live descendant outlives it
+ *    (apitoken_txn_set_expiry caps the tree instead).
+ *  - Revocation is final: a revoked record stays revoked and keeps its
+ *    user and hash; a revoked record deleted in a transaction cannot be
+ *    inserted again in it.  There is no override.
+ *  - Delete: a live record cannot be deleted while it has a live,
+ *    unexpired child (revoke the descendants first).
+ * Revocation does not cascade by itself (a rotation revokes a token
+ * whose successor lives on): apitoken_txn_revoke_descendants does it.
+ * The cascades stage several records; after one fails, free the
+ * transaction without committing.
  */
 struct apitoken_txn;
 
@@ -532,19 +555,6 @@ struct apitoken_txn;
 APITOKEN_API int apitoken_txn_begin(const struct apitoken_config *cfg,
     int flags, struct apitoken_txn **txnp, char *err, size_t errlen)
     APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 3);
-/*
- * begin, handing fn every record of the store in id order as begin's
- * validation pass decodes it, so that a writer that indexes the store
- * needs no second pass.  rec is borrowed: valid only during the call, no
- * allocation per record.  fn returns 0 to go on; anything else ends the
- * begin with that value and no transaction.  On any failure fn may have
- * seen some records already: discard what it gathered.
- */
-typedef int (*apitoken_view_fn)(const struct apitoken_record *rec,
-    void *ctx);
-APITOKEN_API int apitoken_txn_begin_scan(const struct apitoken_config *cfg,
-    int flags, apitoken_view_fn fn, void *ctx, struct apitoken_txn **txnp,
-    char *err, size_t errlen) APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 5);
 /* Records in the transaction's view (original plus staged changes). */
 APITOKEN_API int apitoken_txn_find(struct apitoken_txn *txn, const char *id,
     struct apitoken_record **recp, char *err, size_t errlen)
@@ -561,9 +571,45 @@ APITOKEN_API int apitoken_txn_insert(struct apitoken_txn *txn,
 APITOKEN_API int apitoken_txn_replace(struct apitoken_txn *txn,
     const struct apitoken_record *rec, char *err, size_t errlen)
     APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
-/* Stage a removal; APITOKEN_ERR_NOT_FOUND if absent. */
-APITOKEN_API int apitoken_txn_delete(struct apitoken_txn *txn, const char *id)
-    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
+/* Stage a removal; APITOKEN_ERR_NOT_FOUND if absent, _RULE (above). */
+APITOKEN_API int apitoken_txn_delete(struct apitoken_txn *txn, const char *id,
+    char *err, size_t errlen) APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
+
+/* Called with the id of each record a cascade changed; return 0 to go
+ * on, anything else to stop the cascade with that value. */
+typedef int (*apitoken_id_fn)(const char *id, void *ctx);
+
+/* The live record of user labelled label, other than except_id (may be
+ * NULL): 0 and its id, or APITOKEN_ERR_NOT_FOUND. */
+APITOKEN_API int apitoken_txn_label_owner(struct apitoken_txn *txn,
+    const char *user, const char *label, const char *except_id,
+    char id[APITOKEN_ID_LEN + 1]) APITOKEN_MUST_CHECK
+    APITOKEN_NONNULL(1, 2, 3, 5);
+/* Revoke one live record at now (revoked_at, updated) with reason;
+ * _NOT_FOUND, or _RULE if it is already revoked.  No cascade. */
+APITOKEN_API int apitoken_txn_revoke(struct apitoken_txn *txn,
+    const char *id, const char *reason, int64_t now, char *err,
+    size_t errlen) APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
+/* Revoke every live descendant of id (any depth, through revoked ones)
+ * with reason, breadth first; fn (may be NULL) gets each id revoked. */
+APITOKEN_API int apitoken_txn_revoke_descendants(struct apitoken_txn *txn,
+    const char *id, const char *reason, int64_t now, apitoken_id_fn fn,
+    void *ctx, char *err, size_t errlen) APITOKEN_MUST_CHECK
+    APITOKEN_NONNULL(1, 2);
+/* Revoke every live record of user with reason, each followed by its
+ * descendants ("derived from revoked token ID"); fn gets every id
+ * revoked.  APITOKEN_ERR_NOT_FOUND if the user has no live record. */
+APITOKEN_API int apitoken_txn_revoke_user(struct apitoken_txn *txn,
+    const char *user, const char *reason, int64_t now, apitoken_id_fn fn,
+    void *ctx, char *err, size_t errlen) APITOKEN_MUST_CHECK
+    APITOKEN_NONNULL(1, 2);
+/* Set a live record's expiry (0 = never; updated = now).  A shorter
+ * expiry caps every live descendant that would outlive it (fn gets
+ * each id capped); a longer one must not outlive a live ancestor. */
+APITOKEN_API int apitoken_txn_set_expiry(struct apitoken_txn *txn,
+    const char *id, int64_t expires, int64_t now, apitoken_id_fn fn,
+    void *ctx, char *err, size_t errlen) APITOKEN_MUST_CHECK
+    APITOKEN_NONNULL(1, 2);
 /* Write the staged changes durably.  After it, only free is allowed. */
 APITOKEN_API int apitoken_txn_commit(struct apitoken_txn *txn,
     char *err, size_t errlen) APITOKEN_MUST_CHECK APITOKEN_NONNULL(1);
