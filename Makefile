@@ -121,6 +121,10 @@ TLIB_OBJ = $(patsubst %.c,$(B)/tobj/%.o,$(filter-out %/die-abort.c,\
 # install, man page lint and secret-scanner rule tests (tests/install/)
 INST_SRC  = $(wildcard tests/install/*.c)
 TEST_BINS += $(if $(INST_SRC),$(B)/test-install)
+# the public API as another program uses it (tests/api/): only
+# -Iverifier/include, linked to the shared library
+API_SRC   = $(wildcard tests/api/*.c)
+TEST_BINS += $(if $(API_SRC),$(B)/test-api)
 # fault injection (tests/fault/): libc calls fail one at a time (--wrap)
 FAULT_SRC = $(wildcard tests/fault/*.c)
 TEST_BINS += $(if $(FAULT_SRC),$(B)/test-fault)
@@ -169,6 +173,12 @@ $(B)/test-unit: $(UNIT_SRC:%.c=$(B)/tobj/%.o) $(LIB_A)
 $(B)/test-cli: $(CLI_SRC:%.c=$(B)/tobj/%.o) $(LIB_A) $(CTL)
 	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS) $(DEPS_LIBS) \
 		$(JSON_LIBS) $(TEST_LIBS)
+
+$(B)/test-api: $(API_SRC) verifier/include/apitoken.h $(LIB_SO)
+	$(CC) -std=c11 -D_GNU_SOURCE $(CFLAGS) $(HARDEN) $(SANFLAGS) \
+		$(WARNINGS) -Iverifier/include $(TEST_CFLAGS) -o $@ \
+		$(API_SRC) $(ALL_LDFLAGS) -L$(B) -lapitoken \
+		-Wl,-rpath,$(abspath $(B)) $(TEST_LIBS)
 
 $(B)/test-pam: $(PAMT_SRC:%.c=$(B)/tobj/%.o) $(LIB_A) $(PAM_SO) $(CTL) \
 		$(PAM_STATIC)
