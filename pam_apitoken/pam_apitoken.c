@@ -321,12 +321,17 @@ pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 
 /* The token's state now, as a verdict: accepted, or why not. */
 static void
-recheck(struct apitoken_store *store, const struct login *l,
-    struct decision *d)
+recheck(const struct apitoken_config *cfg, struct apitoken_store *store,
+    const struct login *l, struct decision *d)
 {
 	struct apitoken_record *rec = NULL;
+	struct apitoken_request req;
 	int r;
 
+	memset(&req, 0, sizeof(req));
+	req.user = d->user;
+	req.service = d->service;
+	req.rhost = d->rhost;
 	r = apitoken_store_find(store, l->id, &rec, d->detail,
 	    sizeof(d->detail));
 	if (r == APITOKEN_ERR_NOT_FOUND) {
@@ -335,16 +340,8 @@ recheck(struct apitoken_store *store, const struct login *l,
 	} else if (r != 0) {
 		d->why = APITOKEN_R_STORE_ERROR;
 		d->error = r;
-	} else if (rec->status == APITOKEN_DISABLED)
-		d->why = APITOKEN_R_DISABLED;
-	else if (rec->status != APITOKEN_ACTIVE)
-		d->why = APITOKEN_R_REVOKED;
-	else if (apitoken_record_expired(rec, time(NULL)))
-		d->why = APITOKEN_R_EXPIRED;
-	else if (strcmp(rec->user, d->user) != 0)
-		d->why = APITOKEN_R_WRONG_USER;
-	else
-		d->why = APITOKEN_ACCEPTED;
+	} else
+		d->why = apitoken_record_usable(cfg, rec, &req);
 	if (rec != NULL)
 		snprintf(d->res.label, sizeof(d->res.label), "%s", rec->label);
 	apitoken_record_free(rec);
@@ -369,7 +366,7 @@ account_check(pam_handle_t *pamh, const struct args *a,
 		d->error = r;
 		goto out;
 	}
-	recheck(store, l, d);
+	recheck(cfg, store, l, d);
 out:
 	apitoken_store_close(store);
 	apitoken_config_free(cfg);

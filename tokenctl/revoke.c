@@ -141,14 +141,7 @@ revoke_user(struct ctl *ctl, struct ctl_db *db, const char *user,
 static int
 hash_equal(const char *a, const char *b)
 {
-	size_t n = strlen(a), i;
-	unsigned char d = 0;
-
-	if (n != strlen(b))
-		return 0;
-	for (i = 0; i < n; i++)
-		d |= (unsigned char)(a[i] ^ b[i]);
-	return d == 0;
+	return strlen(a) == strlen(b) && apitoken_ct_equal(a, b, strlen(a));
 }
 
 /* Parse the token on stdin and find its record; the secret must match. */

@@ -194,13 +194,7 @@ get_status(json_t *v, enum apitoken_status *st, char *err, size_t errlen)
 {
 	const char *s = json_string_value(v);
 
-	if (s != NULL && strcmp(s, "active") == 0)
-		*st = APITOKEN_ACTIVE;
-	else if (s != NULL && strcmp(s, "disabled") == 0)
-		*st = APITOKEN_DISABLED;
-	else if (s != NULL && strcmp(s, "revoked") == 0)
-		*st = APITOKEN_REVOKED;
-	else
+	if (s == NULL || apitoken_status_parse(s, st) != APITOKEN_OK)
 		return bad(err, errlen, "status", "must be active, disabled "
 		    "or revoked");
 	return APITOKEN_OK;

@@ -241,15 +241,8 @@ parse_time(const char *s, int64_t *t)
 static int
 parse_status(const char *s, enum apitoken_status *st)
 {
-	if (strcmp(s, "active") == 0)
-		*st = APITOKEN_ACTIVE;
-	else if (strcmp(s, "disabled") == 0)
-		*st = APITOKEN_DISABLED;
-	else if (strcmp(s, "revoked") == 0)
-		*st = APITOKEN_REVOKED;
-	else
-		return APITOKEN_ERR_STORE_FORMAT;
-	return APITOKEN_OK;
+	return apitoken_status_parse(s, st) == APITOKEN_OK ? APITOKEN_OK :
+	    APITOKEN_ERR_STORE_FORMAT;
 }
 
 /* Interpret decoded field i (in scratch) into the view, by its row. */

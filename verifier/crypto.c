@@ -62,3 +62,9 @@ crypto_equal(const void *a, const void *b, size_t n)
 {
 	return memeql_sec(a, b, n);
 }
+
+int
+apitoken_ct_equal(const void *a, const void *b, size_t n)
+{
+	return memeql_sec(a, b, n) != 0;
+}

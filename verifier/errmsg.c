@@ -76,6 +76,22 @@ apitoken_status_str(enum apitoken_status s)
 	return "invalid";
 }
 
+int
+apitoken_status_parse(const char *s, enum apitoken_status *st)
+{
+	static const enum apitoken_status all[] = {
+		APITOKEN_ACTIVE, APITOKEN_DISABLED, APITOKEN_REVOKED,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (strcmp(s, apitoken_status_str(all[i])) == 0) {
+			*st = all[i];
+			return APITOKEN_OK;
+		}
+	return APITOKEN_ERR_INVALID;
+}
+
 void
 apitoken_wipe(void *p, size_t n)
 {

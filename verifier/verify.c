@@ -72,6 +72,13 @@ policy(const struct apitoken_record *rec, const struct apitoken_request *req,
 	return APITOKEN_ACCEPTED;
 }
 
+enum apitoken_reason
+apitoken_record_usable(const struct apitoken_config *cfg,
+    const struct apitoken_record *rec, const struct apitoken_request *req)
+{
+	return policy(rec, req, config_aliases(cfg));
+}
+
 static enum apitoken_reason
 verify_parsed(struct apitoken_store *store, const struct apitoken_token *t,
     const struct apitoken_request *req, struct apitoken_result *res)

@@ -391,3 +391,59 @@ Test(api, label_owner)
 	apitoken_txn_free(t);
 	apitoken_record_free(a);
 }
+
+/* ------------------------------------------------- exported helpers */
+
+Test(api, status_names_parse_back)
+{
+	enum apitoken_status all[] = {
+		APITOKEN_ACTIVE, APITOKEN_DISABLED, APITOKEN_REVOKED,
+	}, st;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		cr_assert_eq(apitoken_status_parse(apitoken_status_str(all[i]),
+		    &st), 0);
+		cr_assert_eq(st, all[i]);
+	}
+	cr_assert_eq(apitoken_status_parse("expired", &st),
+	    APITOKEN_ERR_INVALID);
+	cr_assert_eq(apitoken_status_parse("Active", &st),
+	    APITOKEN_ERR_INVALID);
+}
+
+Test(api, ct_equal)
+{
+	cr_assert_eq(apitoken_ct_equal("abcdef", "abcdef", 6), 1);
+	cr_assert_eq(apitoken_ct_equal("abcdef", "abcdeg", 6), 0);
+	cr_assert_eq(apitoken_ct_equal("xbcdef", "abcdef", 6), 0);
+	cr_assert_eq(apitoken_ct_equal("a", "b", 0), 1);
+}
+
+Test(api, record_usable_is_verify_policy)
+{
+	struct apitoken_record *r = token("root", "u", NULL, NOW + DAY);
+	struct apitoken_request req = { "root", "sshd", "10.1.2.3", NOW };
+
+	cr_assert_eq(apitoken_record_usable(cfg, r, &req), APITOKEN_ACCEPTED);
+	req.user = "daemon";
+	cr_assert_eq(apitoken_record_usable(cfg, r, &req), APITOKEN_R_WRONG_USER);
+	req.user = "root";
+	cr_assert_eq(apitoken_record_list_add(&r->services, &r->n_services,
+	    "sudo"), 0);
+	cr_assert_eq(apitoken_record_usable(cfg, r, &req), APITOKEN_R_SERVICE);
+	req.service = "sudo";
+	cr_assert_eq(apitoken_record_list_add(&r->from, &r->n_from,
+	    "192.168.0.0/16"), 0);
+	cr_assert_eq(apitoken_record_usable(cfg, r, &req), APITOKEN_R_SOURCE);
+	req.rhost = "192.168.7.7";
+	cr_assert_eq(apitoken_record_usable(cfg, r, &req), APITOKEN_ACCEPTED);
+	req.now = NOW + 2 * DAY;
+	cr_assert_eq(apitoken_record_usable(cfg, r, &req), APITOKEN_R_EXPIRED);
+	req.now = NOW;
+	r->status = APITOKEN_DISABLED;
+	cr_assert_eq(apitoken_record_usable(cfg, r, &req), APITOKEN_R_DISABLED);
+	r->status = APITOKEN_REVOKED;
+	cr_assert_eq(apitoken_record_usable(cfg, r, &req), APITOKEN_R_REVOKED);
+	apitoken_record_free(r);
+}

@@ -77,6 +77,11 @@ APITOKEN_API const char *apitoken_strerror(int code);
 /* Wipe n bytes at p in a way the compiler will not remove.  NULL is fine. */
 APITOKEN_API void apitoken_wipe(void *p, size_t n);
 
+/* 1 if the n bytes at a and b are equal, else 0, in a time that does not
+ * depend on their contents (for hashes and secrets). */
+APITOKEN_API int apitoken_ct_equal(const void *a, const void *b, size_t n)
+    APITOKEN_NONNULL(1, 2);
+
 /* ---------------------------------------------------------- token format
  *
  *   <prefix>_<id>_<secret><crc>
@@ -303,6 +308,9 @@ enum apitoken_status {
 
 /* "active", "disabled", "revoked". */
 APITOKEN_API const char *apitoken_status_str(enum apitoken_status s);
+/* The inverse: 0 and *st, or APITOKEN_ERR_INVALID for another string. */
+APITOKEN_API int apitoken_status_parse(const char *s,
+    enum apitoken_status *st) APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
 
 /*
  * One token's record.  All strings are heap-owned by the record, never
@@ -678,6 +686,18 @@ APITOKEN_API enum apitoken_reason apitoken_verify(struct apitoken_store *store,
     const char *token, size_t len, const struct apitoken_request *req,
     struct apitoken_result *res)
     APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2, 4, 5);
+
+/*
+ * The policy half of apitoken_verify, for a record already found (and
+ * whose secret matched): status, expiry (at req->now, 0 = now), owner ==
+ * req->user, service allowed (with cfg's service_aliases), remote address
+ * inside from.  Returns APITOKEN_ACCEPTED or the first reason the record
+ * may not be used.  The PAM module's account phase re-checks with it.
+ */
+APITOKEN_API enum apitoken_reason apitoken_record_usable(
+    const struct apitoken_config *cfg, const struct apitoken_record *rec,
+    const struct apitoken_request *req)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2, 3);
 
 /*
  * The same for one login: parse the token first (malformed input never
