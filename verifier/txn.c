@@ -306,6 +306,16 @@ view_has(const struct apitoken_txn *t, const char *id)
 	return s ? s->rec != NULL : orig_find(t, id) >= 0;
 }
 
+/* Index sv[i] for the label rule.  rec is staged already (owned): if the
+ * index cannot grow, the transaction fails closed (no write, no commit). */
+static int
+label_index(struct apitoken_txn *t, size_t i)
+{
+	if (txn_staged_label_add(t, i) != APITOKEN_OK)
+		t->done = 1;
+	return APITOKEN_OK;
+}
+
 /* Stage rec (owned on success; NULL = delete) for id. */
 static int
 stage(struct apitoken_txn *t, const char *id, struct apitoken_record *rec)
@@ -316,7 +326,7 @@ stage(struct apitoken_txn *t, const char *id, struct apitoken_record *rec)
 	if (s != NULL) {
 		apitoken_record_free(s->rec);
 		s->rec = rec;
-		return APITOKEN_OK;
+		return label_index(t, (size_t)(s - t->sv));
 	}
 	if (t->nsv == t->capsv) {
 		cap = t->capsv ? t->capsv * 2 : 16;
@@ -334,7 +344,7 @@ stage(struct apitoken_txn *t, const char *id, struct apitoken_record *rec)
 		return APITOKEN_ERR_NOMEM;
 	}
 	slot_add(t, t->nsv - 1);
-	return APITOKEN_OK;
+	return label_index(t, t->nsv - 1);
 }
 
 /* Check rec alone, then against the view (rules.c), and stage a copy. */
@@ -452,7 +462,7 @@ sort_staged(struct apitoken_txn *t)
 			slot_add(t, i);
 	}
 	t->sorted = 1;
-	return APITOKEN_OK;
+	return txn_staged_label_rebuild(t);
 }
 
 /*

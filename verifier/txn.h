@@ -43,6 +43,9 @@ struct apitoken_txn {
 	uint32_t *bylabel;	/* live originals by ulh: line + 1 */
 	size_t lcap;
 	unsigned labelq;	/* label look-ups so far */
+	uint32_t *slabel;	/* staged records by ulh: sv index + 1;
+				   an entry may be stale: check it */
+	size_t slcap, nsl;
 	uint32_t *kids;		/* lines with a parent, by parent */
 	size_t nkids;
 	int kids_ok;
@@ -71,6 +74,9 @@ uint64_t txn_str_hash(const char *s);
 uint64_t txn_label_hash(const char *user, const char *label);
 void txn_ent_set(struct ent *e, const struct apitoken_record *r);
 void txn_index_free(struct apitoken_txn *t);
+/* index sv[i] by its (user, label); after a reorder of sv, all of it */
+int txn_staged_label_add(struct apitoken_txn *t, size_t i);
+int txn_staged_label_rebuild(struct apitoken_txn *t);
 /* 1 and *v if id is in the view, else 0 */
 int txn_look(const struct apitoken_txn *t, const char *id, struct vrec *v);
 /* 1 if a non-revoked record of (user, label) other than except exists

@@ -54,6 +54,9 @@ void
 txn_index_free(struct apitoken_txn *t)
 {
 	free(t->bylabel);
+	free(t->slabel);
+	t->slabel = NULL;
+	t->slcap = t->nsl = 0;
 	free(t->kids);
 	t->bylabel = t->kids = NULL;
 	t->lcap = t->nkids = 0;
@@ -175,13 +178,77 @@ orig_label_owner(struct apitoken_txn *t, uint64_t h, const char *user,
 	return APITOKEN_OK;
 }
 
+static void
+slabel_put(struct apitoken_txn *t, size_t i)
+{
+	const struct apitoken_record *rec = t->sv[i].rec;
+	size_t s;
+
+	for (s = slot_of(txn_label_hash(rec->user, rec->label), t->slcap);
+	    t->slabel[s]; s = (s + 1) & (t->slcap - 1))
+		;
+	t->slabel[s] = (uint32_t)(i + 1);
+	t->nsl++;
+}
+
+int
+txn_staged_label_rebuild(struct apitoken_txn *t)
+{
+	size_t i, cap = 64;
+
+	while (cap < 4 * t->nsv + 4)
+		cap *= 2;
+	free(t->slabel);
+	t->nsl = 0;
+	if ((t->slabel = calloc(cap, sizeof(*t->slabel))) == NULL) {
+		t->slcap = 0;
+		return APITOKEN_ERR_NOMEM;
+	}
+	t->slcap = cap;
+	for (i = 0; i < t->nsv; i++)
+		if (t->sv[i].rec != NULL)
+			slabel_put(t, i);
+	return APITOKEN_OK;
+}
+
+int
+txn_staged_label_add(struct apitoken_txn *t, size_t i)
+{
+	if (t->sv[i].rec == NULL)
+		return APITOKEN_OK;
+	if (2 * (t->nsl + 1) > t->slcap)
+		return txn_staged_label_rebuild(t);	/* includes i */
+	slabel_put(t, i);
+	return APITOKEN_OK;
+}
+
+/* A live staged record of (user, label) other than except. */
+static const struct apitoken_record *
+staged_label_owner(const struct apitoken_txn *t, const char *user,
+    const char *label, const char *except)
+{
+	const struct apitoken_record *s;
+	size_t k;
+
+	if (t->slcap == 0)
+		return NULL;
+	for (k = slot_of(txn_label_hash(user, label), t->slcap);
+	    t->slabel[k]; k = (k + 1) & (t->slcap - 1)) {
+		s = t->sv[t->slabel[k] - 1].rec;
+		if (s != NULL && s->status != APITOKEN_REVOKED &&
+		    (except == NULL || strcmp(s->id, except) != 0) &&
+		    strcmp(s->user, user) == 0 && strcmp(s->label, label) == 0)
+			return s;
+	}
+	return NULL;
+}
+
 int
 txn_label_owner(struct apitoken_txn *t, const char *user, const char *label,
     const char *except, char owner[APITOKEN_ID_LEN + 1])
 {
 	const struct apitoken_record *s;
 	ssize_t i;
-	size_t j;
 	int r;
 
 	owner[0] = '\0';
@@ -194,16 +261,10 @@ txn_label_owner(struct apitoken_txn *t, const char *user, const char *label,
 		owner[APITOKEN_ID_LEN] = '\0';
 		return 1;
 	}
-	for (j = 0; j < t->nsv; j++) {
-		if ((s = t->sv[j].rec) == NULL ||
-		    s->status == APITOKEN_REVOKED ||
-		    (except != NULL && strcmp(s->id, except) == 0) ||
-		    strcmp(s->user, user) != 0 || strcmp(s->label, label) != 0)
-			continue;
-		memcpy(owner, s->id, APITOKEN_ID_LEN + 1);
-		return 1;
-	}
-	return 0;
+	if ((s = staged_label_owner(t, user, label, except)) == NULL)
+		return 0;
+	memcpy(owner, s->id, APITOKEN_ID_LEN + 1);
+	return 1;
 }
 
 /* ---------------------------------------------------------- children */
