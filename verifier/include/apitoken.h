@@ -13,10 +13,10 @@
  *  - Predicates follow the same rule: every apitoken_*_valid() returns 0
  *    when its argument is acceptable and APITOKEN_ERR_INVALID when it is
  *    not, so "if (apitoken_x_valid(s) != 0) refuse" reads the same for
- *    every field.  Only three functions answer a yes/no question with 1
+ *    every field.  Only four functions answer a yes/no question with 1
  *    and 0, and none is named *_valid: apitoken_record_expired(),
- *    apitoken_config_service_covers() and apitoken_cidr_match() (which
- *    also returns a negative code on error).
+ *    apitoken_config_service_covers(), apitoken_ct_equal() and
+ *    apitoken_cidr_match() (which also returns a negative code on error).
  *  - Functions that parse a file take (char *err, size_t errlen): on failure a
  *    one-line message naming the file (and line/column where known) is
  *    written there.  err may be NULL.
