@@ -154,7 +154,7 @@ make_record(const struct tok *t, int with_lists)
 {
 	struct apitoken_record *r = apitoken_record_new();
 	struct apitoken_token pt;
-	char hash[APITOKEN_HASH_MAX];
+	char hash[APITOKEN_HASH_MAX], label[32];
 
 	cr_assert_not_null(r);
 	memset(&pt, 0, sizeof(pt));
@@ -164,7 +164,9 @@ make_record(const struct tok *t, int with_lists)
 	memcpy(r->id, t->id, sizeof(r->id));
 	cr_assert_eq(apitoken_record_set(&r->user, t->user), 0);
 	cr_assert_eq(apitoken_record_set(&r->hash, hash), 0);
-	cr_assert_eq(apitoken_record_set(&r->label, "fault test"), 0);
+	/* labels are unique among a user's live tokens */
+	snprintf(label, sizeof(label), "fault test %s", t->id);
+	cr_assert_eq(apitoken_record_set(&r->label, label), 0);
 	cr_assert_eq(apitoken_record_set(&r->description,
 	    "multi-line\ndescription\twith a tab"), 0);
 	cr_assert_eq(apitoken_record_set(&r->created_by, "alice"), 0);

@@ -188,9 +188,10 @@ fx_rotate(struct fixture *fx, const char *old_id, char tok[TOK_BUF],
 
 	memset(&o, 0, sizeof(o));
 	o.parent = old_id;
+	/* revoked first: the successor takes over its label */
+	fx_set_status(fx, old_id, APITOKEN_REVOKED);
 	fx_issue(fx, old->user, old->label, &o, tok, id);
 	apitoken_record_free(old);
-	fx_set_status(fx, old_id, APITOKEN_REVOKED);
 }
 
 static void
