@@ -183,7 +183,7 @@ check_mode /var/lib/apitoken/tokens "600 root:root"
 dpkg-query -W -f='${Conffiles}\n' libpam-apitoken |
     grep -q '^ /etc/apitoken/apitoken.yaml ' ||
 	fail "/etc/apitoken/apitoken.yaml is not a conffile"
-for page in tokenctl pam_apitoken apitoken.yaml; do
+for page in tokenctl pam_apitoken apitoken.yaml apitoken-store; do
 	man -w "$page" >/dev/null 2>&1 || fail "man $page: not found"
 done
 [ -f /usr/share/bash-completion/completions/tokenctl ] ||

@@ -270,6 +270,7 @@ Test(install, layout_and_modes)
 Test(install, required_pieces_present)
 {
 	static const char *const need[] = {
+		"/usr/share/man/man5/apitoken-store.5",
 		"/usr/share/man/man5/apitoken.yaml.5",
 		"/usr/share/man/man8/pam_apitoken.8",
 		"/usr/share/man/man8/tokenctl.8",

@@ -41,10 +41,11 @@ have(const char *prog)
 
 TestSuite(manlint, .init = find_pages, .fini = free_pages);
 
-Test(manlint, all_three_pages_exist)
+Test(manlint, all_four_pages_exist)
 {
 	static const char *const need[] = {
-		"apitoken.yaml.5", "pam_apitoken.8", "tokenctl.8"
+		"apitoken-store.5", "apitoken.yaml.5", "pam_apitoken.8",
+		"tokenctl.8"
 	};
 	size_t i, j;
 
