@@ -1,4 +1,4 @@
-# pam_apitoken - plain, overridable make.  See README.md ("Building").
+# pam_apitoken - plain, overridable make.  See docs/HACKING.md ("Building").
 #
 #   make                 library, PAM module, tokenctl
 #   make check           build and run every test (the README's test command)
@@ -300,7 +300,7 @@ $(B)/test-fault: $(FAULT_SRC:%.c=$(B)/tobj/%.o) $(LIB_A)
 	$(CC) -o $@ $^ $(ALL_LDFLAGS) $(FAULT_WRAP:%=-Wl,--wrap=%) \
 		$(DEPS_LIBS) $(TEST_LIBS)
 
-# --- fuzzing: libFuzzer targets in tests/fuzz/ (README.md, "Fuzzing and fault injection") --------
+# --- fuzzing: libFuzzer targets in tests/fuzz/ (docs/HACKING.md, "Fuzzing") ---
 #   make fuzz [FUZZ_TIME=seconds per target, default 60]
 # Builds into build-fuzz/ with clang, runs each target on a copy of its
 # seed corpus (tests/fuzz/corpus/<target>/, never modified) and fails on

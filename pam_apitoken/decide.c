@@ -2,7 +2,7 @@
  * decide.c - the one place a decision becomes a PAM return code, the
  * audit line, and what the user is told.
  *
- * The PAM code table (README "PAM module", pam_apitoken(8)):
+ * The PAM code table (pam_apitoken(8), RETURN VALUES):
  *
  *   accepted                                   PAM_SUCCESS
  *   malformed, bad-checksum, unknown,

@@ -103,4 +103,4 @@ tokenctl list | sed 's/^/    /'
 
 echo
 echo "Done.  To use it for real: install (make install), run 'tokenctl init',"
-echo "and add pam_apitoken.so to a PAM service -- see README, \"PAM module\"."
+echo "and add pam_apitoken.so to a PAM service -- see pam_apitoken(8)."

@@ -1,6 +1,7 @@
 /*
  * help.c - the text of `tokenctl --help` and of each verb's --help.
- * Keep in step with man/tokenctl.8 and README.md.
+ * Keep in step with man/tokenctl.8: test-install compares every verb's
+ * synopsis and options in both (tests/install/test_docs.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -59,7 +60,7 @@ static const struct help {
 "               [--parent ID] [--json]\n"
 "tokenctl issue --batch FILE|- [--json]\n",
 "Issue a new token for the account USER and print it once, alone on one\n"
-"line (with --json: one JSON object with id, token, user, label, expires).\n"
+"line (with --json: one JSON object, the fields of 'show --json' and token).\n"
 "\n"
 "  --label TEXT          required; unique among USER's non-revoked tokens\n"
 "  --description TEXT    free text, one line\n"

@@ -23,7 +23,7 @@
 
 #include "apitoken.h"
 
-/* Exit statuses; documented in tokenctl(8) and docs/tokenctl.md. */
+/* Exit statuses; documented in tokenctl(8), EXIT STATUS. */
 #define CTL_EXIT_OK	0	/* success */
 #define CTL_EXIT_REJECT	1	/* rejected, not found, refused by policy */
 #define CTL_EXIT_USAGE	2	/* bad command line */

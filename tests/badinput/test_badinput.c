@@ -10,7 +10,7 @@
  * runs and must give the documented outcome:
  *
  *   CTL     tokenctl -c CONF ARGS...: exit status and a stderr substring
- *           (statuses from README.md, "Exit status": 1 rejected, 2 usage,
+ *           (statuses from tokenctl(8), EXIT STATUS: 1 rejected, 2 usage,
  *           3 config, 4 store);
  *   VERIFY  apitoken_verify_once() with the row's input, run in a child
  *           process: the reason, the library error code for store

@@ -2,9 +2,9 @@
  * fuzz_config.c - apitoken_config_load on arbitrary bytes written to a
  * config file in a private 0700 temp dir.
  *
- * A config that loads must satisfy the README's rules (absolute clean
- * paths, a valid prefix, lifetimes and limits in range, default <= max,
- * service aliases that are service names);
+ * A config that loads must satisfy apitoken.yaml(5)'s rules (absolute
+ * clean paths, a valid prefix, lifetimes and limits in range, default <=
+ * max, service aliases that are service names);
  * one that does not must leave *cfgp NULL and give a message naming the
  * file.
  */

@@ -105,7 +105,7 @@ lines_roundtrip(const char *s, size_t n)
 	}
 }
 
-/* The verify policy, written from the README's list, for one record. */
+/* The verify policy, written from pam_apitoken(8)'s list, for one record. */
 static enum apitoken_reason
 expected_reason(const struct apitoken_record *r, const char *hash,
     const struct apitoken_request *req)

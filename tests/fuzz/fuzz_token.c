@@ -4,7 +4,7 @@
  * Input: byte 0 picks the configured prefix (and bit 3 asks for the last
  * six bytes to be replaced by the correct CRC, so the accepting path is
  * reached too); the rest is the token string.  The verdict is compared
- * with an independent implementation of the README's grammar.
+ * with an independent implementation of apitoken-store(5)'s grammar.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * test_config.c - apitoken_config_load: a full file, defaults, and every
  * error with its "path:line:column" position.
  *
- * Defaults assumed (README / helper brief): store /var/lib/apitoken/tokens,
+ * Defaults assumed (apitoken.yaml(5)): store /var/lib/apitoken/tokens,
  * state_dir /var/lib/apitoken/state, token_prefix apitok,
  * default_lifetime 90d, max_lifetime 1y (365 days), lock_timeout 10s,
  * max_store_size 1G (2^30 bytes; K/M/G are binary, as "4K" = 4096).

@@ -466,8 +466,9 @@ APITOKEN_API int apitoken_record_expired(const struct apitoken_record *r,
 
 /*
  * The store's one serializer and one parser, for a single record line
- * (see README, "Store format").  format: *linep is a malloc'ed line ending
- * in '\n' (length in *lenp), for a record that passes apitoken_record_check.
+ * (see apitoken-store(5), STORE FORMAT).  format: *linep is a malloc'ed
+ * line ending in '\n' (length in *lenp), for a record that passes
+ * apitoken_record_check.
  * parse: line may or may not end in '\n'; every field is validated.
  * Export and import use these, so they cannot disagree with the store.
  */
@@ -482,8 +483,8 @@ APITOKEN_API const char *apitoken_store_trailer(void);
 
 /* ------------------------------------------------------------ store
  *
- * The store is one text file, records sorted by id (see README, "Store
- * format").  Readers pread it and never lock; writers take <store>.lock.
+ * The store is one text file, records sorted by id (see apitoken-store(5),
+ * STORE FORMAT).  Readers pread it and never lock; writers take <store>.lock.
  */
 struct apitoken_store;
 
