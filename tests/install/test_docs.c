@@ -647,3 +647,18 @@ Test(docrefs, no_paths_outside_the_project)
 		free(text);
 	}
 }
+
+/* The README stays an introduction: the reference is in man/. */
+Test(docrefs, readme_is_short)
+{
+	char *readme = inst_read("README.md", NULL);
+	int lines;
+
+	cr_assert_not_null(readme);
+	lines = line_of(readme, strlen(readme)) - 1;
+	cr_expect_leq(lines, 300, "README.md has %d lines; at most 300 "
+	    "(move reference text to the man pages)", lines);
+	cr_expect_not_null(strstr(readme, "\nmake check "),
+	    "README.md no longer shows the test command \"make check\"");
+	free(readme);
+}
