@@ -21,8 +21,29 @@ parse_flag(const char *opt, struct args *a)
 		a->try_first_pass = 1;
 	else if (strcmp(opt, "quiet") == 0)
 		a->quiet = 1;
+	else if (strcmp(opt, "nodelay") == 0)
+		a->nodelay = 1;
+	else if (strcmp(opt, "allow_locked") == 0)
+		a->allow_locked = 1;
 	else
 		return -1;
+	return 0;
+}
+
+/* warn_expiry=DURATION: "0" turns the warning off. */
+static int
+parse_warn_expiry(const char *v, struct args *a)
+{
+	int64_t secs;
+
+	if (strcmp(v, "0") == 0) {
+		a->warn_expiry = 0;
+		return 0;
+	}
+	if (apitoken_duration_parse(v, &secs) != 0 || secs <= 0 ||
+	    secs == APITOKEN_NEVER)
+		return -1;
+	a->warn_expiry = secs;
 	return 0;
 }
 
@@ -31,6 +52,7 @@ static int
 parse_value(const char *opt, struct args *a)
 {
 	static const char config[] = "config=", prompt[] = "prompt=";
+	static const char warn[] = "warn_expiry=";
 
 	if (strncmp(opt, config, sizeof(config) - 1) == 0) {
 		a->config = opt + sizeof(config) - 1;
@@ -40,6 +62,8 @@ parse_value(const char *opt, struct args *a)
 		a->prompt = opt + sizeof(prompt) - 1;
 		return a->prompt[0] != '\0' ? 0 : -1;
 	}
+	if (strncmp(opt, warn, sizeof(warn) - 1) == 0)
+		return parse_warn_expiry(opt + sizeof(warn) - 1, a);
 	return -1;
 }
 
@@ -52,6 +76,7 @@ args_parse(int argc, const char **argv, struct args *a, char *err,
 	memset(a, 0, sizeof(*a));
 	a->config = APITOKEN_DEFAULT_CONFIG;
 	a->prompt = DEFAULT_PROMPT;
+	a->warn_expiry = WARN_EXPIRY_DEFAULT;
 	for (i = 0; i < argc; i++) {
 		const char *opt = argv[i] != NULL ? argv[i] : "";
 
@@ -61,6 +86,9 @@ args_parse(int argc, const char **argv, struct args *a, char *err,
 			snprintf(err, errlen, "config= needs an absolute path");
 		else if (strncmp(opt, "prompt=", 7) == 0)
 			snprintf(err, errlen, "prompt= needs a text");
+		else if (strncmp(opt, "warn_expiry=", 12) == 0)
+			snprintf(err, errlen, "warn_expiry= needs a duration "
+			    "(e.g. 7d) or 0");
 		else
 			snprintf(err, errlen, "unknown option \"%.64s\"", opt);
 		return -1;

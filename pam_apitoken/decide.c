@@ -5,23 +5,27 @@
  * The PAM code table (pam_apitoken(8), RETURN VALUES):
  *
  *   accepted                                   PAM_SUCCESS
- *   malformed, bad-checksum, unknown,
+ *   not-a-token, input-too-long,
+ *   no-cached-token (not a token at all)       PAM_CRED_INSUFFICIENT
+ *   bad-checksum, unknown,
  *   wrong-secret, wrong-user,
- *   service-not-allowed, source-not-allowed,
- *   input-too-long, no-cached-token            PAM_AUTH_ERR
+ *   service-not-allowed, source-not-allowed    PAM_AUTH_ERR
  *   disabled, revoked        auth: PAM_AUTH_ERR  account: PAM_PERM_DENIED
  *   expired                  auth: PAM_AUTH_ERR  account: PAM_ACCT_EXPIRED
  *   unknown, wrong-user (account re-check)     PAM_PERM_DENIED
+ *   account-locked                             PAM_PERM_DENIED
  *   no-user, user-unknown                      PAM_USER_UNKNOWN
  *   store-error, config-error                  PAM_AUTHINFO_UNAVAIL
- *     (out of memory behind either)            PAM_BUF_ERR
+ *   out of memory, at any step                 PAM_BUF_ERR
  *   conversation-failed                        PAM_CONV_ERR
  *   conversation-incomplete                    PAM_INCOMPLETE
  *   bad-option                                 PAM_SERVICE_ERR
  *   user-lookup-failed, internal-error         PAM_SYSTEM_ERR
  *
  * Nothing but "accepted" is PAM_SUCCESS, and auth never returns PAM_IGNORE
- * (CVE-2025-23013: error paths that returned PAM_IGNORE).
+ * (CVE-2025-23013: error paths that returned PAM_IGNORE).  "Not a token"
+ * has its own code so that a stack can pass a password on to the next
+ * module (cred_insufficient=ignore) and end at a refused token (die).
  */
 #include <stdio.h>
 #include <string.h>
@@ -31,33 +35,33 @@
 
 #include "pam_apitoken.h"
 
-static int
-fault_code(int error)
-{
-	return error == APITOKEN_ERR_NOMEM ? PAM_BUF_ERR : PAM_AUTHINFO_UNAVAIL;
-}
-
 int
 decision_pam_code(enum phase ph, const struct decision *d)
 {
 	int account = ph == PHASE_ACCOUNT;
 
+	if (d->why != APITOKEN_ACCEPTED && d->error == APITOKEN_ERR_NOMEM)
+		return PAM_BUF_ERR;	/* whichever step ran out */
 	switch (d->why) {
 	case APITOKEN_ACCEPTED:
 		return PAM_SUCCESS;
+	case WHY_NOT_TOKEN:
+	case WHY_TOO_LONG:
+	case WHY_NO_TOKEN:
+		return PAM_CRED_INSUFFICIENT;
 	case APITOKEN_R_MALFORMED:
 	case APITOKEN_R_BAD_CHECKSUM:
 	case APITOKEN_R_WRONG_SECRET:
 	case APITOKEN_R_SERVICE:
 	case APITOKEN_R_SOURCE:
-	case WHY_TOO_LONG:
-	case WHY_NO_TOKEN:
 		return PAM_AUTH_ERR;
 	case APITOKEN_R_UNKNOWN:
 	case APITOKEN_R_WRONG_USER:
 	case APITOKEN_R_DISABLED:
 	case APITOKEN_R_REVOKED:
 		return account ? PAM_PERM_DENIED : PAM_AUTH_ERR;
+	case WHY_LOCKED:
+		return PAM_PERM_DENIED;
 	case APITOKEN_R_EXPIRED:
 		return account ? PAM_ACCT_EXPIRED : PAM_AUTH_ERR;
 	case WHY_NO_USER:
@@ -65,7 +69,7 @@ decision_pam_code(enum phase ph, const struct decision *d)
 		return PAM_USER_UNKNOWN;
 	case APITOKEN_R_STORE_ERROR:
 	case WHY_CONFIG:
-		return fault_code(d->error);
+		return PAM_AUTHINFO_UNAVAIL;
 	case WHY_CONV:
 		return PAM_CONV_ERR;
 	case WHY_CONV_AGAIN:
@@ -95,6 +99,8 @@ decision_why_str(int why)
 		{ WHY_USER_LOOKUP, "user-lookup-failed" },
 		{ WHY_NO_TOKEN, "no-cached-token" },
 		{ WHY_TOO_LONG, "input-too-long" },
+		{ WHY_NOT_TOKEN, "not-a-token" },
+		{ WHY_LOCKED, "account-locked" },
 		{ WHY_CONV, "conversation-failed" },
 		{ WHY_CONV_AGAIN, "conversation-incomplete" },
 		{ WHY_NOMEM, "out-of-memory" },
@@ -159,6 +165,26 @@ extra_text(const struct decision *d, char *buf, size_t buflen)
 	}
 }
 
+/*
+ * The user name only when it is an account: what was typed at a user-name
+ * prompt may be a password or a token (pam_unix logs no unknown names).
+ */
+static void
+user_text(const struct decision *d, char *buf, size_t buflen)
+{
+	struct decision probe;
+
+	if (d->user != NULL && !d->user_exists) {
+		memset(&probe, 0, sizeof(probe));
+		probe.user = d->user;
+		if (account_exists(&probe) != 0) {
+			snprintf(buf, buflen, "(unknown)");
+			return;
+		}
+	}
+	log_escape(buf, buflen, d->user, 0);
+}
+
 void
 decision_log(pam_handle_t *pamh, const struct decision *d, int pam_rc)
 {
@@ -166,9 +192,10 @@ decision_log(pam_handle_t *pamh, const struct decision *d, int pam_rc)
 	char label[APITOKEN_LABEL_MAX * 4 + 1], extra[1024];
 	int ok = pam_rc == PAM_SUCCESS;
 
-	log_escape(user, sizeof(user), d->user, 0);
+	user_text(d, user, sizeof(user));
 	log_escape(service, sizeof(service), d->service, 0);
-	log_escape(rhost, sizeof(rhost), d->rhost, 0);
+	log_escape(rhost, sizeof(rhost), d->rhost != NULL ? d->rhost :
+	    d->rhost_item, 0);
 	log_escape(label, sizeof(label), d->res.label, 1);
 	extra_text(d, extra, sizeof(extra));
 	pam_syslog(pamh, LOG_AUTHPRIV | (ok ? LOG_NOTICE : LOG_WARNING),
@@ -203,6 +230,8 @@ user_message(const struct decision *d, enum phase ph)
 		return "This API token is not valid for this service.";
 	case APITOKEN_R_SOURCE:
 		return "This API token is not valid from this address.";
+	case WHY_LOCKED:
+		return "This account is locked.";
 	default:
 		return NULL;
 	}
@@ -216,4 +245,41 @@ decision_tell_user(pam_handle_t *pamh, const struct decision *d,
 
 	if (msg != NULL)
 		(void)pam_prompt(pamh, PAM_ERROR_MSG, NULL, "%s", msg);
+}
+
+/* "3 days", "5 hours", "1 minute": the time left, rounded down. */
+static void
+time_left(int64_t left, char *buf, size_t buflen)
+{
+	static const struct {
+		int64_t secs;
+		const char *unit;
+	} units[] = { { 86400, "day" }, { 3600, "hour" }, { 60, "minute" } };
+	size_t i;
+	int64_t n = 1;
+	const char *unit = "minute";
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (left >= units[i].secs) {
+			n = left / units[i].secs;
+			unit = units[i].unit;
+			break;
+		}
+	snprintf(buf, buflen, "%lld %s%s", (long long)n, unit,
+	    n == 1 ? "" : "s");
+}
+
+void
+decision_warn_expiry(pam_handle_t *pamh, const struct decision *d,
+    int64_t within, int64_t now)
+{
+	char left[64];
+
+	if (within <= 0 || d->res.expires <= 0 || d->res.expires <= now ||
+	    d->res.expires - now > within)
+		return;
+	time_left(d->res.expires - now, left, sizeof(left));
+	(void)pam_prompt(pamh, PAM_TEXT_INFO, NULL,
+	    "Your API token '%s' (%s) expires in %s.", d->res.label,
+	    d->res.id, left);
 }

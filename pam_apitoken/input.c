@@ -119,28 +119,22 @@ input_get_token(pam_handle_t *pamh, const struct args *a, const char *prefix,
 	return 0;
 }
 
-/*
- * PAM_RHOST if it is an IP literal; otherwise the client address in
- * SSH_CONNECTION from the PAM environment (sshd puts it there; with UseDNS
- * PAM_RHOST is a name).  Never the process environment, which the user
- * controls under sudo or su.
- */
-void
-input_remote_addr(pam_handle_t *pamh, struct decision *d)
+/* sshd's PAM service: "sshd", or "sshd-..." for an sshd started under
+ * another name (its PAM service is argv[0]'s base name). */
+static int
+is_sshd(const char *service)
 {
-	const void *item = NULL;
-	const char *conn;
+	return service != NULL && strncmp(service, "sshd", 4) == 0 &&
+	    (service[4] == '\0' || service[4] == '-');
+}
+
+/* The client address from SSH_CONNECTION in the PAM environment. */
+static void
+ssh_connection_addr(pam_handle_t *pamh, struct decision *d)
+{
+	const char *conn = pam_getenv(pamh, "SSH_CONNECTION");
 	size_t n;
 
-	d->rhost = NULL;
-	if (pam_get_item(pamh, PAM_RHOST, &item) == PAM_SUCCESS &&
-	    item != NULL && strlen(item) < sizeof(d->rhostbuf) &&
-	    apitoken_addr_valid(item) == 0) {
-		strcpy(d->rhostbuf, item);
-		d->rhost = d->rhostbuf;
-		return;
-	}
-	conn = pam_getenv(pamh, "SSH_CONNECTION");
 	if (conn == NULL)
 		return;
 	n = strcspn(conn, " ");
@@ -150,4 +144,34 @@ input_remote_addr(pam_handle_t *pamh, struct decision *d)
 	d->rhostbuf[n] = '\0';
 	if (apitoken_addr_valid(d->rhostbuf) == 0)
 		d->rhost = d->rhostbuf;
+}
+
+/*
+ * PAM_RHOST if it is an IP literal.  Only for sshd whose PAM_RHOST is a
+ * host name (UseDNS yes): the client address in SSH_CONNECTION from the
+ * PAM environment, where sshd put it.  Never the process environment,
+ * which the user controls under sudo or su; never SSH_CONNECTION for
+ * another service or without PAM_RHOST (a local login has no address).
+ */
+void
+input_remote_addr(pam_handle_t *pamh, struct decision *d)
+{
+	const void *item = NULL;
+	const char *rhost;
+
+	d->rhost = NULL;
+	d->rhost_item = NULL;
+	if (pam_get_item(pamh, PAM_RHOST, &item) != PAM_SUCCESS ||
+	    item == NULL || ((const char *)item)[0] == '\0')
+		return;
+	rhost = item;
+	d->rhost_item = rhost;
+	if (strlen(rhost) < sizeof(d->rhostbuf) &&
+	    apitoken_addr_valid(rhost) == 0) {
+		strcpy(d->rhostbuf, rhost);
+		d->rhost = d->rhostbuf;
+		return;
+	}
+	if (is_sshd(d->service))
+		ssh_connection_addr(pamh, d);
 }

@@ -3,13 +3,21 @@
  *
  * auth:    token typed at a prompt -> shape check (no store for anything
  *          that is not a token) -> account exists -> apitoken_verify_once()
- *          -> one PAM code (decide.c) -> one audit line.
+ *          -> not locked -> one PAM code (decide.c) -> one audit line.
+ *          An accepted token is remembered on the handle, nothing more.
+ * setcred, open_session: the whole auth stack succeeded (an application
+ *          calls them only then): publish APITOKEN_ID/APITOKEN_LABEL and
+ *          record the last use, once.  open_session puts the variables
+ *          back from the module's own data (a module before it, such as
+ *          pam_env, may have set them), or removes them after a login
+ *          that was not a token.
  * account: re-checks the token that authenticated this handle; PAM_IGNORE
  *          when this module did not authenticate it.
- * setcred: PAM_SUCCESS.  chauthtok: not supported.
+ * chauthtok: not supported.
  */
 #include <errno.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +30,16 @@
 
 #include "pam_apitoken.h"
 
-/* What auth leaves for account (pam_set_data, MODULE_DATA_KEY). */
+/* What auth leaves for setcred, session and account (pam_set_data,
+ * MODULE_DATA_KEY). */
 struct login {
 	char id[APITOKEN_ID_LEN + 1];
+	char label[APITOKEN_LABEL_MAX + 1];
 	char *user;	/* the account it logged in */
 	char *config;	/* the config file that verified it */
+	char *service;	/* for the last-use record */
+	char rhost[RHOST_MAX];	/* "" = none */
+	int published;	/* environment set and last use recorded */
 };
 
 static void
@@ -36,6 +49,7 @@ login_free(struct login *l)
 		return;
 	free(l->user);
 	free(l->config);
+	free(l->service);
 	free(l);
 }
 
@@ -70,6 +84,7 @@ decision_init(pam_handle_t *pamh, struct decision *d)
 	d->res.reason = APITOKEN_R_STORE_ERROR;
 	if (pam_get_item(pamh, PAM_SERVICE, &item) == PAM_SUCCESS)
 		d->service = item;
+	input_remote_addr(pamh, d);	/* every decision line carries it */
 }
 
 static int
@@ -118,39 +133,6 @@ get_user(pam_handle_t *pamh, struct decision *d)
 	return -1;
 }
 
-/* The account must exist: an unknown user never succeeds (CVE-2020-27780). */
-static int
-user_exists(struct decision *d)
-{
-	struct passwd pw, *found = NULL;
-	size_t size = 16384;
-	char *buf = NULL;
-	int r;
-
-	for (;;) {
-		char *nbuf = realloc(buf, size);
-
-		if (nbuf == NULL) {
-			d->why = WHY_NOMEM;
-			r = -1;
-			goto out;
-		}
-		buf = nbuf;
-		r = getpwnam_r(d->user, &pw, buf, size, &found);
-		if (r != ERANGE || size >= 1048576)
-			break;
-		size *= 2;
-	}
-	if (r != 0)
-		d->why = WHY_USER_LOOKUP;
-	else if (found == NULL)
-		d->why = WHY_USER_UNKNOWN;
-	r = (r == 0 && found != NULL) ? 0 : -1;
-out:
-	free(buf);
-	return r;
-}
-
 /* Cheap shape check: nothing that is not a token touches the store. */
 static int
 shape_ok(const char *prefix, const char *tok, size_t len, struct decision *d)
@@ -161,12 +143,19 @@ shape_ok(const char *prefix, const char *tok, size_t len, struct decision *d)
 	apitoken_token_clear(&t);
 	if (f == APITOKEN_FMT_OK)
 		return 0;
-	d->why = f == APITOKEN_FMT_CHECKSUM ? APITOKEN_R_BAD_CHECKSUM :
-	    APITOKEN_R_MALFORMED;
 	d->res.format = f;
-	d->note = input_is_sshd_dummy(tok, len) ?
-	    "sshd's dummy password: sshd refused this user before PAM" :
-	    apitoken_format_str(f);
+	if (f == APITOKEN_FMT_CHECKSUM) {
+		/* a token with a typo: still (nearly) a secret */
+		d->why = APITOKEN_R_BAD_CHECKSUM;
+		d->note = apitoken_format_str(f);
+		return -1;
+	}
+	/* one neutral outcome whatever the text was: the log must not tell
+	 * what kind of password someone typed */
+	d->why = WHY_NOT_TOKEN;
+	if (input_is_sshd_dummy(tok, len))
+		d->note = "sshd's dummy password: sshd refused this user "
+		    "before PAM";
 	return -1;
 }
 
@@ -191,16 +180,48 @@ verify(const struct apitoken_config *cfg, const char *tok, size_t len,
 		    "does not run as root";
 }
 
+/* The account is locked (passwd -l): refuse its token, unless the
+ * allow_locked option says not to look.  Only after the secret matched,
+ * so that only its holder learns why. */
+static void
+check_locked(pam_handle_t *pamh, const struct args *a, struct decision *d)
+{
+	int unreadable = 0, r;
+
+	if (a->allow_locked || d->why != APITOKEN_ACCEPTED)
+		return;
+	r = account_locked(d->user, &unreadable);
+	if (r < 0)
+		d->why = WHY_USER_LOOKUP;
+	else if (r > 0)
+		d->why = WHY_LOCKED;
+	else if (unreadable)
+		debug_log(pamh, a, "shadow not readable, lock not checked for",
+		    d->user);
+}
+
+static void
+unset_env(pam_handle_t *pamh, const char *name)
+{
+	/* deleting an absent entry makes libpam log an error */
+	if (pam_getenv(pamh, name) != NULL)
+		(void)pam_putenv(pamh, name);
+}
+
 /* Forget what an earlier auth on this handle left behind. */
+static void
+forget_env(pam_handle_t *pamh)
+{
+	unset_env(pamh, "APITOKEN_ID");
+	unset_env(pamh, "APITOKEN_LABEL");
+	unset_env(pamh, PENDING_VAR);
+}
+
 static void
 forget_login(pam_handle_t *pamh)
 {
 	(void)pam_set_data(pamh, MODULE_DATA_KEY, NULL, NULL);
-	/* deleting an absent entry makes libpam log an error */
-	if (pam_getenv(pamh, "APITOKEN_ID") != NULL)
-		(void)pam_putenv(pamh, "APITOKEN_ID");
-	if (pam_getenv(pamh, "APITOKEN_LABEL") != NULL)
-		(void)pam_putenv(pamh, "APITOKEN_LABEL");
+	forget_env(pamh);
 }
 
 static int
@@ -214,7 +235,7 @@ put_env(pam_handle_t *pamh, const char *name, const char *value)
 	return pam_putenv(pamh, buf);
 }
 
-/* APITOKEN_ID/APITOKEN_LABEL for the session; the id for account. */
+/* The token login, kept on the handle; published later (setcred). */
 static int
 remember_login(pam_handle_t *pamh, const char *config, struct decision *d)
 {
@@ -222,12 +243,15 @@ remember_login(pam_handle_t *pamh, const char *config, struct decision *d)
 	int rc = PAM_BUF_ERR;
 
 	if (l == NULL || (l->user = strdup(d->user)) == NULL ||
-	    (l->config = strdup(config)) == NULL)
+	    (l->config = strdup(config)) == NULL ||
+	    (l->service = strdup(d->service != NULL ? d->service : "")) ==
+	    NULL)
 		goto out;
 	memcpy(l->id, d->res.id, sizeof(l->id));
-	rc = put_env(pamh, "APITOKEN_ID", d->res.id);
-	if (rc == PAM_SUCCESS)
-		rc = put_env(pamh, "APITOKEN_LABEL", d->res.label);
+	memcpy(l->label, d->res.label, sizeof(l->label));
+	if (d->rhost != NULL)
+		snprintf(l->rhost, sizeof(l->rhost), "%s", d->rhost);
+	rc = put_env(pamh, PENDING_VAR, l->id);
 	if (rc == PAM_SUCCESS)
 		rc = pam_set_data(pamh, MODULE_DATA_KEY, l, login_cleanup);
 	if (rc == PAM_SUCCESS)
@@ -241,25 +265,114 @@ out:
 	return rc == PAM_SUCCESS ? 0 : -1;
 }
 
+/* APITOKEN_ID/APITOKEN_LABEL from the module's own data. */
+static int
+assert_env(pam_handle_t *pamh, const struct login *l)
+{
+	int rc = put_env(pamh, "APITOKEN_ID", l->id);
+
+	if (rc == PAM_SUCCESS)
+		rc = put_env(pamh, "APITOKEN_LABEL", l->label);
+	if (rc != PAM_SUCCESS)
+		forget_env(pamh);
+	return rc;
+}
+
 /* Last use is best effort: a failure is logged, the login goes on. */
 static void
-record_use(pam_handle_t *pamh, const struct args *a,
-    const struct apitoken_config *cfg, const struct decision *d)
+record_use(pam_handle_t *pamh, const struct args *a, const struct login *l)
 {
+	struct apitoken_config *cfg = NULL;
 	char err[256], esc[1024];
 	int r;
 
 	err[0] = '\0';
-	r = apitoken_lastuse_record(cfg, d->res.id, d->service, d->rhost, 0,
-	    LASTUSE_INTERVAL, err, sizeof(err));
+	r = apitoken_config_load(l->config, &cfg, err, sizeof(err));
+	if (r == 0)
+		r = apitoken_lastuse_record(cfg, l->id, l->service,
+		    l->rhost[0] != '\0' ? l->rhost : NULL, 0, LASTUSE_INTERVAL,
+		    err, sizeof(err));
+	apitoken_config_free(cfg);
 	if (r != 0) {
 		log_escape(esc, sizeof(esc), err[0] != '\0' ? err :
 		    apitoken_strerror(r), 1);
 		pam_syslog(pamh, LOG_AUTHPRIV | LOG_WARNING,
-		    "token=%s: last use not recorded: \"%s\"", d->res.id, esc);
+		    "token=%s: last use not recorded: \"%s\"", l->id, esc);
 	} else
 		debug_log(pamh, a, "last use noted (at most once a minute):",
-		    d->res.id);
+		    l->id);
+}
+
+/* The whole auth stack succeeded: publish the login, once. */
+static int
+publish_login(pam_handle_t *pamh, const struct args *a, struct login *l)
+{
+	int rc;
+
+	if (l->published)
+		return PAM_SUCCESS;
+	unset_env(pamh, PENDING_VAR);
+	if ((rc = assert_env(pamh, l)) != PAM_SUCCESS)
+		return rc;
+	l->published = 1;
+	record_use(pamh, a, l);
+	return PAM_SUCCESS;
+}
+
+static struct login *
+get_login(pam_handle_t *pamh)
+{
+	const void *data = NULL;
+
+	if (pam_get_data(pamh, MODULE_DATA_KEY, &data) != PAM_SUCCESS)
+		return NULL;
+	return (struct login *)(uintptr_t)data;
+}
+
+static void recheck(const struct apitoken_config *, struct apitoken_store *,
+    const struct login *, struct decision *);
+
+/*
+ * sshd runs auth in a child process and hands only the PAM environment
+ * back to the process that calls setcred and open_session: there the
+ * login is rebuilt from PENDING_VAR, and only for a token that is still
+ * the user's and usable now (a value planted in the PAM environment can
+ * name nothing but the user's own token).
+ */
+static struct login *
+login_from_env(pam_handle_t *pamh, const struct args *a)
+{
+	const char *id = pam_getenv(pamh, PENDING_VAR);
+	struct apitoken_config *cfg = NULL;
+	struct apitoken_store *store = NULL;
+	struct login probe;
+	struct decision d;
+
+	if (id == NULL || apitoken_id_valid(id) != 0)
+		return NULL;
+	decision_init(pamh, &d);
+	memset(&probe, 0, sizeof(probe));
+	snprintf(probe.id, sizeof(probe.id), "%s", id);
+	if (get_user(pamh, &d) == 0 && load_config(a->config, &cfg, &d) == 0 &&
+	    apitoken_store_open(cfg, &store, d.detail, sizeof(d.detail)) == 0)
+		recheck(cfg, store, &probe, &d);
+	apitoken_store_close(store);
+	apitoken_config_free(cfg);
+	unset_env(pamh, PENDING_VAR);
+	if (d.why != APITOKEN_ACCEPTED)
+		return NULL;
+	memcpy(d.res.id, probe.id, sizeof(d.res.id));
+	if (remember_login(pamh, a->config, &d) != 0)
+		return NULL;
+	return get_login(pamh);
+}
+
+static struct login *
+find_login(pam_handle_t *pamh, const struct args *a)
+{
+	struct login *l = get_login(pamh);
+
+	return l != NULL ? l : login_from_env(pamh, a);
 }
 
 static void
@@ -269,6 +382,20 @@ finish(pam_handle_t *pamh, const struct args *a, struct decision *d,
 	decision_log(pamh, d, rc);
 	if (rc != PAM_SUCCESS && !a->quiet)
 		decision_tell_user(pamh, d, ph);
+}
+
+/* Options, and the fail delay (unless nodelay). */
+static int
+auth_options(pam_handle_t *pamh, int flags, int argc, const char **argv,
+    struct args *a, struct decision *d)
+{
+	int r = parse_options(argc, argv, a, d);
+
+	if (r != 0 || !a->nodelay)
+		(void)pam_fail_delay(pamh, FAIL_DELAY_USEC);
+	if (flags & PAM_SILENT)
+		a->quiet = 1;
+	return r;
 }
 
 MODULE_EXPORT PAM_EXTERN int
@@ -282,35 +409,79 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	int rc;
 
 	decision_init(pamh, &d);
-	(void)pam_fail_delay(pamh, FAIL_DELAY_USEC);
 	forget_login(pamh);
-	if (parse_options(argc, argv, &a, &d) != 0)
+	if (auth_options(pamh, flags, argc, argv, &a, &d) != 0)
 		goto out;
-	if (flags & PAM_SILENT)
-		a.quiet = 1;
 	debug_log(pamh, &a, "config", a.config);
 	if (load_config(a.config, &cfg, &d) != 0 ||
 	    get_user(pamh, &d) != 0 ||
 	    input_get_token(pamh, &a, apitoken_config_token_prefix(cfg), &tok,
 	    &len, &d) != 0 ||
 	    shape_ok(apitoken_config_token_prefix(cfg), tok, len, &d) != 0 ||
-	    user_exists(&d) != 0)
+	    account_exists(&d) != 0)
 		goto out;
-	input_remote_addr(pamh, &d);
 	debug_log(pamh, &a, "remote address", d.rhost);
 	verify(cfg, tok, len, &d);
-	if (d.why == APITOKEN_ACCEPTED &&
-	    remember_login(pamh, a.config, &d) == 0)
-		record_use(pamh, &a, cfg, &d);
+	check_locked(pamh, &a, &d);
+	if (d.why == APITOKEN_ACCEPTED)
+		(void)remember_login(pamh, a.config, &d);
 out:
 	rc = decision_pam_code(PHASE_AUTH, &d);
 	finish(pamh, &a, &d, rc, PHASE_AUTH);
+	if (rc == PAM_SUCCESS && !a.quiet)
+		decision_warn_expiry(pamh, &d, a.warn_expiry,
+		    (int64_t)time(NULL));
 	apitoken_config_free(cfg);
 	return rc;
 }
 
+/* setcred and open_session: an option error was already reported (and
+ * failed) by auth. */
+static int
+quiet_options(int argc, const char **argv, struct args *a)
+{
+	char err[128];
+
+	return args_parse(argc, argv, a, err, sizeof(err));
+}
+
 MODULE_EXPORT PAM_EXTERN int
 pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct login *l;
+	struct args a;
+
+	if (flags & PAM_DELETE_CRED)
+		return PAM_SUCCESS;
+	if (quiet_options(argc, argv, &a) != 0)
+		return PAM_SERVICE_ERR;
+	if ((l = find_login(pamh, &a)) == NULL)
+		return PAM_SUCCESS;
+	return publish_login(pamh, &a, l);
+}
+
+MODULE_EXPORT PAM_EXTERN int
+pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
+    const char **argv)
+{
+	struct login *l;
+	struct args a;
+	int rc;
+
+	(void)flags;
+	if (quiet_options(argc, argv, &a) != 0)
+		return PAM_SERVICE_ERR;
+	if ((l = find_login(pamh, &a)) == NULL) {
+		forget_env(pamh);	/* not a token login: no token id */
+		return PAM_SUCCESS;
+	}
+	rc = publish_login(pamh, &a, l);
+	return rc == PAM_SUCCESS ? assert_env(pamh, l) : rc;
+}
+
+MODULE_EXPORT PAM_EXTERN int
+pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
+    const char **argv)
 {
 	(void)pamh;
 	(void)flags;
@@ -357,7 +528,6 @@ account_check(pam_handle_t *pamh, const struct args *a,
 
 	memcpy(d->res.id, l->id, sizeof(d->res.id));
 	debug_log(pamh, a, "re-checking token", l->id);
-	input_remote_addr(pamh, d);
 	if (load_config(l->config, &cfg, d) != 0 || get_user(pamh, d) != 0)
 		goto out;
 	r = apitoken_store_open(cfg, &store, d->detail, sizeof(d->detail));
@@ -367,6 +537,8 @@ account_check(pam_handle_t *pamh, const struct args *a,
 		goto out;
 	}
 	recheck(cfg, store, l, d);
+	if (d->why == APITOKEN_ACCEPTED && account_exists(d) == 0)
+		check_locked(pamh, a, d);
 out:
 	apitoken_store_close(store);
 	apitoken_config_free(cfg);
@@ -375,7 +547,7 @@ out:
 MODULE_EXPORT PAM_EXTERN int
 pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	const void *data = NULL;
+	struct login *l;
 	struct decision d;
 	struct args a;
 	int rc;
@@ -385,13 +557,12 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		goto out;
 	if (flags & PAM_SILENT)
 		a.quiet = 1;
-	if (pam_get_data(pamh, MODULE_DATA_KEY, &data) != PAM_SUCCESS ||
-	    data == NULL) {
+	if ((l = get_login(pamh)) == NULL) {
 		debug_log(pamh, &a, "not authenticated by a token:",
 		    "ignored");
 		return PAM_IGNORE;
 	}
-	account_check(pamh, &a, data, &d);
+	account_check(pamh, &a, l, &d);
 out:
 	rc = decision_pam_code(PHASE_ACCOUNT, &d);
 	finish(pamh, &a, &d, rc, PHASE_ACCOUNT);

@@ -7,16 +7,21 @@
 #define PAM_APITOKEN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <security/pam_modules.h>
 
 #include "apitoken.h"
 
 #define MODULE_DATA_KEY "pam_apitoken.login"	/* pam_set_data() key */
+/* The token id between a successful auth and setcred/open_session, in the
+ * PAM environment (the only thing sshd carries over); never in a session. */
+#define PENDING_VAR "APITOKEN_AUTH_PENDING"
 #define DEFAULT_PROMPT "API token: "
 #define FAIL_DELAY_USEC 2000000u		/* pam_fail_delay() on failure */
 #define LASTUSE_INTERVAL 60			/* seconds between last-use writes */
 #define RHOST_MAX 64
+#define WARN_EXPIRY_DEFAULT (7 * 86400)		/* warn_expiry= default, seconds */
 
 /* Objects are built with -fvisibility=hidden; the entry points must be
  * visible for the version script to export them. */
@@ -30,6 +35,9 @@ struct args {
 	int use_first_pass;	/* wins over try_first_pass */
 	int try_first_pass;
 	int quiet;		/* no messages to the user */
+	int nodelay;		/* no pam_fail_delay() on failure */
+	int allow_locked;	/* do not refuse tokens of locked accounts */
+	int64_t warn_expiry;	/* warn_expiry=DURATION in seconds, 0 = off */
 };
 
 /* args.c: parse argv.  Returns 0, or -1 with the offending option in err. */
@@ -50,6 +58,8 @@ enum {
 	WHY_USER_LOOKUP,	/* getpwnam itself failed */
 	WHY_NO_TOKEN,		/* use_first_pass but nothing cached */
 	WHY_TOO_LONG,		/* input longer than PAM_MAX_RESP_SIZE */
+	WHY_NOT_TOKEN,		/* input not token-shaped (a password) */
+	WHY_LOCKED,		/* the account is locked (passwd -l) */
 	WHY_CONV,		/* the conversation failed */
 	WHY_CONV_AGAIN,		/* the conversation is not finished */
 	WHY_NOMEM,
@@ -61,9 +71,11 @@ struct decision {
 	int why;			/* WHY_* or enum apitoken_reason */
 	int error;			/* APITOKEN_ERR_* behind a fault */
 	const char *user;		/* PAM_USER (owned by PAM) or NULL */
+	int user_exists;		/* 1: user is a known account */
 	const char *service;		/* PAM_SERVICE (owned by PAM) or NULL */
-	const char *rhost;		/* rhostbuf or NULL */
+	const char *rhost;		/* rhostbuf: an IP address, or NULL */
 	char rhostbuf[RHOST_MAX];
+	const char *rhost_item;		/* PAM_RHOST as given (for the log) */
 	struct apitoken_result res;	/* token id, owner, label */
 	const char *note;		/* static text for the log, or NULL */
 	char detail[256];		/* a library or option message */
@@ -77,6 +89,10 @@ void decision_log(pam_handle_t *pamh, const struct decision *d, int pam_rc);
 /* A short message for the user, only when the secret was right. */
 void decision_tell_user(pam_handle_t *pamh, const struct decision *d,
     enum phase ph);
+/* "Your API token ... expires in N days", when it expires within
+ * a->warn_expiry seconds of now (PAM_TEXT_INFO; not with quiet). */
+void decision_warn_expiry(pam_handle_t *pamh, const struct decision *d,
+    int64_t within, int64_t now);
 /* Copy s into dst for a log line: printable ASCII, the rest as \xHH;
  * quoted: for a value inside "...", where spaces may stay.  Not quoted:
  * an empty value becomes "-". */
@@ -89,5 +105,14 @@ int input_get_token(pam_handle_t *pamh, const struct args *a,
 int input_looks_like_token(const char *prefix, const char *s);
 int input_is_sshd_dummy(const char *s, size_t len);
 void input_remote_addr(pam_handle_t *pamh, struct decision *d);
+
+/* account.c: the account behind PAM_USER.  0 when it exists; -1 with
+ * d->why set (unknown, lookup failed, out of memory). */
+int account_exists(struct decision *d);
+/* 1 when the account is locked: its shadow hash is "!" followed by
+ * something (passwd -l, usermod -L); 0 when not, when it has no shadow
+ * entry, or when shadow cannot be read (then *unreadable is set, e.g.
+ * not root); -1 when the look-up failed. */
+int account_locked(const char *user, int *unreadable);
 
 #endif

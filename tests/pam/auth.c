@@ -302,22 +302,38 @@ Test(auth, source_address_from_ssh_connection)
 	memset(&o, 0, sizeof(o));
 	o.from = "10.1.0.0/16";
 	issue(tl_user(), &o);
+	fx_service(&fx, "sshd", "auth required @MOD@ config=@CFG@\n");
 	/* sshd with UseDNS: PAM_RHOST is a name, the IP is in the PAM env */
 	memset(&r, 0, sizeof(r));
 	r.answers[0] = tok;
 	r.rhost = "client.example";
 	r.ssh_connection = "10.1.9.9 50000 10.0.0.1 22";
-	run_pam(&fx, "svc", tl_user(), &r);
+	run_pam(&fx, "sshd", tl_user(), &r);
 	assert_pam(r.auth_rc, PAM_SUCCESS);
 	memset(&r, 0, sizeof(r));
 	r.answers[0] = tok;
+	r.rhost = "client.example";
 	r.ssh_connection = "10.9.9.9 50000 10.0.0.1 22";
-	run_pam(&fx, "svc", tl_user(), &r);
+	run_pam(&fx, "sshd", tl_user(), &r);
 	assert_pam(r.auth_rc, PAM_AUTH_ERR);
 	/* PAM_RHOST, when an address, wins over SSH_CONNECTION */
 	memset(&r, 0, sizeof(r));
 	r.answers[0] = tok;
 	r.rhost = "10.9.9.9";
+	r.ssh_connection = "10.1.9.9 50000 10.0.0.1 22";
+	run_pam(&fx, "sshd", tl_user(), &r);
+	assert_pam(r.auth_rc, PAM_AUTH_ERR);
+	/* issue 14 item 21: only where needed.  No PAM_RHOST (a local
+	 * login), or a service other than sshd: SSH_CONNECTION is not
+	 * consulted */
+	memset(&r, 0, sizeof(r));
+	r.answers[0] = tok;
+	r.ssh_connection = "10.1.9.9 50000 10.0.0.1 22";
+	run_pam(&fx, "sshd", tl_user(), &r);
+	assert_pam(r.auth_rc, PAM_AUTH_ERR);
+	memset(&r, 0, sizeof(r));
+	r.answers[0] = tok;
+	r.rhost = "client.example";
 	r.ssh_connection = "10.1.9.9 50000 10.0.0.1 22";
 	run_pam(&fx, "svc", tl_user(), &r);
 	assert_pam(r.auth_rc, PAM_AUTH_ERR);
@@ -341,16 +357,17 @@ Test(auth, password_input_never_opens_the_store)
 {
 	issue(tl_user(), NULL);
 	cr_assert(unlink(fx.store) == 0);
+	/* not a token: its own code (issue 14 item 19) */
 	assert_pam(auth_with(&fx, "svc", tl_user(), "hunter2", NULL),
-	    PAM_AUTH_ERR);
+	    PAM_CRED_INSUFFICIENT);
 	assert_pam(auth_with(&fx, "svc", tl_user(), "", NULL),
-	    PAM_AUTH_ERR);
+	    PAM_CRED_INSUFFICIENT);
 	assert_pam(auth_with(&fx, "svc", tl_user(),
-	    "\b\n\r\177INCORRECT", NULL), PAM_AUTH_ERR);
+	    "\b\n\r\177INCORRECT", NULL), PAM_CRED_INSUFFICIENT);
 	/* a token for another prefix is not ours */
 	assert_pam(auth_with(&fx, "svc", tl_user(),
 	    "ghp_AAAAAAAAAAAA_0123456789abcdefghijABCDEFGHIJ01000000", NULL),
-	    PAM_AUTH_ERR);
+	    PAM_CRED_INSUFFICIENT);
 	/* a real token hits the missing store: unavailable, not "wrong" */
 	assert_pam(auth_with(&fx, "svc", tl_user(), tok, NULL),
 	    PAM_AUTHINFO_UNAVAIL);
@@ -367,7 +384,7 @@ Test(auth, sshd_dummy_password_for_a_valid_token_user)
 		dummy[i] = "\b\n\r\177INCORRECT"[i % 13];
 	dummy[i] = '\0';
 	assert_pam(auth_with(&fx, "svc", tl_user(), dummy, NULL),
-	    PAM_AUTH_ERR);
+	    PAM_CRED_INSUFFICIENT);
 }
 
 Test(auth, overlong_input_refused)
@@ -380,10 +397,10 @@ Test(auth, overlong_input_refused)
 	memset(big + strlen(tok), 'A', sizeof(big) - 1 - strlen(tok));
 	big[sizeof(big) - 1] = '\0';
 	assert_pam(auth_with(&fx, "svc", tl_user(), big, NULL),
-	    PAM_AUTH_ERR);
-	big[PAM_MAX_RESP_SIZE] = '\0';		/* at the limit: just wrong */
+	    PAM_CRED_INSUFFICIENT);
+	big[PAM_MAX_RESP_SIZE] = '\0';	/* at the limit: not a token */
 	assert_pam(auth_with(&fx, "svc", tl_user(), big, NULL),
-	    PAM_AUTH_ERR);
+	    PAM_CRED_INSUFFICIENT);
 }
 
 Test(auth, missing_store_is_unavailable)
@@ -542,5 +559,5 @@ Test(auth, non_root_caller_is_unavailable)
 	    PAM_AUTHINFO_UNAVAIL);
 	/* what is not a token still fails plainly, without the store */
 	assert_pam(auth_with(&fx, "svc", "nobody", "hunter2", NULL),
-	    PAM_AUTH_ERR);
+	    PAM_CRED_INSUFFICIENT);
 }

@@ -65,10 +65,10 @@ Test(stack, use_first_pass_takes_the_cached_token)
 	assert_pam(r.auth_rc, PAM_SUCCESS);
 	cr_assert_eq(r.prompts, 0);
 	cr_assert_str_eq(r.env_id, id);
-	/* a cached password: fails, and never prompts */
+	/* a cached password: fails (not a token), and never prompts */
 	cached("hunter2");
 	r = run("ufp", tok);
-	assert_pam(r.auth_rc, PAM_AUTH_ERR);
+	assert_pam(r.auth_rc, PAM_CRED_INSUFFICIENT);
 	cr_assert_eq(r.prompts, 0);
 }
 
@@ -79,7 +79,7 @@ Test(stack, use_first_pass_without_a_cached_token)
 	fx_service(&fx, "ufp",
 	    "auth required @MOD@ config=@CFG@ use_first_pass\n");
 	r = run("ufp", tok);
-	assert_pam(r.auth_rc, PAM_AUTH_ERR);
+	assert_pam(r.auth_rc, PAM_CRED_INSUFFICIENT);
 	cr_assert_eq(r.prompts, 0);
 }
 

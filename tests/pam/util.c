@@ -229,6 +229,8 @@ fx_service(struct fixture *fx, const char *name, const char *text)
 	replace_all(a, sizeof(a), b, "@SMOD@", STATIC_MODULE_PATH);
 	replace_all(b, sizeof(b), a, "@CFG@", fx->config);
 	replace_all(a, sizeof(a), b, "@SET@", SET_ITEMS_PATH);
+	replace_all(b, sizeof(b), a, "@GET@", GET_ITEMS_PATH);
+	memcpy(a, b, sizeof(a));
 	snprintf(path, sizeof(path), "%s/%s", fx->pamdir, name);
 	tl_write_str(path, a, 0644);
 }
@@ -296,6 +298,7 @@ collect_env(pam_handle_t *pamh, struct pam_run *r)
 		snprintf(r->env_id, sizeof(r->env_id), "%s", v);
 	if ((v = pam_getenv(pamh, "APITOKEN_LABEL")) != NULL)
 		snprintf(r->env_label, sizeof(r->env_label), "%s", v);
+	r->items_seen = pam_getenv(pamh, "PAM_SERVICE") != NULL;
 	for (i = 0; list != NULL && list[i] != NULL; i++) {
 		if (strncmp(list[i], "APITOKEN_ID=", 12) == 0)
 			r->env_in_list = 1;
@@ -334,6 +337,7 @@ run_pam(struct fixture *fx, const char *service, const char *user,
 		cr_assert(pam_putenv(pamh, env) == PAM_SUCCESS);
 	}
 	r->auth_rc = r->acct_rc = r->chauthtok_rc = -1;
+	r->setcred_rc = r->session_rc = -1;
 	if (r->chauthtok)
 		r->chauthtok_rc = pam_chauthtok(pamh, 0);
 	else if (!r->account_only)
@@ -342,6 +346,12 @@ run_pam(struct fixture *fx, const char *service, const char *user,
 		cr_assert(r->between(r) == 0);
 	if (r->account_only || (r->account && r->auth_rc == PAM_SUCCESS))
 		r->acct_rc = pam_acct_mgmt(pamh, 0);
+	/* as sshd and sudo do: account, then credentials, then session */
+	if (r->auth_rc == PAM_SUCCESS && !r->no_setcred &&
+	    (!r->account || r->acct_rc == PAM_SUCCESS))
+		r->setcred_rc = pam_setcred(pamh, PAM_ESTABLISH_CRED);
+	if (r->session && (r->setcred_rc == PAM_SUCCESS || r->account_only))
+		r->session_rc = pam_open_session(pamh, 0);
 	collect_env(pamh, r);
 	pam_end(pamh, r->auth_rc == -1 ? PAM_SUCCESS : r->auth_rc);
 }
@@ -544,7 +554,7 @@ logcap_stop(struct logcap *lc)
 
 const char *const pam_sm_names[PAM_SM_COUNT] = {
 	"pam_sm_authenticate", "pam_sm_setcred", "pam_sm_acct_mgmt",
-	"pam_sm_chauthtok",
+	"pam_sm_open_session", "pam_sm_close_session", "pam_sm_chauthtok",
 };
 
 static int

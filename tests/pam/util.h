@@ -19,6 +19,8 @@
 /* the same module with libyaml and nettle linked in (make STATIC_DEPS=1) */
 #define STATIC_MODULE_PATH BUILD_DIR "/static/pam_apitoken.so"
 #define SET_ITEMS_PATH "/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_set_items.so"
+/* puts the PAM items into the PAM environment (PAM_SERVICE=... etc.) */
+#define GET_ITEMS_PATH "/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_get_items.so"
 #define TOK_BUF (APITOKEN_TOKEN_MAX + 1)
 
 struct fixture {
@@ -67,15 +69,19 @@ struct pam_run {
 	int account;			/* also pam_acct_mgmt() after auth */
 	int account_only;		/* pam_acct_mgmt() alone */
 	int chauthtok;			/* pam_chauthtok() instead */
+	int no_setcred;			/* no pam_setcred() after auth */
+	int session;			/* pam_open_session() after setcred */
 	int (*between)(struct pam_run *);	/* after auth, before account */
 	void *ctx;
 	/* results */
-	int auth_rc, acct_rc, chauthtok_rc;
+	int auth_rc, acct_rc, chauthtok_rc, setcred_rc, session_rc;
 	int prompts;			/* echo-off prompts asked */
 	char last_prompt[128];
 	char errors[512];		/* PAM_ERROR_MSG texts, '\n'-separated */
 	char env_id[64], env_label[256];
 	int env_in_list;		/* APITOKEN_ID= in pam_getenvlist() */
+	int items_seen;			/* pam_get_items.so ran (PAM_SERVICE
+					   in the PAM environment) */
 	unsigned delay_usec;		/* pam_fail_delay the app was asked for */
 	int delay_called;
 };
@@ -91,7 +97,7 @@ void token_parts(const char *tok, char id[APITOKEN_ID_LEN + 1],
 
 /* The module's entry points, and the check that a module's dynamic
  * symbol table (nm -D --defined-only) defines them and nothing else. */
-#define PAM_SM_COUNT 4
+#define PAM_SM_COUNT 6
 extern const char *const pam_sm_names[PAM_SM_COUNT];
 void assert_exports_only_pam_sm(const char *module);
 
