@@ -4,7 +4,8 @@
 # As root on Debian 12: builds the .debs with dpkg-buildpackage from a copy
 # of this tree (the work tree stays clean), runs lintian, installs them
 # with "apt-get install ./*.deb", and then, using only the INSTALLED files:
-#   - checks what postinst set up (state dirs, store, conffile, profile off);
+#   - checks what postinst set up (state dirs, store, conffile, profile off),
+#     with APITOKEN_CONFIG in the environment pointing elsewhere;
 #   - checks that no libapitoken development files are shipped (its API
 #     is not stable: docs/libapitoken.md);
 #   - logs in through a real sshd on a loopback port, started from a
@@ -16,6 +17,9 @@
 #   - enables the pam-auth-update profile and logs in through
 #     common-auth/common-account with a token AND with the Unix password
 #     (the fall-through), and checks the generated stack;
+#   - removes libpam-apitoken while a locally edited common-account still
+#     names the module: prerm refuses, saying what to do, and the module
+#     stays; with the line taken out the removal goes through;
 #   - purges the packages and checks that nothing is left: every file
 #     dpkg listed, /etc/apitoken, /var/lib/apitoken, the profile's lines in
 #     /etc/pam.d/common-* (which must be back to what they were).
@@ -147,8 +151,9 @@ if [ -d /var/lib/pam ]; then
 	cp -a /var/lib/pam "$WORK/pam-backup/var-lib-pam"
 fi
 
-say "apt-get install ./*.deb"
-(cd "$WORK" && apt-get install -y -q ./libpam-apitoken_*.deb) \
+say "apt-get install ./*.deb (APITOKEN_CONFIG set: postinst must not use it)"
+(cd "$WORK" && APITOKEN_CONFIG="$WORK/no-such-config.yaml" \
+    apt-get install -y -q ./libpam-apitoken_*.deb) \
     >"$WORK/apt.log" 2>&1 || {
 	cat "$WORK/apt.log" >&2
 	fail "apt-get install failed"
@@ -298,7 +303,7 @@ cat "$WORK/common-auth"
 first=$(sed -n 1p "$WORK/common-auth")
 second=$(sed -n 2p "$WORK/common-auth")
 case "$first" in
-*'[success=2 default=ignore]'*'pam_apitoken.so [prompt=Password: ]') ;;
+*'[success=2 cred_insufficient=ignore'*'default=die]'*'pam_apitoken.so [prompt=Password: ]') ;;
 *) fail "common-auth line 1 is not the token check: $first" ;;
 esac
 case "$second" in
@@ -307,7 +312,7 @@ case "$second" in
 esac
 sed -n 3p "$WORK/common-auth" | grep -q 'requisite.*pam_deny.so' ||
 	fail "common-auth line 3 is not pam_deny"
-grep -q '^account[[:space:]]*required[[:space:]]*pam_apitoken.so' \
+grep -q '^account[[:space:]]*\[success=ok ignore=ignore module_unknown=ignore default=bad\][[:space:]]*pam_apitoken.so' \
     /etc/pam.d/common-account || fail "common-account has no pam_apitoken"
 
 cat >"$PAMFILE" <<'EOF'
@@ -351,6 +356,30 @@ fi
 
 kill "$SSHD_PID"
 SSHD_PID=
+
+# ------------------------------------------- remove with local edits
+say "remove with a locally edited common-account: refused"
+echo "# a local edit (deb-e2e)" >>/etc/pam.d/common-account
+if apt-get remove -y -q libpam-apitoken >"$WORK/remove.log" 2>&1; then
+	cat "$WORK/remove.log" >&2
+	fail "the removal went on while common-account names pam_apitoken.so"
+fi
+grep -q 'still used by' "$WORK/remove.log" &&
+    grep -q '/etc/pam.d/common-account' "$WORK/remove.log" &&
+    grep -q 'pam-auth-update --disable apitoken' "$WORK/remove.log" || {
+	cat "$WORK/remove.log" >&2
+	fail "prerm did not say which file and what to do"
+}
+installed libpam-apitoken || fail "libpam-apitoken not installed after the refusal"
+[ -f "$PAMDIR/pam_apitoken.so" ] || fail "the module was removed anyway"
+say "  with the line taken out, the removal goes through"
+sed -i '/pam_apitoken\.so/d' /etc/pam.d/common-account
+apt-get remove -y -q libpam-apitoken >"$WORK/remove2.log" 2>&1 || {
+	cat "$WORK/remove2.log" >&2
+	fail "removal failed with no file naming the module"
+}
+[ ! -e "$PAMDIR/pam_apitoken.so" ] || fail "module still there after removal"
+cp -p "$WORK/pam-backup/etc/common-account" /etc/pam.d/common-account
 
 # ------------------------------------------------------------ purge
 say "apt-get purge $PKGS"
