@@ -17,9 +17,6 @@
 #   - enables the pam-auth-update profile and logs in through
 #     common-auth/common-account with a token AND with the Unix password
 #     (the fall-through), and checks the generated stack;
-#   - removes libpam-apitoken while a locally edited common-account still
-#     names the module: prerm refuses, saying what to do, and the module
-#     stays; with the line taken out the removal goes through;
 #   - purges the packages and checks that nothing is left: every file
 #     dpkg listed, /etc/apitoken, /var/lib/apitoken, the profile's lines in
 #     /etc/pam.d/common-* (which must be back to what they were).
@@ -357,29 +354,6 @@ fi
 kill "$SSHD_PID"
 SSHD_PID=
 
-# ------------------------------------------- remove with local edits
-say "remove with a locally edited common-account: refused"
-echo "# a local edit (deb-e2e)" >>/etc/pam.d/common-account
-if apt-get remove -y -q libpam-apitoken >"$WORK/remove.log" 2>&1; then
-	cat "$WORK/remove.log" >&2
-	fail "the removal went on while common-account names pam_apitoken.so"
-fi
-grep -q 'still used by' "$WORK/remove.log" &&
-    grep -q '/etc/pam.d/common-account' "$WORK/remove.log" &&
-    grep -q 'pam-auth-update --disable apitoken' "$WORK/remove.log" || {
-	cat "$WORK/remove.log" >&2
-	fail "prerm did not say which file and what to do"
-}
-installed libpam-apitoken || fail "libpam-apitoken not installed after the refusal"
-[ -f "$PAMDIR/pam_apitoken.so" ] || fail "the module was removed anyway"
-say "  with the line taken out, the removal goes through"
-sed -i '/pam_apitoken\.so/d' /etc/pam.d/common-account
-apt-get remove -y -q libpam-apitoken >"$WORK/remove2.log" 2>&1 || {
-	cat "$WORK/remove2.log" >&2
-	fail "removal failed with no file naming the module"
-}
-[ ! -e "$PAMDIR/pam_apitoken.so" ] || fail "module still there after removal"
-cp -p "$WORK/pam-backup/etc/common-account" /etc/pam.d/common-account
 
 # ------------------------------------------------------------ purge
 say "apt-get purge $PKGS"
