@@ -7,7 +7,7 @@
  *          An accepted token is remembered on the handle, nothing more.
  * setcred, open_session: the whole auth stack succeeded (an application
  *          calls them only then): publish APITOKEN_ID/APITOKEN_LABEL and
- *          record the last use, once (sshd: setcred, from PENDING_VAR).  open_session puts the variables
+ *          record the last use, once.  open_session puts the variables
  *          back from the module's own data (a module before it, such as
  *          pam_env, may have set them), or removes them after a login
  *          that was not a token.
@@ -334,11 +334,10 @@ static void recheck(const struct apitoken_config *, struct apitoken_store *,
 
 /*
  * sshd runs auth in a child process and hands only the PAM environment
- * back to the process that calls setcred: there the login is rebuilt from
- * PENDING_VAR, and only for a token that is still the user's and usable
- * now (a value planted in the PAM environment could name nothing but the
- * user's own token).  setcred only: the session stack may have read the
- * user's own files into the PAM environment by then.
+ * back to the process that calls setcred and open_session: there the
+ * login is rebuilt from PENDING_VAR, and only for a token that is still
+ * the user's and usable now (a value planted in the PAM environment can
+ * name nothing but the user's own token).
  */
 static struct login *
 login_from_env(pam_handle_t *pamh, const struct args *a)
@@ -472,9 +471,7 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 	(void)flags;
 	if (quiet_options(argc, argv, &a) != 0)
 		return PAM_SERVICE_ERR;
-	/* the handle's own data only: by now pam_env may have read the
-	 * user's files into the PAM environment */
-	if ((l = get_login(pamh)) == NULL) {
+	if ((l = find_login(pamh, &a)) == NULL) {
 		forget_env(pamh);	/* not a token login: no token id */
 		return PAM_SUCCESS;
 	}
