@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # pam_apitoken - plain, overridable make.  See docs/HACKING.md ("Building").
 #
 #   make                 library, PAM module, tokenctl

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # bench/bench.sh - the pam_apitoken benchmark; run it as `make bench` (or
 # `make bench QUICK=1`: stores up to 100,000 tokens, under a minute).
 # Prints one table: machine and date, in-process verify latency, peak RSS,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * exp_lookup - an experiment, not part of the table: what a cold look-up
  * (open the store, find one id, close) costs with three strategies; it

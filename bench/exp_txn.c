@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * exp_txn - an experiment, not part of the table: the library's share of
  * a tokenctl write, to tell what tokenctl adds from what the store

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # bench/instr.sh - instructions per login, a figure the machine's load does
 # not move: callgrind's total Ir of one `pamtester SERVICE root
 # authenticate` process under pam_wrapper (ld.so, libpam and every library

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mkstore - build a benchmark store of N tokens through the library's own
  * writer: one apitoken_txn_begin(APITOKEN_TXN_CREATE), N

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # bench/profile.sh - the profiles behind BENCHMARKS.md ("What dominates").
 #
 #   make bench ... then:  B=build sh bench/profile.sh

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * runcmp - wall time (and peak RSS) of whole processes, for the benchmark.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * verify_once - the smallest process that verifies one token, for the
  * peak-memory figure: load the config, apitoken_verify_once() the token

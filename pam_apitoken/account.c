@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * account.c - the account behind PAM_USER: does it exist (passwd), is
  * it locked (shadow).

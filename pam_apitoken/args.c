@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * args.c - the module's options.  An unknown or malformed option is an
  * error: the caller fails closed with PAM_SERVICE_ERR, because a typo in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * decide.c - the one place a decision becomes a PAM return code, the
  * audit line, and what the user is told.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pam_apitoken.h - declarations shared by the PAM module's own files.
  * Nothing here is exported: the version script (pam_apitoken.map) keeps

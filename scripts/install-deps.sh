@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Install, from Debian's packages, everything needed to build, demo and
 # test pam_apitoken.  Run as root (or it re-runs itself with sudo).
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/demo.sh - "make demo": issue a token and log in with it through
 # real libpam, in a throw-away directory; /etc is not touched.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/elsewhere.sh - "make check" where a new contributor would run it
 # (issue 15 item 10), from a clone of this tree's HEAD:
 #

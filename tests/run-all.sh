@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Run each Criterion test binary given as an argument, show its output, then
 # print one closing line adding up their "Synthesis" lines.  Exits non-zero
 # if any binary failed, crashed or printed no synthesis.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * db.c - the store as tokenctl holds it: every record (read-only
  * commands, prune and import), or inside a write transaction only the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * doctor.c - tokenctl doctor: what is wrong with this host's setup, and
  * what to do about it.  It reads the config, the store, state_dir and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * doctor.h - the findings of tokenctl doctor (doctor.c) and its check of
  * the PAM service files (doctor_pam.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * doctor_pam.c - tokenctl doctor's look at the PAM service files that use
  * pam_apitoken.so: options the module would refuse (parsed by the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * edit.c - tokenctl edit: change a token's metadata (never its secret,
  * owner, parent or status) in one transaction.

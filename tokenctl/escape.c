@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * escape.c - the one escaping function for everything tokenctl prints to
  * a terminal or a log: list's table, show, error messages and audit

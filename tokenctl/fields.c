@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fields.c - validate token metadata given on the command line (issue,
  * edit) or in a --batch line, and apply it to a record.  The value rules

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * help.c - the text of `tokenctl --help` and of each verb's --help.
  * Keep in step with man/tokenctl.8: test-install compares every verb's

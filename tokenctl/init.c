@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * init.c - tokenctl init: create the store's directory and state_dir
  * (0700) and an empty store (0600, through the library's

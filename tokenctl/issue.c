@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * issue.c - tokenctl issue: new tokens, one from the command line or many
  * from a --batch file of JSON lines, in one transaction.  A secret is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * lifecycle.c - tokenctl disable, enable, delete and prune: status
  * changes and removal of records, one transaction each.

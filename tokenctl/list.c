@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * list.c - tokenctl list and show: read-only views of the store (no lock
  * taken).  Never shows a hash or a secret.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * main.c - tokenctl: parse the global options, pick the verb, run it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * revoke.c - tokenctl revoke and rotate, and the cascade they share:
  * revoking (or rotating) a token revokes every token derived from it

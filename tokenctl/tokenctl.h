@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tokenctl.h - declarations shared by the files of tokenctl, the
  * administrator's CLI.  tokenctl is built on the public libapitoken API

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * transfer.c - tokenctl export and import: every record with its hash
  * (never a secret), for backup, restore and moving hosts.

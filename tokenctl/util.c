@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * util.c - tokenctl's helpers: messages, allocation that exits on
  * failure, exit status mapping, config loading, who is running us, the

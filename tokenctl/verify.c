@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * verify.c - tokenctl verify (the PAM module's decision, via
  * apitoken_verify_once) and tokenctl check (offline format and checksum

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * view.c - records as JSON (through jansson only): the view form of list
  * and show (never the hash), and the record form of export/import (every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * codec.c - the store's one record-line serializer and one parser
  * (CVE-2013-7322: a parser and a rewriter that disagree let tokens be

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * config.c - apitoken.yaml, read with libyaml (the only file that
  * includes <yaml.h>).  A flat mapping of the keys in keys[] below, each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * crypto.c - the only file that calls the crypto library and getrandom.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* errmsg.c - error codes, their one string table, and wiping. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fields.c - the record's one field table (apitoken.h, "records").
  * Every list of the record's fields walks this table: record new, dup,

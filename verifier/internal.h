@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * internal.h - declarations shared by libapitoken's own files.  Not
  * installed; nothing here is exported (-fvisibility=hidden).

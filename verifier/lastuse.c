@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * lastuse.c - when a token last logged in, kept in state_dir/lastuse/<id>
  * (one small file per token) so that logins never rewrite the store.

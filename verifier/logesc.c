@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * logesc.c - the escaping rule for values in log and audit lines, so no
  * value can forge a field or a line: printable ASCII but '"' and '\' is

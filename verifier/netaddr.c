@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * netaddr.c - IPv4/IPv6 literals and CIDRs for the `from` restriction.
  * An IPv4-mapped IPv6 address (::ffff:a.b.c.d) matches IPv4 CIDRs.

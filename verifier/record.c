@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * record.c - a token's record: allocation, copying and the field rules
  * that the store, tokenctl and import all share (apitoken_record_check).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rules.c - the rules that span records, which the write transaction
  * enforces on every insert, replace and delete (apitoken.h, "Store

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * safefile.c - the one rule for trusted files and their directory
  * (CVE-2024-47191, CVE-2019-12209): never follow a symlink, a regular file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * store.c - reading the store: a safe open, header and trailer checks,
  * and a search by id over the sorted record lines with pread(2) on the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * svcalias.c - service_aliases: the PAM services a token's service also
  * covers (on Debian "su -" asks as su-l, "sudo -i" as sudo-i).  A flat

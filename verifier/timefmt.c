@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * timefmt.c - durations ("90d"), WHEN values and the store's UTC time form
  * "YYYY-MM-DDTHH:MM:SSZ".  Strict: what is parsed formats back the same.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * token.c - the token string: <prefix>_<id>_<secret><crc>.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * txn.c - writing the store.  One writer at a time holds an exclusive
  * flock on "<store>.lock" (created once, never unlinked); it re-reads and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * txn.h - the write transaction's state, shared by txn.c (lock, staging,
  * commit), txnindex.c (what the rules look up in the view) and rules.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * txnindex.c - what the store-wide rules look up in a transaction's view:
  * a record's status, expiry and parent by id, the live record of a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * verify.c - the one verify path.  Format and checksum first (nothing
  * else is touched for malformed input), then look-up by the public id,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_api.c - libapitoken as another program sees it: compiled with
  * only -Iverifier/include and linked to the shared library, nothing of

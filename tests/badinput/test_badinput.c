@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_badinput.c - bad input fails closed, with a clear message, and
  * loses nothing (issue 5, "Bad input").

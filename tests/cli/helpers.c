@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * helpers.c - run tokenctl as a subprocess (fork/exec, pipes for stdin,
  * stdout, stderr) against a store in a fresh mkdtemp directory.

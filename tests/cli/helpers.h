@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * helpers.h - shared helpers of the tokenctl CLI tests.  Every test runs
  * the built tokenctl (BUILD_DIR "/tokenctl") as a real process against a

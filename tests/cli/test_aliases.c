@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_aliases.c - tokenctl and the config keys of issue 15: show and
  * list --service follow service_aliases (item 2), and max_lifetime alone

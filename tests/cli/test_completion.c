@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_completion.c - the bash completion script, run by a real bash
  * against the built tokenctl and a real store.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_doctor.c - tokenctl doctor against real files: a healthy setup
  * exits 0, each problem it knows is reported with a fix and exits 1, the

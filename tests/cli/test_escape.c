@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_escape.c - control characters never reach the administrator's
  * terminal (issue 14, item 5): C1 controls and bidi overrides are refused

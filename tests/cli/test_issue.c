@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_issue.c - tokenctl init and issue (single and --batch).
  */

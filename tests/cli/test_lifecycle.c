@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_lifecycle.c - tokenctl edit, disable, enable, revoke (cascade,
  * --user, --token-stdin), rotate, delete and prune.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_list.c - tokenctl list (table, filters, --json, --ids) and show.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_misc.c - global options, --help of every verb, usage and config
  * errors and their exit statuses, the syslog audit trail (captured in a

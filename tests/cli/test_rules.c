@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_rules.c - the store-wide rules as tokenctl meets them, now that
  * the library's transaction owns them: an expiry edit caps the tokens

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_transfer.c - tokenctl export and import: text and JSON forms,
  * round trips between stores, and all-or-nothing refusal of bad input.

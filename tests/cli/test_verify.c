@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_verify.c - tokenctl verify (raw, Bearer, ApiKey; every refusal
  * reason it can show) and tokenctl check.

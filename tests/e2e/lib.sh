@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/e2e/lib.sh - shared by the end-to-end scripts (sourced).
 #
 # Each script runs as root, changes /etc only by adding files and a user

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/e2e/sshd.sh BUILD_DIR - a real sshd on 127.0.0.1 using the shipped
 # conf/pam.d examples: a token logs in over keyboard-interactive and
 # $APITOKEN_ID is set in the shell; a wrong token and a revoked token are

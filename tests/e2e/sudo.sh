@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/e2e/sudo.sh BUILD_DIR - a real sudo with "Defaults pam_service=..."
 # pointing at the shipped conf/pam.d/sudo-token-only: the user's token
 # (read by sudo -S) runs the command and $APITOKEN_ID reaches it; a wrong

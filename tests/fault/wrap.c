@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * wrap.c - the --wrap'ed libc functions: count while armed, fail the
  * chosen call, otherwise pass through to the real function.

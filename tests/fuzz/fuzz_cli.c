@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_cli.c - the small parsers behind tokenctl's options: durations,
  * WHEN values, store times, CIDRs and addresses, and the field

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_common.c - the private temp directory, file helpers and the record
  * round-trip oracle shared by the libFuzzer targets.

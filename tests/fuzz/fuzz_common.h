@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_common.h - shared pieces of the libFuzzer targets in tests/fuzz/.
  *

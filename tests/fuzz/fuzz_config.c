@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_config.c - apitoken_config_load on arbitrary bytes written to a
  * config file in a private 0700 temp dir.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_header.c - Authorization-header forms: apitoken_strip_scheme, then
  * apitoken_token_parse on what it returns.

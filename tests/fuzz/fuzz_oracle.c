@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_oracle.c - token grammar from the token format, implemented
  * separately from the library (checksum: tests/lib/oracle.c) so the

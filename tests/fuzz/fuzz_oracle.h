@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_oracle.h - an independent token grammar oracle for the token
  * targets, written from the token format, not from token.c.

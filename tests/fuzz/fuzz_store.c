@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_store.c - a store file (and the record-line codec, and a last-use
  * file) from arbitrary bytes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_token.c - apitoken_token_parse on arbitrary bytes.
  *

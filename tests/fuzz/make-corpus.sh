@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Regenerate the seed corpora in tests/fuzz/corpus/<target>/ with plain
 # printf (CRC-32 from gzip's trailer, SHA-256 from sha256sum), so no
 # build is needed.  Run from anywhere: sh tests/fuzz/make-corpus.sh

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Run the libFuzzer targets: run.sh BUILD_DIR SECONDS TARGET...
 #
 # For each target: replay the saved reproducers in tests/fuzz/crashers/

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/install/deb-e2e.sh - the Debian packages, end to end ("make check-deb").
 #
 # As root on Debian 12: builds the .debs with dpkg-buildpackage from a copy

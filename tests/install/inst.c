@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * inst.c - process and temp-dir helpers for tests/install/.
  */

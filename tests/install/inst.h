@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * inst.h - helpers for the install, man page and secret-scanner tests:
  * run a program (or make) as a shell would, and their temp dirs.  The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_build.c - the Makefile itself: per-object header dependencies
  * (touching tokenctl's header rebuilds tokenctl and nothing of the
@@ -177,6 +178,20 @@ Test(build, werror_by_default_and_off_with_WERROR_empty)
 	free(dist);
 	free(dev);
 	free(tmp);
+}
+
+/* Every tracked source file carries the licence line (LICENSE). */
+Test(build, every_source_file_has_the_licence_line)
+{
+	const char *const args[] = { "sh", SRC_DIR "/scripts/spdx-check.sh",
+		NULL };
+	char *out = NULL;
+	int rc = inst_run(args, NULL, &out);
+
+	if (rc == 2)
+		TL_SKIP("not a git work tree: %s", out);
+	cr_expect_eq(rc, 0, "files without the SPDX line:\n%s", out);
+	free(out);
 }
 
 /* scripts/spdx-check.sh on given files: lists those without the line. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_docs.c - the documentation does not drift from the program or
  * point at nothing:

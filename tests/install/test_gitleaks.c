@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_gitleaks.c - the secret-scanner rule in contrib/gitleaks/apitoken.toml.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_install.c - "make install" / "make uninstall" into temp DESTDIRs,
  * run against the objects this "make check" built (B=BUILD_DIR).

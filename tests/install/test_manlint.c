@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_manlint.c - every man page in man/ (*.5, *.8) is clean under
  * mandoc's linter and under groff with all warnings on (what

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * die-abort.c - tl_die() for the fuzz targets: print why and abort(), so
  * that libFuzzer saves the input.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * die.c - tl_die() for the Criterion test binaries: fail the current
  * test, or, in a child made by tl_fork(), say why and exit 125.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fs.c - temp directories and their removal, whole-file reads and
  * writes, and searches in files, for every test suite.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * oracle.c - the token checksum, computed here from the token format
  * (apitoken-store(5), pam_apitoken(8)) and never with libapitoken: these

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * proc.c - child processes for tests: tl_fork() and one runner,
  * tl_run(), that feeds stdin and captures stdout and stderr with a time

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sha256.c - the store's hash of a token, computed with OpenSSL: an
  * oracle independent of the library's nettle code.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tl.h - the one helper library of the test suites (tests/lib/), linked
  * into every test binary (and, its Criterion-free part, into the fuzz

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * audit.c - the syslog lines, caught on a private /dev/log (root only):
  * exactly one line per decision at LOG_AUTHPRIV with NOTICE (accepted) or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * auth.c - pam_sm_authenticate through real libpam (pam_start_confdir with
  * a service file naming the built module by absolute path): each verify

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * contract.c - library behaviour the module and its tests rely on, beyond
  * what tests/unit covers: the store a fresh install starts from.

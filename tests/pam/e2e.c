@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * e2e.c - the end-to-end scripts in tests/e2e (a real sshd on
  * loopback, a real sudo) as counted tests.  A script exits 77 with the

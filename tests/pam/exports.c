@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * exports.c - pam_apitoken.so exports the PAM entry points and nothing
  * else (version script pam_apitoken.map): dlsym finds every pam_sm_* and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * locked.c - issue 14 items 12 and 16: a locked account (passwd -l,
  * usermod -L: "!" in front of the shadow hash) does not log in with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * oom.c - issue 14 item 11: out of memory is PAM_BUF_ERR at every step,
  * as pam_apitoken(8) says.  The account look-up (getpwnam_r) is made to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pamtester.c - the module in a real PAM application: pamtester under
  * pam_wrapper (LD_PRELOAD=libpam_wrapper.so, PAM_WRAPPER_SERVICE_DIR),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * review.c - regression tests for the module's findings of issue 14
  * (security review) and issue 15 (real PAM clients), through real libpam:

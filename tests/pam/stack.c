@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * stack.c - pam_apitoken among other modules, through real libpam:
  * use_first_pass / try_first_pass after a module that sets PAM_AUTHTOK

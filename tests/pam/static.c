@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * static.c - what the modules link in.  The default module has nettle
  * linked in and loads libyaml as a shared library; the one built with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * util.h - fixtures for the PAM module tests: a throw-away config and
  * store in a mkdtemp directory (made with the library, so these tests do

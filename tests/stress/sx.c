@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sx.c - fixtures for tests/stress and tests/badinput: temp environments,
  * tokenctl runs and a parsed snapshot of the store's records.

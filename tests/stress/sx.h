@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sx.h - fixtures shared by the stress, crash-safety, secret-scan and
  * bad-input tests (tests/stress/, tests/badinput/).

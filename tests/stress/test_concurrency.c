@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_concurrency.c - many tokenctl writers against readers that never
  * lock (issue 5, "Concurrency").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_crash.c - SIGKILL tokenctl writers at random moments (issue 5,
  * "Crash safety").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_secrets.c - a token's secret appears nowhere but in the one-time
  * print of `tokenctl issue` (issue 5, "Memory and secrets").

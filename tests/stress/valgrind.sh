@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # valgrind.sh - run a Criterion test binary under valgrind memcheck and
 # fail on any memcheck error or definite leak, in any process.
 #

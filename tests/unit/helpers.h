@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * helpers.h - shared fixtures for the libapitoken unit tests.
  *

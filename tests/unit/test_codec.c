@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_codec.c - the record model and the one store-line serializer and
  * parser: round trips (byte-identical), escaping, every parse rejection.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_config.c - apitoken_config_load: a full file, defaults, and every
  * error with its "path:line:column" position.

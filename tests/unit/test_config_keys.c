@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_config_keys.c - the config keys added after the table-driven
  * loader: default_lifetime following a shorter max_lifetime (issue 15

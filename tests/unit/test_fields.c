@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_fields.c - the record's one field table (apitoken_record_fields):
  * it matches the store header column by column, covers every member that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_header.c - apitoken_strip_scheme: the Authorization-header forms.
  */

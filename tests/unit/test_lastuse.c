@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_lastuse.c - last-use state in state_dir/lastuse/<id>: record, get,
  * throttling, remove, bad ids, and no writes through symlinks.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_split.c - the store-line splitter (codec_split, word-at-a-time)
  * against a byte-by-byte reference written here: the same verdict, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_store.c - the store file: layout, sorted look-up at the edges,
  * foreach/count, hand-written bad files, and the safe-open rules.

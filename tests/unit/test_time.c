@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_time.c - durations, WHEN expressions, the store's time format.
  */

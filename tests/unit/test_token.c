@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_token.c - token parsing (every rejection), generation, checksum
  * (against an independent CRC-32 + base62 oracle), ids, hashes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_txn.c - write transactions: staging, EXISTS/NOT_FOUND/STALE,
  * discard, the lock (timeout, never unlinked, released by a dying

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_verify.c - the one verify path: every reason code through
  * apitoken_verify and apitoken_verify_once, the documented check order,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * apitoken.h - libapitoken, the API token library behind pam_apitoken and
  * tokenctl.  This is the only public header.
