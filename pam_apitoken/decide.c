@@ -117,34 +117,6 @@ decision_why_str(int why)
 	return "internal-error";
 }
 
-void
-log_escape(char *dst, size_t dstlen, const char *s, int quoted)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	if (dstlen == 0)
-		return;
-	for (; s != NULL && *s != '\0' && o + 5 < dstlen; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (((c == ' ' && quoted) || (c > 0x20 && c < 0x7f)) &&
-		    c != '"' && c != '\\') {
-			dst[o++] = (char)c;
-			continue;
-		}
-		dst[o++] = '\\';
-		dst[o++] = 'x';
-		dst[o++] = hex[c >> 4];
-		dst[o++] = hex[c & 0xf];
-	}
-	dst[o] = '\0';
-	if (o == 0 && !quoted && dstlen > 1) {
-		dst[0] = '-';
-		dst[1] = '\0';
-	}
-}
-
 /* " detail=..." for faults: the library's or the option parser's text. */
 static void
 extra_text(const struct decision *d, char *buf, size_t buflen)
@@ -154,14 +126,14 @@ extra_text(const struct decision *d, char *buf, size_t buflen)
 
 	buf[0] = '\0';
 	if (d->why == APITOKEN_R_WRONG_USER && d->res.user[0] != '\0') {
-		log_escape(owner, sizeof(owner), d->res.user, 0);
+		apitoken_log_escape(owner, sizeof(owner), d->res.user, 0);
 		n = (size_t)snprintf(buf, buflen, " owner=%s", owner);
 	}
 	if (n < buflen && d->note != NULL)
 		n += (size_t)snprintf(buf + n, buflen - n, " note=\"%s\"",
 		    d->note);
 	if (n < buflen && d->detail[0] != '\0') {
-		log_escape(esc, sizeof(esc), d->detail, 1);
+		apitoken_log_escape(esc, sizeof(esc), d->detail, 1);
 		snprintf(buf + n, buflen - n, " detail=\"%s\"", esc);
 	}
 }
@@ -183,7 +155,7 @@ user_text(const struct decision *d, char *buf, size_t buflen)
 			return;
 		}
 	}
-	log_escape(buf, buflen, d->user, 0);
+	apitoken_log_escape(buf, buflen, d->user, 0);
 }
 
 void
@@ -194,10 +166,10 @@ decision_log(pam_handle_t *pamh, const struct decision *d, int pam_rc)
 	int ok = pam_rc == PAM_SUCCESS;
 
 	user_text(d, user, sizeof(user));
-	log_escape(service, sizeof(service), d->service, 0);
-	log_escape(rhost, sizeof(rhost), d->rhost != NULL ? d->rhost :
+	apitoken_log_escape(service, sizeof(service), d->service, 0);
+	apitoken_log_escape(rhost, sizeof(rhost), d->rhost != NULL ? d->rhost :
 	    d->rhost_item, 0);
-	log_escape(label, sizeof(label), d->res.label, 1);
+	apitoken_log_escape(label, sizeof(label), d->res.label, 1);
 	extra_text(d, extra, sizeof(extra));
 	pam_syslog(pamh, LOG_AUTHPRIV | (ok ? LOG_NOTICE : LOG_WARNING),
 	    "%s token=%s label=\"%s\" user=%s service=%s rhost=%s "

@@ -71,7 +71,7 @@ debug_log(pam_handle_t *pamh, const struct args *a, const char *what,
 
 	if (!a->debug)
 		return;
-	log_escape(esc, sizeof(esc), value, 0);
+	apitoken_log_escape(esc, sizeof(esc), value, 0);
 	pam_syslog(pamh, LOG_AUTHPRIV | LOG_DEBUG, "debug: %s %s", what, esc);
 }
 
@@ -295,7 +295,7 @@ record_use(pam_handle_t *pamh, const struct args *a, const struct login *l)
 		    err, sizeof(err));
 	apitoken_config_free(cfg);
 	if (r != 0) {
-		log_escape(esc, sizeof(esc), err[0] != '\0' ? err :
+		apitoken_log_escape(esc, sizeof(esc), err[0] != '\0' ? err :
 		    apitoken_strerror(r), 1);
 		pam_syslog(pamh, LOG_AUTHPRIV | LOG_WARNING,
 		    "token=%s: last use not recorded: \"%s\"", l->id, esc);

@@ -94,10 +94,6 @@ void decision_tell_user(pam_handle_t *pamh, const struct decision *d,
  * a->warn_expiry seconds of now (PAM_TEXT_INFO; not with quiet). */
 void decision_warn_expiry(pam_handle_t *pamh, const struct decision *d,
     int64_t within, int64_t now);
-/* Copy s into dst for a log line: printable ASCII, the rest as \xHH;
- * quoted: for a value inside "...", where spaces may stay.  Not quoted:
- * an empty value becomes "-". */
-void log_escape(char *dst, size_t dstlen, const char *s, int quoted);
 
 /* input.c: where the token and the remote address come from. */
 int input_get_token(pam_handle_t *pamh, const struct args *a,

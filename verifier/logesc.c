@@ -3,7 +3,7 @@
  * logesc.c - the escaping rule for values in log and audit lines, so no
  * value can forge a field or a line: printable ASCII but '"' and '\' is
  * kept (a space only inside quotes), every other byte becomes \xNN.
- * The same rule as the PAM module's decision lines (log_escape).
+ * The PAM module's decision lines and tokenctl's audit lines use it.
  */
 #include "internal.h"
 
