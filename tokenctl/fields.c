@@ -204,70 +204,74 @@ seen(char **list, size_t n, const char *v)
 	return 0;
 }
 
-/* --service: "all" alone means every service (an empty list). */
-static int
-apply_services(const struct ctl_fields *f, struct apitoken_record *rec,
-    char *err, size_t errlen)
-{
-	const char *opt = fname(f, "--service");
-	size_t i;
+/* One list option (--service, --from): its "everything" word, what it
+ * cannot be combined with, the check of one value, the largest count. */
+struct list_opt {
+	const char *name;
+	const char *every;
+	const char *others;
+	int (*check)(const char *opt, const char *v, char *err,
+	    size_t errlen);
+	size_t max;
+};
 
-	if (!f->services_set)
-		return CTL_EXIT_OK;
-	apitoken_record_list_clear(&rec->services, &rec->n_services);
-	if (f->n_services == 1 && strcmp(f->services[0], "all") == 0)
-		return CTL_EXIT_OK;
-	for (i = 0; i < f->n_services; i++) {
-		if (strcmp(f->services[i], "all") == 0)
-			return fail(err, errlen, CTL_EXIT_USAGE, "%s all "
-			    "cannot be combined with other services", opt);
-		if (apitoken_service_valid(f->services[i]) != APITOKEN_OK)
-			return fail(err, errlen, CTL_EXIT_USAGE, "invalid %s "
-			    "'%s': a PAM service name is 1..%d of "
-			    "[A-Za-z0-9._+-]", opt, f->services[i],
-			    APITOKEN_SERVICE_MAX);
-		if (!seen(rec->services, rec->n_services, f->services[i]))
-			list_add(&rec->services, &rec->n_services,
-			    f->services[i]);
-	}
-	if (rec->n_services > APITOKEN_SERVICES_MAX)
-		return fail(err, errlen, CTL_EXIT_USAGE, "too many %s values "
-		    "(at most %d)", opt, APITOKEN_SERVICES_MAX);
+static int
+check_service(const char *opt, const char *v, char *err, size_t errlen)
+{
+	if (apitoken_service_valid(v) != APITOKEN_OK)
+		return fail(err, errlen, CTL_EXIT_USAGE, "invalid %s '%s': a "
+		    "PAM service name is 1..%d of [A-Za-z0-9._+-]", opt, v,
+		    APITOKEN_SERVICE_MAX);
 	return CTL_EXIT_OK;
 }
 
-/* --from: "any" alone means any source address (an empty list). */
 static int
-apply_from(const struct ctl_fields *f, struct apitoken_record *rec,
-    char *err, size_t errlen)
+check_from(const char *opt, const char *v, char *err, size_t errlen)
 {
-	const char *opt = fname(f, "--from");
 	char net[64];
-	size_t i;
 
-	if (!f->from_set)
+	if (apitoken_cidr_valid(v) != APITOKEN_OK)
+		return fail(err, errlen, CTL_EXIT_USAGE, "invalid %s '%s': "
+		    "give an IPv4 or IPv6 address or CIDR such as 10.0.0.0/8 "
+		    "or 2001:db8::/32", opt, v);
+	if (apitoken_cidr_strict(v, net, sizeof(net)) != 0)
+		return fail(err, errlen, CTL_EXIT_USAGE, "invalid %s '%s': "
+		    "address bits set past the prefix length (the network is "
+		    "%s)", opt, v, net);
+	return CTL_EXIT_OK;
+}
+
+static const struct list_opt services_opt = { "--service", "all",
+	"other services", check_service, APITOKEN_SERVICES_MAX };
+static const struct list_opt from_opt = { "--from", "any", "addresses",
+	check_from, APITOKEN_FROM_MAX };
+
+/* Replace *list by the values given: the "everything" word alone means
+ * an empty list; duplicates are dropped. */
+static int
+apply_list(const struct ctl_fields *f, const struct list_opt *o,
+    const char *const *vals, size_t n, char ***list, size_t *nlist, char *err,
+    size_t errlen)
+{
+	const char *opt = fname(f, o->name);
+	size_t i;
+	int r;
+
+	apitoken_record_list_clear(list, nlist);
+	if (n == 1 && strcmp(vals[0], o->every) == 0)
 		return CTL_EXIT_OK;
-	apitoken_record_list_clear(&rec->from, &rec->n_from);
-	if (f->n_from == 1 && strcmp(f->from[0], "any") == 0)
-		return CTL_EXIT_OK;
-	for (i = 0; i < f->n_from; i++) {
-		if (strcmp(f->from[i], "any") == 0)
-			return fail(err, errlen, CTL_EXIT_USAGE, "%s any "
-			    "cannot be combined with addresses", opt);
-		if (apitoken_cidr_valid(f->from[i]) != APITOKEN_OK)
-			return fail(err, errlen, CTL_EXIT_USAGE, "invalid %s "
-			    "'%s': give an IPv4 or IPv6 address or CIDR such "
-			    "as 10.0.0.0/8 or 2001:db8::/32", opt, f->from[i]);
-		if (apitoken_cidr_strict(f->from[i], net, sizeof(net)) != 0)
-			return fail(err, errlen, CTL_EXIT_USAGE, "invalid %s "
-			    "'%s': address bits set past the prefix length "
-			    "(the network is %s)", opt, f->from[i], net);
-		if (!seen(rec->from, rec->n_from, f->from[i]))
-			list_add(&rec->from, &rec->n_from, f->from[i]);
+	for (i = 0; i < n; i++) {
+		if (strcmp(vals[i], o->every) == 0)
+			return fail(err, errlen, CTL_EXIT_USAGE, "%s %s cannot "
+			    "be combined with %s", opt, o->every, o->others);
+		if ((r = o->check(opt, vals[i], err, errlen)) != CTL_EXIT_OK)
+			return r;
+		if (!seen(*list, *nlist, vals[i]))
+			list_add(list, nlist, vals[i]);
 	}
-	if (rec->n_from > APITOKEN_FROM_MAX)
+	if (*nlist > o->max)
 		return fail(err, errlen, CTL_EXIT_USAGE, "too many %s values "
-		    "(at most %d)", opt, APITOKEN_FROM_MAX);
+		    "(at most %zu)", opt, o->max);
 	return CTL_EXIT_OK;
 }
 
@@ -336,8 +340,11 @@ fields_apply(const struct ctl *ctl, const struct ctl_db *db,
 	    APITOKEN_DESCRIPTION_MAX, &rec->description, err, errlen)) != 0 ||
 	    (r = apply_text(f, "--external-id", f->external_id,
 	    APITOKEN_EXTERNAL_ID_MAX, &rec->external_id, err, errlen)) != 0 ||
-	    (r = apply_services(f, rec, err, errlen)) != 0 ||
-	    (r = apply_from(f, rec, err, errlen)) != 0)
+	    (f->services_set && (r = apply_list(f, &services_opt,
+	    f->services, f->n_services, &rec->services, &rec->n_services, err,
+	    errlen)) != 0) ||
+	    (f->from_set && (r = apply_list(f, &from_opt, f->from, f->n_from,
+	    &rec->from, &rec->n_from, err, errlen)) != 0))
 		return r;
 	if (is_new || f->expires != NULL)
 		return fields_expiry(ctl, db, fname(f, "--expires"),
