@@ -5,76 +5,97 @@
 
 #include "internal.h"
 
+/* names[i], or fallback when i is past the table or has no name. */
+static const char *
+pick(const char *const *names, size_t n, long i, const char *fallback)
+{
+	return i >= 0 && (size_t)i < n && names[i] != NULL ? names[i] :
+	    fallback;
+}
+
+#define PICK(names, i, fallback) \
+	pick(names, sizeof(names) / sizeof(names[0]), (long)(i), fallback)
+
+/* Indexed by -code. */
+static const char *const errors[] = {
+	[-APITOKEN_OK] = "success",
+	[-APITOKEN_ERR_INTERNAL] = "internal error",
+	[-APITOKEN_ERR_NOMEM] = "out of memory",
+	[-APITOKEN_ERR_SYSTEM] = "system error",
+	[-APITOKEN_ERR_CRYPTO] = "cryptographic library error",
+	[-APITOKEN_ERR_INVALID] = "invalid value",
+	[-APITOKEN_ERR_CONFIG] = "configuration error",
+	[-APITOKEN_ERR_STORE_MISSING] = "token store missing",
+	[-APITOKEN_ERR_STORE_UNSAFE] = "token store unsafe",
+	[-APITOKEN_ERR_STORE_FORMAT] = "token store corrupt",
+	[-APITOKEN_ERR_STORE_VERSION] = "unknown token store version",
+	[-APITOKEN_ERR_LOCK_TIMEOUT] = "timed out waiting for the store lock",
+	[-APITOKEN_ERR_NOT_FOUND] = "not found",
+	[-APITOKEN_ERR_EXISTS] = "already exists",
+	[-APITOKEN_ERR_ACCESS] = "permission denied",
+	[-APITOKEN_ERR_TOO_LONG] = "too long",
+	[-APITOKEN_ERR_STALE] = "transaction already finished",
+	[-APITOKEN_ERR_RULE] = "refused by a store rule",
+};
+
+static const char *const reasons[] = {
+	[APITOKEN_ACCEPTED] = "accepted",
+	[APITOKEN_R_MALFORMED] = "malformed",
+	[APITOKEN_R_BAD_CHECKSUM] = "bad-checksum",
+	[APITOKEN_R_UNKNOWN] = "unknown",
+	[APITOKEN_R_WRONG_SECRET] = "wrong-secret",
+	[APITOKEN_R_DISABLED] = "disabled",
+	[APITOKEN_R_REVOKED] = "revoked",
+	[APITOKEN_R_EXPIRED] = "expired",
+	[APITOKEN_R_WRONG_USER] = "wrong-user",
+	[APITOKEN_R_SERVICE] = "service-not-allowed",
+	[APITOKEN_R_SOURCE] = "source-not-allowed",
+	[APITOKEN_R_STORE_ERROR] = "store-error",
+};
+
+static const char *const formats[] = {
+	[APITOKEN_FMT_OK] = "well-formed",
+	[APITOKEN_FMT_EMPTY] = "empty",
+	[APITOKEN_FMT_TOO_LONG] = "too long",
+	[APITOKEN_FMT_ALPHABET] = "character outside [0-9A-Za-z_]",
+	[APITOKEN_FMT_PREFIX] = "wrong prefix",
+	[APITOKEN_FMT_SHAPE] = "wrong length or separators",
+	[APITOKEN_FMT_CHECKSUM] = "checksum mismatch",
+};
+
+static const char *const statuses[] = {
+	[APITOKEN_ACTIVE] = "active",
+	[APITOKEN_DISABLED] = "disabled",
+	[APITOKEN_REVOKED] = "revoked",
+};
+
+_Static_assert(sizeof(errors) / sizeof(errors[0]) == 1 - APITOKEN_ERR_RULE,
+    "a name for every APITOKEN_ERR_* code");
+_Static_assert(sizeof(reasons) / sizeof(reasons[0]) ==
+    APITOKEN_R_STORE_ERROR + 1, "a name for every apitoken_reason");
+
 const char *
 apitoken_strerror(int code)
 {
-	switch (code) {
-	case APITOKEN_OK:			return "success";
-	case APITOKEN_ERR_INTERNAL:		return "internal error";
-	case APITOKEN_ERR_NOMEM:		return "out of memory";
-	case APITOKEN_ERR_SYSTEM:		return "system error";
-	case APITOKEN_ERR_CRYPTO:		return "cryptographic library error";
-	case APITOKEN_ERR_INVALID:		return "invalid value";
-	case APITOKEN_ERR_CONFIG:		return "configuration error";
-	case APITOKEN_ERR_STORE_MISSING:	return "token store missing";
-	case APITOKEN_ERR_STORE_UNSAFE:		return "token store unsafe";
-	case APITOKEN_ERR_STORE_FORMAT:		return "token store corrupt";
-	case APITOKEN_ERR_STORE_VERSION:	return "unknown token store version";
-	case APITOKEN_ERR_LOCK_TIMEOUT:		return "timed out waiting for the store lock";
-	case APITOKEN_ERR_NOT_FOUND:		return "not found";
-	case APITOKEN_ERR_EXISTS:		return "already exists";
-	case APITOKEN_ERR_ACCESS:		return "permission denied";
-	case APITOKEN_ERR_TOO_LONG:		return "too long";
-	case APITOKEN_ERR_STALE:		return "transaction already finished";
-	case APITOKEN_ERR_RULE:			return "refused by a store rule";
-	}
-	return "unknown error";
+	return PICK(errors, -(long)code, "unknown error");
 }
 
 const char *
 apitoken_reason_str(enum apitoken_reason r)
 {
-	switch (r) {
-	case APITOKEN_ACCEPTED:		return "accepted";
-	case APITOKEN_R_MALFORMED:	return "malformed";
-	case APITOKEN_R_BAD_CHECKSUM:	return "bad-checksum";
-	case APITOKEN_R_UNKNOWN:	return "unknown";
-	case APITOKEN_R_WRONG_SECRET:	return "wrong-secret";
-	case APITOKEN_R_DISABLED:	return "disabled";
-	case APITOKEN_R_REVOKED:	return "revoked";
-	case APITOKEN_R_EXPIRED:	return "expired";
-	case APITOKEN_R_WRONG_USER:	return "wrong-user";
-	case APITOKEN_R_SERVICE:	return "service-not-allowed";
-	case APITOKEN_R_SOURCE:		return "source-not-allowed";
-	case APITOKEN_R_STORE_ERROR:	return "store-error";
-	}
-	return "store-error";
+	return PICK(reasons, r, "store-error");
 }
 
 const char *
 apitoken_format_str(enum apitoken_format f)
 {
-	switch (f) {
-	case APITOKEN_FMT_OK:		return "well-formed";
-	case APITOKEN_FMT_EMPTY:	return "empty";
-	case APITOKEN_FMT_TOO_LONG:	return "too long";
-	case APITOKEN_FMT_ALPHABET:	return "character outside [0-9A-Za-z_]";
-	case APITOKEN_FMT_PREFIX:	return "wrong prefix";
-	case APITOKEN_FMT_SHAPE:	return "wrong length or separators";
-	case APITOKEN_FMT_CHECKSUM:	return "checksum mismatch";
-	}
-	return "malformed";
+	return PICK(formats, f, "malformed");
 }
 
 const char *
 apitoken_status_str(enum apitoken_status s)
 {
-	switch (s) {
-	case APITOKEN_ACTIVE:	return "active";
-	case APITOKEN_DISABLED:	return "disabled";
-	case APITOKEN_REVOKED:	return "revoked";
-	}
-	return "invalid";
+	return PICK(statuses, s, "invalid");
 }
 
 int
