@@ -448,3 +448,10 @@ done
 bench_e2e
 print_table | tee "$BD/bench-results.txt"
 note "table saved in $BD/bench-results.txt"
+# Instructions per login (callgrind): the figure the machine's load does
+# not move, for pam_permit and both module builds (bench/instr.sh).
+if command -v valgrind >/dev/null 2>&1; then
+	B=$B sh "$ROOT/bench/instr.sh" || note "bench/instr.sh failed"
+else
+	note "valgrind not installed: no instructions-per-login rows"
+fi

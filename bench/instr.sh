@@ -6,7 +6,7 @@
 # included; the kernel not), for pam_permit, the default module and the
 # STATIC_DEPS=1 module.  Wall-clock ratios are in `make bench`.
 #
-#   make bench ... then:  B=build sh bench/instr.sh [other-build-dir...]
+#   run by make bench; alone: B=build sh bench/instr.sh [other-build-dir...]
 #
 # Each further argument is another build directory whose pam_apitoken.so
 # is measured beside these (e.g. a build of an older commit).  Needs
