@@ -355,6 +355,35 @@ fi
 kill "$SSHD_PID"
 SSHD_PID=
 
+# --------------------------- removal with a locally edited common-account
+# pam-auth-update leaves a locally modified common-* alone and exits 0:
+# prerm must then refuse, or every login through common-account would
+# fail with "Module is unknown" once the module file is gone.
+say "remove with a locally edited common-account: prerm refuses"
+cp -p /etc/pam.d/common-account "$WORK/common-account.saved"
+# a line of the site's own inside the managed block: pam-auth-update
+# then finds no saved line for it and calls the file locally modified
+sed -i '/^# end of pam-auth-update config/i account\toptional\t\t\tpam_permit.so' \
+    /etc/pam.d/common-account
+grep -q '^account.optional.*pam_permit.so' /etc/pam.d/common-account ||
+	fail "could not edit common-account"
+if apt-get remove -y -q libpam-apitoken >"$WORK/remove.log" 2>&1; then
+	cat "$WORK/remove.log" >&2
+	fail "apt-get remove went on while common-account names the module"
+fi
+grep -q 'pam_apitoken.so is still used by' "$WORK/remove.log" &&
+    grep -q '/etc/pam.d/common-account' "$WORK/remove.log" || {
+	cat "$WORK/remove.log" >&2
+	fail "prerm did not say which file still uses the module"
+}
+[ -e "$PAMDIR/pam_apitoken.so" ] || fail "the module file is gone"
+dpkg-query -W -f='${Status}\n' libpam-apitoken | grep -q ' installed$' ||
+	fail "libpam-apitoken is no longer installed after the refusal"
+grep -q pam_apitoken /etc/pam.d/common-account ||
+	fail "common-account lost its pam_apitoken line"
+say "  refused, module kept; the local edit undone, removal goes on below"
+cp -p "$WORK/common-account.saved" /etc/pam.d/common-account
+
 
 # ------------------------------------------------------------ purge
 say "apt-get purge $PKGS"
