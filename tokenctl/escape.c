@@ -18,36 +18,9 @@
 
 #include "tokenctl.h"
 
-/* Code point of a valid UTF-8 sequence at s, its length in *lenp; or -1. */
-static long
-utf8_cp(const unsigned char *s, size_t *lenp)
-{
-	size_t len, i;
-	long cp;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return -1;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return -1;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return -1;
-	*lenp = len;
-	return cp;
-}
-
 /* C1 controls, and characters that reorder or hide text on a terminal. */
 static int
-cp_invisible(long cp)
+cp_invisible(uint32_t cp)
 {
 	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c ||
 	    (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
@@ -75,7 +48,7 @@ ctl_escape(const char *s)
 	const unsigned char *p = (const unsigned char *)s;
 	char *out = xmalloc(strlen(s) * 4 + 1), *o = out, u[24];
 	size_t len;
-	long cp;
+	uint32_t cp;
 
 	while (*p != '\0') {
 		if (*p < 0x20 || *p == 0x7f) {
@@ -83,7 +56,8 @@ ctl_escape(const char *s)
 		} else if (*p < 0x80) {
 			*o++ = (char)*p++;
 			*o = '\0';
-		} else if ((cp = utf8_cp(p, &len)) < 0) {
+		} else if ((len = apitoken_utf8_decode((const char *)p,
+		    strnlen((const char *)p, 4), &cp)) == 0) {
 			snprintf(o, 5, "\\x%02x", *p++);
 		} else if (cp_invisible(cp)) {
 			snprintf(u, sizeof(u), "\\u{%04lx}", (unsigned long)cp);

@@ -165,16 +165,19 @@ apitoken_record_expired(const struct apitoken_record *r, time_t now)
 	return r->expires != 0 && r->expires <= (int64_t)now;
 }
 
-/* Length of a valid UTF-8 sequence at s (max n bytes), or 0. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
+size_t
+apitoken_utf8_decode(const char *str, size_t n, uint32_t *cpp)
 {
+	const unsigned char *s = (const unsigned char *)str;
 	size_t len, i;
 	uint32_t cp;
 
+	*cpp = 0;
+	if (n == 0)
+		return 0;
 	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 1, cp = s[0];
+	else if (s[0] >= 0xc2 && s[0] <= 0xdf)
 		len = 2, cp = s[0] & 0x1f;
 	else if (s[0] >= 0xe0 && s[0] <= 0xef)
 		len = 3, cp = s[0] & 0x0f;
@@ -192,6 +195,7 @@ utf8_len(const unsigned char *s, size_t n)
 	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
 	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
 		return 0;
+	*cpp = cp;
 	return len;
 }
 
@@ -218,6 +222,7 @@ text_ok(const char *s, size_t max, const char *allowed)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s), i = 0, l;
+	uint32_t cp;
 
 	if (n > max)
 		return 0;
@@ -225,7 +230,7 @@ text_ok(const char *s, size_t max, const char *allowed)
 		if ((p[i] < 0x20 || p[i] == 0x7f) &&
 		    (allowed == NULL || strchr(allowed, p[i]) == NULL))
 			return 0;
-		if ((l = utf8_len(p + i, n - i)) == 0 ||
+		if ((l = apitoken_utf8_decode(s + i, n - i, &cp)) == 0 ||
 		    (l > 1 && utf8_control(p + i, l)))
 			return 0;
 		i += l;

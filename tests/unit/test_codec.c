@@ -809,3 +809,36 @@ Test(record, store_header_and_trailer)
 	cr_assert_eq(tu_field_index("id"), 0);
 	cr_assert_eq(tu_field_index("parent"), 15);
 }
+
+/* The one UTF-8 decoder (used by the text rules and tokenctl's escaper). */
+Test(codec, utf8_decode)
+{
+	static const struct {
+		const char *s;
+		size_t len;
+		uint32_t cp;
+	} cases[] = {
+		{ "A", 1, 0x41 },
+		{ "\xc3\xa9", 2, 0xe9 },		/* é */
+		{ "\xc2\x9b", 2, 0x9b },		/* C1 CSI: valid UTF-8 */
+		{ "\xe2\x80\xae", 3, 0x202e },		/* RLO */
+		{ "\xf0\x9f\x94\x91", 4, 0x1f511 },	/* a key */
+		{ "\xc0\xaf", 0, 0 },			/* overlong */
+		{ "\xe0\x80\xaf", 0, 0 },		/* overlong */
+		{ "\xed\xa0\x80", 0, 0 },		/* surrogate */
+		{ "\xf4\x90\x80\x80", 0, 0 },		/* past U+10FFFF */
+		{ "\xe2\x80", 0, 0 },			/* cut short */
+		{ "\x80", 0, 0 },			/* lone continuation */
+	};
+	size_t i;
+	uint32_t cp;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cp = 1;
+		cr_expect_eq(apitoken_utf8_decode(cases[i].s,
+		    strlen(cases[i].s), &cp), cases[i].len, "case %zu", i);
+		cr_expect_eq(cp, cases[i].cp, "case %zu: %x", i, cp);
+	}
+	cr_expect_eq(apitoken_utf8_decode("\xc3\xa9", 1, &cp), 0);
+	cr_expect_eq(apitoken_utf8_decode("", 0, &cp), 0);
+}

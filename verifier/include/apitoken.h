@@ -275,6 +275,13 @@ APITOKEN_API int apitoken_addr_valid(const char *s);
 APITOKEN_API int apitoken_label_valid(const char *s);
 /* The same rules for free text of at most max bytes (may be empty). */
 APITOKEN_API int apitoken_text_valid(const char *s, size_t max);
+/*
+ * The UTF-8 sequence at s (at most n bytes): its length, 1..4, with its
+ * code point in *cp; or 0 (and *cp = 0) when it is not valid UTF-8:
+ * overlong forms, surrogates and code points past U+10FFFF are not.
+ */
+APITOKEN_API size_t apitoken_utf8_decode(const char *s, size_t n,
+    uint32_t *cp) APITOKEN_NONNULL(1, 3);
 
 /*
  * Open path read-only under the rule of the config file: every directory
