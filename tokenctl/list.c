@@ -80,7 +80,7 @@ width(const char *s)
 }
 
 static char *
-join(char **v, size_t n, const char *none)
+join(const char *const *v, size_t n, const char *none)
 {
 	size_t i, len = 1;
 	char *s;
@@ -120,7 +120,7 @@ row(const struct ctl *ctl, const struct apitoken_record *r, char **cols)
 	cols[0] = ctl_escape(r->id);
 	cols[1] = ctl_escape(r->user);
 	cols[2] = ctl_escape(r->label);
-	cols[3] = join(r->services, r->n_services, "all");
+	cols[3] = join((const char *const *)r->services, r->n_services, "all");
 	cols[4] = xstrdup(view_status(r, ctl->now));
 	ctl_time_both(r->created, ctl->now, "-", buf, sizeof(buf));
 	cols[5] = xstrdup(buf);
@@ -284,7 +284,7 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 static char *
 children(const struct ctl_db *db, const char *id, json_t *ja)
 {
-	char **ids = xcalloc(db->n + 1, sizeof(*ids));
+	const char **ids = xcalloc(db->n + 1, sizeof(*ids));
 	size_t i, n = 0;
 	char *s;
 
@@ -326,7 +326,7 @@ also_covers(const struct ctl *ctl, const struct apitoken_record *r,
     json_t *ja)
 {
 	const char **v = NULL, *a;
-	size_t i, k, n = 0, len = 1;
+	size_t i, k, n = 0;
 	char *s;
 
 	for (i = 0; i < r->n_services; i++)
@@ -337,17 +337,10 @@ also_covers(const struct ctl *ctl, const struct apitoken_record *r,
 				continue;
 			v = xreallocarray(v, n + 1, sizeof(*v));
 			v[n++] = a;
-			len += strlen(a) + 1;
+			if (ja != NULL)
+				json_array_append_new(ja, json_string(a));
 		}
-	s = xmalloc(len);
-	s[0] = '\0';
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			strcat(s, ",");
-		strcat(s, v[i]);
-		if (ja != NULL)
-			json_array_append_new(ja, json_string(v[i]));
-	}
+	s = join(v, n, "");
 	free(v);
 	return s;
 }
@@ -399,13 +392,13 @@ show_text(const struct ctl *ctl, const struct ctl_db *db,
 	field("label:", r->label);
 	field("description:", r->description);
 	field("external id:", r->external_id);
-	s = join(r->services, r->n_services, "all");
+	s = join((const char *const *)r->services, r->n_services, "all");
 	field("services:", s);
 	free(s);
 	if ((s = also_covers(ctl, r, NULL))[0] != '\0')
 		field("also covers:", s);
 	free(s);
-	s = join(r->from, r->n_from, "any");
+	s = join((const char *const *)r->from, r->n_from, "any");
 	field("from:", s);
 	free(s);
 	field("status:", view_status(r, ctl->now));
