@@ -308,6 +308,26 @@ apitoken_txn_label_owner(struct apitoken_txn *t, const char *user,
 	return r < 0 ? r : r ? APITOKEN_OK : APITOKEN_ERR_NOT_FOUND;
 }
 
+/* The record id in t's view, unless it is absent or revoked (then
+ * APITOKEN_ERR_RULE with "token ID <revoked_text>"). */
+static int
+find_live(struct apitoken_txn *t, const char *id, const char *revoked_text,
+    struct apitoken_record **recp, char *err, size_t errlen)
+{
+	int r;
+
+	*recp = NULL;
+	if ((r = apitoken_txn_find(t, id, recp, err, errlen)) != APITOKEN_OK)
+		return set_err(err, errlen, r, "token %s: %s", id,
+		    apitoken_strerror(r));
+	if ((*recp)->status != APITOKEN_REVOKED)
+		return APITOKEN_OK;
+	apitoken_record_free(*recp);
+	*recp = NULL;
+	return set_err(err, errlen, APITOKEN_ERR_RULE, "token %s %s", id,
+	    revoked_text);
+}
+
 int
 apitoken_txn_revoke(struct apitoken_txn *t, const char *id,
     const char *reason, int64_t now, char *err, size_t errlen)
@@ -315,13 +335,10 @@ apitoken_txn_revoke(struct apitoken_txn *t, const char *id,
 	struct apitoken_record *rec = NULL;
 	int r;
 
-	if ((r = apitoken_txn_find(t, id, &rec, err, errlen)) != APITOKEN_OK)
-		return set_err(err, errlen, r, "token %s: %s", id,
-		    apitoken_strerror(r));
-	if (rec->status == APITOKEN_REVOKED)
-		r = set_err(err, errlen, APITOKEN_ERR_RULE, "token %s is "
-		    "already revoked", id);
-	else if ((r = apitoken_record_set(&rec->revoke_reason,
+	if ((r = find_live(t, id, "is already revoked", &rec, err,
+	    errlen)) != APITOKEN_OK)
+		return r;
+	if ((r = apitoken_record_set(&rec->revoke_reason,
 	    reason != NULL ? reason : "")) == APITOKEN_OK) {
 		rec->status = APITOKEN_REVOKED;
 		rec->revoked_at = rec->updated = now;
@@ -449,13 +466,10 @@ apitoken_txn_set_expiry(struct apitoken_txn *t, const char *id,
 	struct apitoken_record *rec = NULL;
 	int r;
 
-	if ((r = apitoken_txn_find(t, id, &rec, err, errlen)) != APITOKEN_OK)
-		return set_err(err, errlen, r, "token %s: %s", id,
-		    apitoken_strerror(r));
-	if (rec->status == APITOKEN_REVOKED)
-		r = set_err(err, errlen, APITOKEN_ERR_RULE, "token %s is "
-		    "revoked; its expiry cannot change", id);
-	else if (!later(rec->expires, expires) ||
+	if ((r = find_live(t, id, "is revoked; its expiry cannot change",
+	    &rec, err, errlen)) != APITOKEN_OK)
+		return r;
+	if (!later(rec->expires, expires) ||
 	    (r = cap_tree(t, id, expires, now, fn, ctx, err, errlen)) == 0) {
 		rec->expires = expires;
 		rec->updated = now;
