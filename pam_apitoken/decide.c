@@ -10,13 +10,16 @@
  *   no-cached-token (not a token at all)       PAM_CRED_INSUFFICIENT
  *   bad-checksum, unknown,
  *   wrong-secret, wrong-user,
- *   service-not-allowed, source-not-allowed    PAM_AUTH_ERR
+ *   service-not-allowed, source-not-allowed,
+ *   caller-not-allowed, throttled              PAM_AUTH_ERR
  *   disabled, revoked        auth: PAM_AUTH_ERR  account: PAM_PERM_DENIED
  *   expired                  auth: PAM_AUTH_ERR  account: PAM_ACCT_EXPIRED
+ *   host-not-allowed auth: PAM_AUTH_ERR  account: PAM_PERM_DENIED
  *   unknown, wrong-user (account re-check)     PAM_PERM_DENIED
  *   account-locked                             PAM_PERM_DENIED
  *   no-user, user-unknown                      PAM_USER_UNKNOWN
- *   store-error, config-error                  PAM_AUTHINFO_UNAVAIL
+ *   store-error, config-error,
+ *   daemon-unavailable                         PAM_AUTHINFO_UNAVAIL
  *   out of memory, at any step                 PAM_BUF_ERR
  *   conversation-failed                        PAM_CONV_ERR
  *   conversation-incomplete                    PAM_INCOMPLETE
@@ -55,7 +58,10 @@ decision_pam_code(enum phase ph, const struct decision *d)
 	case APITOKEN_R_WRONG_SECRET:
 	case APITOKEN_R_SERVICE:
 	case APITOKEN_R_SOURCE:
+	case APITOKEN_R_CALLER:
+	case APITOKEN_R_THROTTLED:
 		return PAM_AUTH_ERR;
+	case APITOKEN_R_HOST:
 	case APITOKEN_R_UNKNOWN:
 	case APITOKEN_R_WRONG_USER:
 	case APITOKEN_R_DISABLED:
@@ -69,6 +75,7 @@ decision_pam_code(enum phase ph, const struct decision *d)
 	case WHY_USER_UNKNOWN:
 		return PAM_USER_UNKNOWN;
 	case APITOKEN_R_STORE_ERROR:
+	case APITOKEN_R_UNAVAILABLE:
 	case WHY_CONFIG:
 		return PAM_AUTHINFO_UNAVAIL;
 	case WHY_CONV:
@@ -109,7 +116,7 @@ decision_why_str(int why)
 	};
 	size_t i;
 
-	if (why >= APITOKEN_ACCEPTED && why <= APITOKEN_R_STORE_ERROR)
+	if (why >= APITOKEN_ACCEPTED && why < APITOKEN_R_COUNT)
 		return apitoken_reason_str((enum apitoken_reason)why);
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (names[i].why == why)

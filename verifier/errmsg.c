@@ -51,6 +51,10 @@ static const char *const reasons[] = {
 	[APITOKEN_R_SERVICE] = "service-not-allowed",
 	[APITOKEN_R_SOURCE] = "source-not-allowed",
 	[APITOKEN_R_STORE_ERROR] = "store-error",
+	[APITOKEN_R_CALLER] = "caller-not-allowed",
+	[APITOKEN_R_THROTTLED] = "throttled",
+	[APITOKEN_R_UNAVAILABLE] = "daemon-unavailable",
+	[APITOKEN_R_HOST] = "host-not-allowed",
 };
 
 static const char *const formats[] = {
@@ -71,8 +75,8 @@ static const char *const statuses[] = {
 
 _Static_assert(sizeof(errors) / sizeof(errors[0]) == 1 - APITOKEN_ERR_RULE,
     "a name for every APITOKEN_ERR_* code");
-_Static_assert(sizeof(reasons) / sizeof(reasons[0]) ==
-    APITOKEN_R_STORE_ERROR + 1, "a name for every apitoken_reason");
+_Static_assert(sizeof(reasons) / sizeof(reasons[0]) == APITOKEN_R_COUNT,
+    "a name for every apitoken_reason");
 
 const char *
 apitoken_strerror(int code)
@@ -84,6 +88,19 @@ const char *
 apitoken_reason_str(enum apitoken_reason r)
 {
 	return PICK(reasons, r, "store-error");
+}
+
+int
+apitoken_reason_parse(const char *s, enum apitoken_reason *r)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (strcmp(s, reasons[i]) == 0) {
+			*r = (enum apitoken_reason)i;
+			return APITOKEN_OK;
+		}
+	return APITOKEN_ERR_INVALID;
 }
 
 const char *

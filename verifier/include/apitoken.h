@@ -657,12 +657,24 @@ enum apitoken_reason {
 	APITOKEN_R_SOURCE,		/* remote address not allowed/unknown */
 	APITOKEN_R_STORE_ERROR,		/* store missing/unsafe/corrupt; see
 					   error and detail */
+	APITOKEN_R_CALLER,		/* apitokend: this caller may not ask */
+	APITOKEN_R_THROTTLED,		/* apitokend: too many failures */
+	APITOKEN_R_UNAVAILABLE,		/* apitokend unreachable or broken;
+					   see detail (names the socket) */
+	APITOKEN_R_HOST,		/* this host is not in the token's
+					   hosts */
+	APITOKEN_R_COUNT		/* not a reason: the number of them */
 };
 
 /* Short stable name: "accepted", "malformed", "bad-checksum", "unknown",
  * "wrong-secret", "disabled", "revoked", "expired", "wrong-user",
- * "service-not-allowed", "source-not-allowed", "store-error". */
+ * "service-not-allowed", "source-not-allowed", "store-error",
+ * "caller-not-allowed", "throttled", "daemon-unavailable",
+ * "host-not-allowed". */
 APITOKEN_API const char *apitoken_reason_str(enum apitoken_reason r);
+/* The inverse: 0 and *r, or APITOKEN_ERR_INVALID for another string. */
+APITOKEN_API int apitoken_reason_parse(const char *s,
+    enum apitoken_reason *r) APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
 
 struct apitoken_request {
 	const char *user;	/* the account logging in; required */
@@ -714,6 +726,114 @@ APITOKEN_API enum apitoken_reason apitoken_record_usable(
  * what the PAM module and `tokenctl verify` call.
  */
 APITOKEN_API enum apitoken_reason apitoken_verify_once(
+    const struct apitoken_config *cfg, const char *token, size_t len,
+    const struct apitoken_request *req, struct apitoken_result *res)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2, 4, 5);
+
+/* ------------------------------------------------- apitokend protocol
+ *
+ * One request and one reply per exchange on a Unix stream socket (see
+ * apitokend(8), PROTOCOL).  A message is a 4-byte big-endian length L
+ * (1 <= L <= APITOKEN_MSG_MAX) and L bytes of body: version (1 byte,
+ * APITOKEN_PROTO_VERSION), op (1 byte), then fields, each a tag (1 byte),
+ * a 2-byte big-endian length and that many bytes (no NUL byte; every tag
+ * has its own cap, see apitoken_msg_parse).  Unknown versions, ops and
+ * tags, oversized fields and trailing bytes are malformed.
+ */
+#define APITOKEN_PROTO_VERSION 1
+#define APITOKEN_MSG_MAX 8192		/* body bytes */
+#define APITOKEN_MSG_FIELDS 128		/* fields in one message */
+#define APITOKEN_DEFAULT_SOCKET "/run/apitoken/apitokend.sock"
+
+enum apitoken_op {
+	APITOKEN_OP_VERIFY = 1,		/* USER SERVICE [RHOST] TOKEN */
+	APITOKEN_OP_LOCKOUTS = 2,	/* (root) list lockouts */
+	APITOKEN_OP_UNLOCK = 3,		/* (root) ID or USER */
+	/* 16..63: self-service (issue 16), one op per verb */
+	APITOKEN_OP_REPLY = 128,	/* REASON [ID LABEL OWNER EXPIRES]
+					   [DETAIL] [ENTRY...] */
+	APITOKEN_OP_PROMPT = 129,	/* daemon -> client: a PAM prompt */
+	APITOKEN_OP_ANSWER = 130,	/* client -> daemon: its answer */
+};
+
+enum apitoken_tag {
+	APITOKEN_T_USER = 1,
+	APITOKEN_T_SERVICE = 2,
+	APITOKEN_T_RHOST = 3,
+	APITOKEN_T_TOKEN = 4,		/* secret: the receiver wipes it */
+	APITOKEN_T_REASON = 5,		/* apitoken_reason_str() name */
+	APITOKEN_T_ID = 6,
+	APITOKEN_T_LABEL = 7,
+	APITOKEN_T_OWNER = 8,		/* the token's owner */
+	APITOKEN_T_EXPIRES = 9,		/* decimal Unix seconds, 0 = never */
+	APITOKEN_T_DETAIL = 10,		/* one line for the caller */
+	APITOKEN_T_ENTRY = 11,		/* one line of a listing (repeats) */
+	APITOKEN_T_ARG = 12,		/* an argument (repeats) */
+	APITOKEN_T_STYLE = 13,		/* PROMPT: PAM msg_style, decimal */
+	APITOKEN_T_TEXT = 14,		/* PROMPT text / ANSWER response;
+					   an ANSWER is a secret */
+	APITOKEN_T_STATUS = 15,		/* decimal exit status (verbs) */
+};
+
+struct apitoken_msg_field {
+	uint8_t tag;
+	uint16_t len;
+	const char *val;	/* not NUL-terminated; points into a buffer */
+};
+
+struct apitoken_msg {
+	uint8_t op;
+	size_t n;
+	struct apitoken_msg_field f[APITOKEN_MSG_FIELDS];
+};
+
+/* Start an empty message with op. */
+APITOKEN_API void apitoken_msg_init(struct apitoken_msg *m, uint8_t op)
+    APITOKEN_NONNULL(1);
+/* Append a field (val is borrowed until encoded); APITOKEN_ERR_TOO_LONG
+ * past a cap, _INVALID for a NUL byte or an unknown tag. */
+APITOKEN_API int apitoken_msg_add(struct apitoken_msg *m, uint8_t tag,
+    const char *val, size_t len) APITOKEN_MUST_CHECK APITOKEN_NONNULL(1);
+APITOKEN_API int apitoken_msg_add_str(struct apitoken_msg *m, uint8_t tag,
+    const char *s) APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 3);
+/* Write length prefix and body to buf; *outlen = bytes written. */
+APITOKEN_API int apitoken_msg_encode(const struct apitoken_msg *m,
+    unsigned char *buf, size_t bufsize, size_t *outlen)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2, 4);
+/* Parse a body (without the length prefix) of len bytes; fields point
+ * into body.  0 or APITOKEN_ERR_INVALID (anything malformed). */
+APITOKEN_API int apitoken_msg_parse(const unsigned char *body, size_t len,
+    struct apitoken_msg *m) APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 3);
+/* Copy the first field with tag, NUL-terminated, to buf: 0,
+ * APITOKEN_ERR_NOT_FOUND, or _TOO_LONG when it does not fit. */
+APITOKEN_API int apitoken_msg_get(const struct apitoken_msg *m, uint8_t tag,
+    char *buf, size_t bufsize) APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 3);
+
+/* ------------------------------------------------- apitokend client */
+
+#define APITOKEN_CLIENT_TIMEOUT_MS 3000	/* the longest a client waits */
+
+/*
+ * Connect to apitokend's socket (cfg's daemon_socket) and check the
+ * server: the socket is owned by root and the peer (SO_PEERCRED) is uid 0.
+ * Waits at most timeout_ms.  0 with *fdp, or APITOKEN_ERR_SYSTEM /
+ * _ACCESS with err naming the socket.
+ */
+APITOKEN_API int apitoken_client_connect(const struct apitoken_config *cfg,
+    int timeout_ms, int *fdp, char *err, size_t errlen)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 3);
+/* Send req and read one message into *reply (its fields point into buf,
+ * bufsize >= APITOKEN_MSG_MAX); both within timeout_ms. */
+APITOKEN_API int apitoken_client_call(int fd, const struct apitoken_msg *req,
+    struct apitoken_msg *reply, unsigned char *buf, size_t bufsize,
+    int timeout_ms, char *err, size_t errlen)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(2, 3, 4);
+/*
+ * apitoken_verify_once through apitokend: the same request and result.
+ * APITOKEN_R_UNAVAILABLE (res->detail naming the socket) when the daemon
+ * cannot be reached, misbehaves or does not answer in time.
+ */
+APITOKEN_API enum apitoken_reason apitoken_client_verify(
     const struct apitoken_config *cfg, const char *token, size_t len,
     const struct apitoken_request *req, struct apitoken_result *res)
     APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2, 4, 5);
