@@ -346,25 +346,16 @@ doctor_run(struct ctl *ctl, const char *pamdir, int json)
 int
 cmd_doctor(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "pam-dir", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *pamdir = DOC_PAM_DIR;
-	int c, json = 0;
+	int json = 0, r;
+	const struct ctl_opt o[] = {
+		{ "json", NULL, &json },
+		{ "pam-dir", &pamdir, NULL },
+		{ NULL, NULL, NULL },
+	};
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (c == 'h')
-			return ctl_help("doctor", 1);
-		if (c == 'j')
-			json = 1;
-		else if (c == 'p')
-			pamdir = optarg;
-		else
-			return ctl_bad_option(argc, argv, c);
-	}
+	if ((r = ctl_options("doctor", argc, argv, o)) != CTL_GO)
+		return r;
 	if (optind != argc) {
 		ctl_err("unexpected argument '%s'", argv[optind]);
 		return ctl_help("doctor", 0);

@@ -112,18 +112,12 @@ init_store(struct ctl *ctl)
 int
 cmd_init(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	static const struct ctl_opt o[] = { { NULL, NULL, NULL } };
 	char dir[PATH_MAX];
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (c == 'h')
-			return ctl_help("init", 1);
-		return ctl_bad_option(argc, argv, c);
-	}
+	if ((r = ctl_options("init", argc, argv, o)) != CTL_GO)
+		return r;
 	if (optind != argc) {
 		ctl_err("unexpected argument '%s'", argv[optind]);
 		return ctl_help("init", 0);

@@ -230,22 +230,16 @@ prune_run(struct ctl *ctl, int64_t cutoff)
 int
 cmd_prune(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "older-than", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *older = NULL;
+	const struct ctl_opt o[] = {
+		{ "older-than", &older, NULL },
+		{ NULL, NULL, NULL },
+	};
 	int64_t cutoff;
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o': older = optarg; break;
-		case 'h': return ctl_help("prune", 1);
-		default: return ctl_bad_option(argc, argv, c);
-		}
-	}
+	if ((r = ctl_options("prune", argc, argv, o)) != CTL_GO)
+		return r;
 	if (optind != argc) {
 		ctl_err("unexpected argument '%s'", argv[optind]);
 		return ctl_help("prune", 0);

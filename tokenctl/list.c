@@ -235,33 +235,22 @@ parse_expiring(const struct ctl *ctl, const char *s, int64_t *limit)
 int
 cmd_list(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "user", required_argument, NULL, 'u' },
-		{ "status", required_argument, NULL, 's' },
-		{ "service", required_argument, NULL, 'S' },
-		{ "expiring", required_argument, NULL, 'e' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "ids", no_argument, NULL, 'i' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct filter f;
 	const char *expiring = NULL;
-	int c, r;
+	const struct ctl_opt o[] = {
+		{ "user", &f.user, NULL },
+		{ "status", &f.status, NULL },
+		{ "service", &f.service, NULL },
+		{ "expiring", &expiring, NULL },
+		{ "json", NULL, &f.json },
+		{ "ids", NULL, &f.ids_only },
+		{ NULL, NULL, NULL },
+	};
+	int r;
 
 	memset(&f, 0, sizeof(f));
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'u': f.user = optarg; break;
-		case 's': f.status = optarg; break;
-		case 'S': f.service = optarg; break;
-		case 'e': expiring = optarg; break;
-		case 'j': f.json = 1; break;
-		case 'i': f.ids_only = 1; break;
-		case 'h': return ctl_help("list", 1);
-		default: return ctl_bad_option(argc, argv, c);
-		}
-	}
+	if ((r = ctl_options("list", argc, argv, o)) != CTL_GO)
+		return r;
 	if (optind != argc) {
 		ctl_err("unexpected argument '%s'", argv[optind]);
 		return ctl_help("list", 0);
@@ -413,23 +402,17 @@ show_text(const struct ctl *ctl, const struct ctl_db *db,
 int
 cmd_show(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct ctl_db db;
 	struct apitoken_record *rec;
 	json_t *o, *kids;
-	int c, json = 0, r;
+	int json = 0, r;
+	const struct ctl_opt opts[] = {
+		{ "json", NULL, &json },
+		{ NULL, NULL, NULL },
+	};
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j': json = 1; break;
-		case 'h': return ctl_help("show", 1);
-		default: return ctl_bad_option(argc, argv, c);
-		}
-	}
+	if ((r = ctl_options("show", argc, argv, opts)) != CTL_GO)
+		return r;
 	if (optind != argc - 1) {
 		ctl_err(optind == argc ? "missing ID" : "too many arguments");
 		return ctl_help("show", 0);

@@ -208,28 +208,21 @@ struct revoke_args {
 	int from_stdin;
 };
 
+/* The command line of revoke: CTL_GO, or the exit status. */
 static int
 revoke_parse(int argc, char **argv, struct revoke_args *a)
 {
-	static const struct option opts[] = {
-		{ "reason", required_argument, NULL, 'r' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "token-stdin", no_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	const struct ctl_opt o[] = {
+		{ "reason", &a->reason, NULL },
+		{ "user", &a->user, NULL },
+		{ "token-stdin", NULL, &a->from_stdin },
+		{ NULL, NULL, NULL },
 	};
-	int c;
+	int r;
 
 	memset(a, 0, sizeof(*a));
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r': a->reason = optarg; break;
-		case 'u': a->user = optarg; break;
-		case 't': a->from_stdin = 1; break;
-		case 'h': return -ctl_help("revoke", 1) - 1;
-		default: return ctl_bad_option(argc, argv, c);
-		}
-	}
+	if ((r = ctl_options("revoke", argc, argv, o)) != CTL_GO)
+		return r;
 	if (optind < argc)
 		a->id = argv[optind++];
 	if (optind != argc || (a->id != NULL) + (a->user != NULL) +
@@ -244,7 +237,7 @@ revoke_parse(int argc, char **argv, struct revoke_args *a)
 		    APITOKEN_REASON_MAX);
 		return CTL_EXIT_USAGE;
 	}
-	return CTL_EXIT_OK;
+	return CTL_GO;
 }
 
 int
@@ -255,8 +248,8 @@ cmd_revoke(struct ctl *ctl, int argc, char **argv)
 	struct ctl_db db;
 	int r;
 
-	if ((r = revoke_parse(argc, argv, &a)) != CTL_EXIT_OK)
-		return r < 0 ? -r - 1 : r;
+	if ((r = revoke_parse(argc, argv, &a)) != CTL_GO)
+		return r;
 	if ((r = ctl_config(ctl)) != CTL_EXIT_OK ||
 	    (r = db_begin(ctl, 0, &db)) != CTL_EXIT_OK)
 		return r;
@@ -393,24 +386,17 @@ out:
 int
 cmd_rotate(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "expires", required_argument, NULL, 'x' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct ctl_db db;
 	const char *expires = NULL;
-	int c, json = 0, r;
+	int json = 0, r;
+	const struct ctl_opt o[] = {
+		{ "expires", &expires, NULL },
+		{ "json", NULL, &json },
+		{ NULL, NULL, NULL },
+	};
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'x': expires = optarg; break;
-		case 'j': json = 1; break;
-		case 'h': return ctl_help("rotate", 1);
-		default: return ctl_bad_option(argc, argv, c);
-		}
-	}
+	if ((r = ctl_options("rotate", argc, argv, o)) != CTL_GO)
+		return r;
 	if (optind != argc - 1) {
 		ctl_err(optind == argc ? "missing ID" : "too many arguments");
 		return ctl_help("rotate", 0);

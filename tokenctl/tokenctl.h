@@ -122,6 +122,21 @@ int ctl_bad_option(int argc, char **argv, int c);
 /* Print the help of verb (stdout, status 0) or its usage (stderr, 2). */
 int ctl_help(const char *verb, int requested);
 
+/* One option of a verb's table, ending with a NULL name: a flag (set to
+ * 1 when given) or an option with an argument (the last one given wins).
+ * --help is implied. */
+struct ctl_opt {
+	const char *name;	/* without the leading "--" */
+	const char **arg;	/* required argument: optarg goes here */
+	int *flag;		/* no argument (arg NULL): set to 1 */
+};
+#define CTL_GO	(-1)	/* not an exit status: the verb goes on */
+/* Parse verb's options into o's destinations: CTL_GO with optind at the
+ * first operand, or the exit status of --help or of a usage error (its
+ * message already printed). */
+int ctl_options(const char *verb, int argc, char **argv,
+    const struct ctl_opt *o);
+
 /* ------------------------------------------------------------- db.c
  *
  * The store in memory: every record in v[0..n-1] (db_open: list, show,

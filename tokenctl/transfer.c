@@ -54,21 +54,15 @@ export_json(const struct ctl_db *db)
 int
 cmd_export(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct ctl_db db;
-	int c, json = 0, r;
+	int json = 0, r;
+	const struct ctl_opt o[] = {
+		{ "json", NULL, &json },
+		{ NULL, NULL, NULL },
+	};
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j': json = 1; break;
-		case 'h': return ctl_help("export", 1);
-		default: return ctl_bad_option(argc, argv, c);
-		}
-	}
+	if ((r = ctl_options("export", argc, argv, o)) != CTL_GO)
+		return r;
 	if (optind != argc) {
 		ctl_err("unexpected argument '%s' (export writes to stdout)",
 		    argv[optind]);
@@ -695,26 +689,18 @@ import_file(struct ctl *ctl, const char *path, struct import *im0)
 int
 cmd_import(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "replace", no_argument, NULL, 'r' },
-		{ "allow-identity-change", no_argument, NULL, 'i' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct import im;
-	int c, r;
+	const struct ctl_opt o[] = {
+		{ "replace", NULL, &im.replace },
+		{ "allow-identity-change", NULL, &im.identity },
+		{ "dry-run", NULL, &im.dry_run },
+		{ NULL, NULL, NULL },
+	};
+	int r;
 
 	memset(&im, 0, sizeof(im));
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r': im.replace = 1; break;
-		case 'i': im.identity = 1; break;
-		case 'n': im.dry_run = 1; break;
-		case 'h': return ctl_help("import", 1);
-		default: return ctl_bad_option(argc, argv, c);
-		}
-	}
+	if ((r = ctl_options("import", argc, argv, o)) != CTL_GO)
+		return r;
 	if (optind != argc - 1) {
 		ctl_err(optind == argc ? "missing FILE (or - for stdin)" :
 		    "too many arguments");

@@ -501,9 +501,47 @@ ctl_bad_option(int argc, char **argv, int c)
 
 	if (c == ':')
 		ctl_err("option '%s' needs an argument", arg);
+	else if (optopt != 0 && strncmp(arg, "--", 2) == 0)
+		ctl_err("option '%s' takes no argument", arg);
 	else if (optopt != 0 && optopt != '?')
 		ctl_err("unknown option '-%c'", optopt);
 	else
 		ctl_err("unknown option '%s'", arg);
 	return ctl_help(cur_verb, 0);
+}
+
+/* getopt_long values of a ctl_opt table: CTL_OPT_VAL + its index. */
+#define CTL_OPT_VAL	256
+#define CTL_OPT_MAX	16
+
+int
+ctl_options(const char *verb, int argc, char **argv, const struct ctl_opt *o)
+{
+	struct option lo[CTL_OPT_MAX + 2];
+	size_t i, n;
+	int c;
+
+	for (n = 0; o[n].name != NULL; n++) {
+		if (n == CTL_OPT_MAX)
+			abort();	/* a verb's table outgrew lo */
+		lo[n].name = o[n].name;
+		lo[n].has_arg = o[n].arg != NULL ? required_argument :
+		    no_argument;
+		lo[n].flag = NULL;
+		lo[n].val = CTL_OPT_VAL + (int)n;
+	}
+	lo[n] = (struct option){ "help", no_argument, NULL, 'h' };
+	lo[n + 1] = (struct option){ NULL, 0, NULL, 0 };
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		if (c == 'h')
+			return ctl_help(verb, 1);
+		if (c < CTL_OPT_VAL)
+			return ctl_bad_option(argc, argv, c);
+		i = (size_t)(c - CTL_OPT_VAL);
+		if (o[i].arg != NULL)
+			*o[i].arg = optarg;
+		else
+			*o[i].flag = 1;
+	}
+	return CTL_GO;
 }

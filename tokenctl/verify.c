@@ -81,26 +81,18 @@ out:
 int
 cmd_verify(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "user", required_argument, NULL, 'u' },
-		{ "service", required_argument, NULL, 's' },
-		{ "rhost", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct verify_args a;
-	int c, r;
+	const struct ctl_opt o[] = {
+		{ "user", &a.user, NULL },
+		{ "service", &a.service, NULL },
+		{ "rhost", &a.rhost, NULL },
+		{ NULL, NULL, NULL },
+	};
+	int r;
 
 	memset(&a, 0, sizeof(a));
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'u': a.user = optarg; break;
-		case 's': a.service = optarg; break;
-		case 'r': a.rhost = optarg; break;
-		case 'h': return ctl_help("verify", 1);
-		default: return ctl_bad_option(argc, argv, c);
-		}
-	}
+	if ((r = ctl_options("verify", argc, argv, o)) != CTL_GO)
+		return r;
 	if (optind != argc) {
 		ctl_err("unexpected argument '%s' (the token is read from "
 		    "stdin)", argv[optind]);
@@ -229,21 +221,15 @@ check_operands(const char *prefix, int argc, char **argv)
 int
 cmd_check(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "prefix", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *popt = NULL, *prefix;
-	int c, r;
+	const struct ctl_opt o[] = {
+		{ "prefix", &popt, NULL },
+		{ NULL, NULL, NULL },
+	};
+	int r;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p': popt = optarg; break;
-		case 'h': return ctl_help("check", 1);
-		default: return ctl_bad_option(argc, argv, c);
-		}
-	}
+	if ((r = ctl_options("check", argc, argv, o)) != CTL_GO)
+		return r;
 	if (optind != argc)
 		return check_operands(popt != NULL ? popt :
 		    APITOKEN_DEFAULT_PREFIX, argc, argv);

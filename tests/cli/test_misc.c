@@ -91,6 +91,32 @@ Test(misc, usage_errors_exit_2_on_stderr)
 	run_free(&r);
 }
 
+/* ctl_options: every verb's option errors name the option, exit 2. */
+Test(misc, option_errors_name_the_option)
+{
+	static const struct {
+		const char *verb, *opt, *want;
+	} c[] = {
+		{ "list", "--json=x", "option '--json=x' takes no argument" },
+		{ "revoke", "--token-stdin=1", "takes no argument" },
+		{ "rotate", "--expires", "option '--expires' needs an argument" },
+		{ "export", "-x", "unknown option '-x'" },
+		{ "doctor", "--bogus", "unknown option '--bogus'" },
+	};
+	struct run r;
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		ctl(&r, NULL, c[i].verb, c[i].opt, NULL);
+		cr_assert_eq(r.status, 2, "%s %s: %d", c[i].verb, c[i].opt,
+		    r.status);
+		cr_assert_not_null(strstr(r.err, c[i].want), "%s %s: %s",
+		    c[i].verb, c[i].opt, r.err);
+		cr_assert_not_null(strstr(r.err, "usage:"), "%s", r.err);
+		run_free(&r);
+	}
+}
+
 Test(misc, config_errors_exit_3_and_name_the_file)
 {
 	struct run r;
