@@ -4,7 +4,9 @@
  * else is touched for malformed input), then look-up by the public id,
  * a constant-time compare of the stored hash, then policy: status,
  * expiry, owner, service, source address.  Fails closed: the result is
- * "store-error" until every check has passed.
+ * "store-error" until every check has passed.  apitoken_verify_owner is
+ * the same path with the owner check left out (no user was claimed: an
+ * HTTP Bearer or ApiKey credential); nothing else differs.
  */
 #include <stdio.h>
 #include <string.h>
@@ -52,9 +54,11 @@ source_allowed(const struct apitoken_record *rec, const char *rhost)
 	return 0;
 }
 
+/* any_user: no user was claimed (apitoken_verify_owner); else
+ * req->user must own the token. */
 static enum apitoken_reason
 policy(const struct apitoken_record *rec, const struct apitoken_request *req,
-    const struct svc_aliases *aliases)
+    const struct svc_aliases *aliases, int any_user)
 {
 	time_t now = req->now ? req->now : time(NULL);
 
@@ -64,7 +68,7 @@ policy(const struct apitoken_record *rec, const struct apitoken_request *req,
 		return APITOKEN_R_REVOKED;
 	if (apitoken_record_expired(rec, now))
 		return APITOKEN_R_EXPIRED;
-	if (strcmp(rec->user, req->user) != 0)
+	if (!any_user && strcmp(rec->user, req->user) != 0)
 		return APITOKEN_R_WRONG_USER;
 	if (!service_allowed(rec, req->service, aliases))
 		return APITOKEN_R_SERVICE;
@@ -77,12 +81,13 @@ enum apitoken_reason
 apitoken_record_usable(const struct apitoken_config *cfg,
     const struct apitoken_record *rec, const struct apitoken_request *req)
 {
-	return policy(rec, req, config_aliases(cfg));
+	return policy(rec, req, config_aliases(cfg), 0);
 }
 
 static enum apitoken_reason
 verify_parsed(struct apitoken_store *store, const struct apitoken_token *t,
-    const struct apitoken_request *req, struct apitoken_result *res)
+    const struct apitoken_request *req, int any_user,
+    struct apitoken_result *res)
 {
 	struct apitoken_record *rec = NULL;
 	char hash[APITOKEN_HASH_MAX];
@@ -108,7 +113,7 @@ verify_parsed(struct apitoken_store *store, const struct apitoken_token *t,
 	    !crypto_equal(hash, rec->hash, strlen(hash)))
 		res->reason = APITOKEN_R_WRONG_SECRET;
 	else
-		res->reason = policy(rec, req, store_aliases(store));
+		res->reason = policy(rec, req, store_aliases(store), any_user);
 out:
 	apitoken_wipe(hash, sizeof(hash));
 	apitoken_record_free(rec);
@@ -128,32 +133,56 @@ parse_into(const char *prefix, const char *token, size_t len,
 	return 0;
 }
 
+/* A claimed user is required, unless any_user, which requires none (a
+ * caller mixing the two up fails closed). */
 static int
-request_ok(const struct apitoken_request *req, struct apitoken_result *res)
+request_ok(const struct apitoken_request *req, int any_user,
+    struct apitoken_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	res->reason = APITOKEN_R_STORE_ERROR;
 	res->error = APITOKEN_ERR_INTERNAL;
-	if (req->user == NULL || req->user[0] == '\0') {
+	if (!any_user && (req->user == NULL || req->user[0] == '\0')) {
 		snprintf(res->detail, sizeof(res->detail), "no user given");
+		return 0;
+	}
+	if (any_user && req->user != NULL) {
+		snprintf(res->detail, sizeof(res->detail),
+		    "a user given to verify_owner");
 		return 0;
 	}
 	res->error = APITOKEN_OK;
 	return 1;
 }
 
-enum apitoken_reason
-apitoken_verify(struct apitoken_store *store, const char *token, size_t len,
-    const struct apitoken_request *req, struct apitoken_result *res)
+static enum apitoken_reason
+verify_store(struct apitoken_store *store, const char *token, size_t len,
+    const struct apitoken_request *req, int any_user,
+    struct apitoken_result *res)
 {
 	struct apitoken_token t;
 
 	memset(&t, 0, sizeof(t));
-	if (request_ok(req, res) &&
+	if (request_ok(req, any_user, res) &&
 	    parse_into(store_prefix(store), token, len, &t, res))
-		verify_parsed(store, &t, req, res);
+		verify_parsed(store, &t, req, any_user, res);
 	apitoken_token_clear(&t);
 	return res->reason;
+}
+
+enum apitoken_reason
+apitoken_verify(struct apitoken_store *store, const char *token, size_t len,
+    const struct apitoken_request *req, struct apitoken_result *res)
+{
+	return verify_store(store, token, len, req, 0, res);
+}
+
+enum apitoken_reason
+apitoken_verify_owner(struct apitoken_store *store, const char *token,
+    size_t len, const struct apitoken_request *req,
+    struct apitoken_result *res)
+{
+	return verify_store(store, token, len, req, 1, res);
 }
 
 enum apitoken_reason
@@ -166,7 +195,7 @@ apitoken_verify_once(const struct apitoken_config *cfg, const char *token,
 	int r;
 
 	memset(&t, 0, sizeof(t));
-	if (!request_ok(req, res) ||
+	if (!request_ok(req, 0, res) ||
 	    !parse_into(apitoken_config_token_prefix(cfg), token, len, &t, res))
 		goto out;
 	r = apitoken_store_open(cfg, &store, res->detail, sizeof(res->detail));
@@ -175,7 +204,7 @@ apitoken_verify_once(const struct apitoken_config *cfg, const char *token,
 		res->error = r;
 		goto out;
 	}
-	verify_parsed(store, &t, req, res);
+	verify_parsed(store, &t, req, 0, res);
 out:
 	apitoken_token_clear(&t);
 	apitoken_store_close(store);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_verify.c - the one verify path: every reason code through
- * apitoken_verify and apitoken_verify_once, the documented check order,
+ * apitoken_verify and apitoken_verify_once, apitoken_verify_owner (no
+ * claimed user), the documented check order,
  * result metadata and the absence of secrets in it, fail-closed store
  * errors, and concurrent use of one store handle from several threads.
  */
@@ -477,6 +478,74 @@ Test(verify, corrupt_record_is_store_error_not_unknown)
 	assert_no_secret(&T[T_ACTIVE]);
 	/* the other records still work */
 	expect(T_FUTURE, "alice", NULL, NULL, APITOKEN_ACCEPTED);
+}
+
+/* ------------------------------------------------------ verify_owner */
+
+/* apitoken_verify_owner: no user claimed, the owner comes back */
+static enum apitoken_reason
+vo(int idx, const char *service, const char *rhost)
+{
+	struct apitoken_request req = { NULL, service, rhost, NOW };
+	enum apitoken_reason r;
+
+	memset(&R, 0xa5, sizeof(R));
+	r = apitoken_verify_owner(S, T[idx].s, strlen(T[idx].s), &req, &R);
+	cr_assert_eq(r, R.reason, "return value != res->reason");
+	cr_assert_not_null(memchr(R.user, '\0', sizeof(R.user)));
+	return r;
+}
+
+Test(verify, owner_accepted_returns_the_owner)
+{
+	cr_assert_eq(vo(T_ACTIVE, "billing-api", "10.9.9.9"),
+	    APITOKEN_ACCEPTED);
+	cr_assert_str_eq(R.user, "alice");
+	cr_assert_str_eq(R.id, T[T_ACTIVE].parts.id);
+	cr_assert_str_eq(R.label, "CI deploy key");
+	assert_no_secret(&T[T_ACTIVE]);
+}
+
+Test(verify, owner_every_other_check_still_applies)
+{
+	char tok[APITOKEN_TOKEN_MAX + 1];
+	struct apitoken_request req = { NULL, "sshd", NULL, NOW };
+
+	cr_expect_eq(vo(T_DISABLED, NULL, NULL), APITOKEN_R_DISABLED);
+	cr_expect_eq(vo(T_REVOKED, NULL, NULL), APITOKEN_R_REVOKED);
+	cr_expect_eq(vo(T_EXPIRED, NULL, NULL), APITOKEN_R_EXPIRED);
+	cr_expect_eq(vo(T_SERVICES, "login", NULL), APITOKEN_R_SERVICE);
+	cr_expect_eq(vo(T_SERVICES, NULL, NULL), APITOKEN_R_SERVICE);
+	cr_expect_eq(vo(T_SERVICES, "sudo", NULL), APITOKEN_ACCEPTED);
+	cr_expect_eq(vo(T_FROM4, NULL, "10.2.0.1"), APITOKEN_R_SOURCE);
+	cr_expect_eq(vo(T_FROM4, NULL, NULL), APITOKEN_R_SOURCE);
+	cr_expect_eq(vo(T_FROM4, NULL, "10.1.2.3"), APITOKEN_ACCEPTED);
+	cr_expect_eq(vo(T_UNSTORED, NULL, NULL), APITOKEN_R_UNKNOWN);
+	cr_expect_eq(vo(T_COMBO_ACT, "sshd", "1.1.1.1"), APITOKEN_R_SOURCE);
+	tl_token_build(APITOKEN_DEFAULT_PREFIX, T[T_ACTIVE].parts.id,
+	    T[T_UNSTORED].parts.secret, tok, sizeof(tok));
+	cr_expect_eq(apitoken_verify_owner(S, tok, strlen(tok), &req, &R),
+	    APITOKEN_R_WRONG_SECRET);
+	cr_expect_eq(apitoken_verify_owner(S, "apitok_x", 8, &req, &R),
+	    APITOKEN_R_MALFORMED);
+}
+
+Test(verify, owner_refuses_a_claimed_user)
+{
+	struct apitoken_request req = { "alice", NULL, NULL, NOW };
+	const char *t = T[T_ACTIVE].s;
+
+	/* a caller mixing the two up fails closed, even for the owner */
+	cr_assert_eq(apitoken_verify_owner(S, t, strlen(t), &req, &R),
+	    APITOKEN_R_STORE_ERROR);
+	cr_assert_eq(R.error, APITOKEN_ERR_INTERNAL);
+	req.user = "";
+	cr_assert_eq(apitoken_verify_owner(S, t, strlen(t), &req, &R),
+	    APITOKEN_R_STORE_ERROR);
+	/* and apitoken_verify still needs one */
+	req.user = NULL;
+	cr_assert_eq(apitoken_verify(S, t, strlen(t), &req, &R),
+	    APITOKEN_R_STORE_ERROR);
 }
 
 /* ------------------------------------------------------ threads */

@@ -677,7 +677,8 @@ APITOKEN_API int apitoken_reason_parse(const char *s,
     enum apitoken_reason *r) APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
 
 struct apitoken_request {
-	const char *user;	/* the account logging in; required */
+	const char *user;	/* the account logging in; required
+				   (NULL for apitoken_verify_owner) */
 	const char *service;	/* PAM service name; NULL = none */
 	const char *rhost;	/* remote IP literal; NULL/"" = unknown */
 	time_t now;		/* 0 = time(NULL) */
@@ -706,6 +707,18 @@ struct apitoken_result {
 APITOKEN_API enum apitoken_reason apitoken_verify(struct apitoken_store *store,
     const char *token, size_t len, const struct apitoken_request *req,
     struct apitoken_result *res)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2, 4, 5);
+
+/*
+ * apitoken_verify for a credential that names no user (HTTP Bearer and
+ * ApiKey): every check but owner == user; on success res->user is the
+ * token's owner, the user the caller may act as.  req->user must be NULL
+ * (else store-error: a caller holding a claimed user wants
+ * apitoken_verify).
+ */
+APITOKEN_API enum apitoken_reason apitoken_verify_owner(
+    struct apitoken_store *store, const char *token, size_t len,
+    const struct apitoken_request *req, struct apitoken_result *res)
     APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2, 4, 5);
 
 /*
