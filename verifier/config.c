@@ -21,6 +21,12 @@
 
 #define CONFIG_SIZE_MAX (64 * 1024)
 
+/* a list key's values (the record list helpers keep it) */
+struct strlist {
+	char **v;
+	size_t n;
+};
+
 struct apitoken_config {
 	char *path;
 	char *store;
@@ -31,6 +37,8 @@ struct apitoken_config {
 	int64_t lock_timeout_ms;
 	uint64_t max_store_size;
 	struct svc_aliases aliases;
+	struct strlist http_listen;
+	struct strlist http_proxies;
 };
 
 enum kind {
@@ -40,6 +48,8 @@ enum kind {
 	K_DURATION,	/* int64_t: a duration from min to max s, times unit */
 	K_SIZE,		/* uint64_t: bytes with K/M/G, from min to max */
 	K_ALIASES,	/* struct svc_aliases: service -> [services] */
+	K_LIST,		/* struct strlist: a sequence of scalars, each
+			   checked by item (default: empty) */
 };
 
 struct key {
@@ -49,14 +59,44 @@ struct key {
 	int64_t min, max, unit;
 	const char *def;	/* the default, written as in the file */
 	const char *msg;	/* what a bad value is told */
+	/* K_LIST: what is wrong with one item (written to err), or 0 */
+	int (*item)(const char *s, char *err, size_t errlen);
 };
 
 enum {
 	KEY_STORE, KEY_STATE_DIR, KEY_PREFIX, KEY_DEFAULT_LIFETIME,
 	KEY_MAX_LIFETIME, KEY_LOCK_TIMEOUT, KEY_MAX_STORE_SIZE, KEY_ALIASES,
+	KEY_HTTP_LISTEN, KEY_HTTP_PROXIES,
 	KEY_COUNT
 };
 _Static_assert(KEY_COUNT <= 32, "struct walker's seen is 32 bits");
+
+static int
+listen_item(const char *s, char *err, size_t errlen)
+{
+	struct apitoken_listen l;
+
+	return apitoken_listen_parse(s, &l, err, errlen);
+}
+
+/* "unix" (a peer on an http_listen Unix socket) or a CIDR that is not
+ * every address: trusting the world's X-Forwarded-For is no check. */
+static int
+proxy_item(const char *s, char *err, size_t errlen)
+{
+	const char *slash = strrchr(s, '/');
+
+	if (strcmp(s, "unix") == 0)
+		return APITOKEN_OK;
+	if (apitoken_cidr_strict(s, NULL, 0) != 0)
+		return set_err(err, errlen, APITOKEN_ERR_INVALID, "must be "
+		    "\"unix\", an address or a CIDR with no host bits "
+		    "(127.0.0.1, ::1, 10.0.0.0/8)");
+	if (slash != NULL && strcmp(slash, "/0") == 0)
+		return set_err(err, errlen, APITOKEN_ERR_INVALID, "would trust "
+		    "every address to name its client");
+	return APITOKEN_OK;
+}
 
 #define F(field) offsetof(struct apitoken_config, field)
 #define MSG_PATH "must be an absolute path (no \".\", \"..\", \"//\" or " \
@@ -84,6 +124,13 @@ static const struct key keys[KEY_COUNT] = {
 	[KEY_ALIASES] = { "service_aliases", K_ALIASES, F(aliases), 0, 0, 0,
 	    "su:su-l sudo:sudo-i", "wrong type: expected a mapping of "
 	    "service names to lists of service names" },
+	/* apitokend(8), HTTP */
+	[KEY_HTTP_LISTEN] = { "http_listen", K_LIST, F(http_listen), 0, 16,
+	    0, "", "expected a list of at most 16 addresses",
+	    listen_item },
+	[KEY_HTTP_PROXIES] = { "http_trusted_proxies", K_LIST,
+	    F(http_proxies), 0, 64, 0, "",
+	    "expected a list of at most 64 CIDRs", proxy_item },
 };
 
 const char *apitoken_config_path(const struct apitoken_config *c) { return c->path; }
@@ -95,6 +142,8 @@ int64_t apitoken_config_max_lifetime(const struct apitoken_config *c) { return c
 int64_t apitoken_config_lock_timeout_ms(const struct apitoken_config *c) { return c->lock_timeout_ms; }
 uint64_t apitoken_config_max_store_size(const struct apitoken_config *c) { return c->max_store_size; }
 const struct svc_aliases *config_aliases(const struct apitoken_config *c) { return &c->aliases; }
+const char *apitoken_config_http_listen(const struct apitoken_config *c, size_t i) { return i < c->http_listen.n ? c->http_listen.v[i] : NULL; }
+const char *apitoken_config_http_trusted_proxy(const struct apitoken_config *c, size_t i) { return i < c->http_proxies.n ? c->http_proxies.v[i] : NULL; }
 
 int
 apitoken_config_service_covers(const struct apitoken_config *c,
@@ -119,11 +168,13 @@ apitoken_config_free(struct apitoken_config *c)
 	free(c->store);
 	free(c->state_dir);
 	aliases_clear(&c->aliases);
+	apitoken_record_list_clear(&c->http_listen.v, &c->http_listen.n);
+	apitoken_record_list_clear(&c->http_proxies.v, &c->http_proxies.n);
 	free(c);
 }
 
 /* An absolute path without "." / ".." components or a trailing slash. */
-static int
+int
 abs_path_ok(const char *s)
 {
 	size_t n = strlen(s);
@@ -196,6 +247,11 @@ set_value(struct apitoken_config *c, const struct key *k, const char *val)
 		return NULL;
 	case K_ALIASES:
 		return aliases_parse(field, val) == 0 ? NULL : k->msg;
+	case K_LIST:
+		/* every list defaults to empty */
+		apitoken_record_list_clear(&((struct strlist *)field)->v,
+		    &((struct strlist *)field)->n);
+		return NULL;
 	}
 	return "unknown key";
 }
@@ -323,6 +379,44 @@ set_aliases(struct walker *w, const yaml_node_t *v)
 	return APITOKEN_OK;
 }
 
+/* A K_LIST key: a sequence of at most k->max scalars, each passing
+ * k->item. */
+static int
+set_list(struct walker *w, const struct key *k, const yaml_node_t *v)
+{
+	struct strlist *l = (struct strlist *)(void *)((char *)w->c + k->off);
+	char why[200], m[320];
+	yaml_node_item_t *i;
+	yaml_node_t *item;
+	const char *s;
+
+	if (v->type != YAML_SEQUENCE_NODE ||
+	    v->data.sequence.items.top - v->data.sequence.items.start >
+	    k->max)
+		return werr(w, v, k->name, k->msg);
+	apitoken_record_list_clear(&l->v, &l->n);
+	for (i = v->data.sequence.items.start;
+	    i < v->data.sequence.items.top; i++) {
+		item = yaml_document_get_node(w->doc, *i);
+		if (item == NULL || item->type != YAML_SCALAR_NODE)
+			return werr(w, item ? item : v, k->name, k->msg);
+		s = (const char *)item->data.scalar.value;
+		if (strlen(s) != item->data.scalar.length)
+			return werr(w, item, k->name, "NUL byte in value");
+		why[0] = '\0';
+		if (k->item(s, why, sizeof(why)) != APITOKEN_OK) {
+			m[0] = '"';
+			quote_key(s, m + 1, sizeof(m) / 2);
+			snprintf(m + strlen(m), sizeof(m) - strlen(m),
+			    "\": %s", why);
+			return werr(w, item, k->name, m);
+		}
+		if (apitoken_record_list_add(&l->v, &l->n, s) != 0)
+			return APITOKEN_ERR_NOMEM;
+	}
+	return APITOKEN_OK;
+}
+
 /* A key not in keys[]: reported where the old per-key reader did. */
 static int
 unknown_key(const struct walker *w, const yaml_node_t *k,
@@ -357,6 +451,8 @@ walk_pair(struct walker *w, const yaml_node_t *root,
 	if (kd->kind == K_ALIASES)
 		return v->type == YAML_MAPPING_NODE ? set_aliases(w, v) :
 		    werr(w, v, key, kd->msg);
+	if (kd->kind == K_LIST)
+		return set_list(w, kd, v);
 	if (v->type != YAML_SCALAR_NODE)
 		return werr(w, v, key, "wrong type: expected a scalar value");
 	if (strlen((const char *)v->data.scalar.value) != v->data.scalar.length)

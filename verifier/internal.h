@@ -100,6 +100,10 @@ int aliases_covers(const struct svc_aliases *a, const char *svc,
 const char *aliases_nth(const struct svc_aliases *a, const char *svc,
     size_t nth);
 
+/* config.c: an absolute path without ".", ".." components, "//" or a
+ * trailing slash */
+int abs_path_ok(const char *s);
+
 /* config.c: the config's aliases (store.c copies them) */
 const struct svc_aliases *config_aliases(const struct apitoken_config *c);
 /* store.c: the aliases copied from the config the store was opened with */

@@ -211,6 +211,41 @@ APITOKEN_API int apitoken_config_service_covers(
 APITOKEN_API const char *apitoken_config_service_alias(
     const struct apitoken_config *cfg, const char *svc, size_t i)
     APITOKEN_NONNULL(1, 2);
+/*
+ * http_listen: the i-th (from 0) address apitokend serves HTTP on, as
+ * written (see apitoken_listen_parse), or NULL past the last; none means
+ * the HTTP front end is off.
+ */
+APITOKEN_API const char *apitoken_config_http_listen(
+    const struct apitoken_config *cfg, size_t i) APITOKEN_NONNULL(1);
+/* http_trusted_proxies: the i-th entry, a CIDR or "unix" (any peer on
+ * an http_listen Unix socket), or NULL past the last.  Only such a peer
+ * may name the client in X-Forwarded-For / X-Real-IP. */
+APITOKEN_API const char *apitoken_config_http_trusted_proxy(
+    const struct apitoken_config *cfg, size_t i) APITOKEN_NONNULL(1);
+
+/* One http_listen entry, parsed. */
+enum apitoken_listen_kind {
+	APITOKEN_LISTEN_UNIX = 1,	/* path */
+	APITOKEN_LISTEN_TCP4,		/* addr, port */
+	APITOKEN_LISTEN_TCP6,		/* addr (no brackets), port */
+};
+struct apitoken_listen {
+	enum apitoken_listen_kind kind;
+	char path[108];		/* an absolute path, fits sun_path */
+	char addr[46];		/* an address literal */
+	unsigned port;		/* 1..65535 */
+};
+
+/*
+ * Parse "unix:/absolute/path", "A.B.C.D:PORT" (an address in
+ * 127.0.0.0/8) or "[::1]:PORT".  Any other address is refused: the
+ * endpoint is for a proxy on the same host.  Returns 0 with *l filled,
+ * or APITOKEN_ERR_INVALID with err saying why (*l zeroed).
+ */
+APITOKEN_API int apitoken_listen_parse(const char *s,
+    struct apitoken_listen *l, char *err, size_t errlen)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
 
 /* ------------------------------------------------------ time and text */
 
