@@ -4,12 +4,41 @@
  * taken).  Never shows a hash or a secret.
  */
 #include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tokenctl.h"
 
-#define NCOLS 8
+/*
+ * The text views name the library's field table's rows by the member
+ * they describe (a renamed member does not compile): the list table's
+ * columns and the few places where show's heading or an empty value's
+ * text is not the default ("name with blanks:", "-").
+ */
+#define AT(m)		offsetof(struct apitoken_record, m)
+#define LAST_USED	SIZE_MAX	/* not a field: the last-use state */
+
+static const struct {
+	size_t at;
+	const char *head;
+} columns[] = {
+	{ AT(id), "ID" }, { AT(user), "USER" }, { AT(label), "LABEL" },
+	{ AT(services), "SERVICES" }, { AT(status), "STATUS" },
+	{ AT(created), "CREATED" }, { AT(expires), "EXPIRES" },
+	{ LAST_USED, "LAST USED" },
+};
+#define NCOLS	(sizeof(columns) / sizeof(columns[0]))
+
+static const struct {
+	size_t at;
+	const char *head;	/* show's heading, or NULL: from the name */
+	const char *none;	/* an empty value, or NULL: "-" */
+} shown[] = {
+	{ AT(services), NULL, "all" }, { AT(from), NULL, "any" },
+	{ AT(expires), NULL, "never" }, { AT(revoked_at), "revoked:", NULL },
+};
 
 struct filter {
 	const char *user;
@@ -112,21 +141,80 @@ last_used_text(const struct ctl *ctl, const char *id)
 	return xstrdup(buf);
 }
 
-static void
-row(const struct ctl *ctl, const struct apitoken_record *r, char **cols)
+/* The field table's row of the member at offset at. */
+static const struct apitoken_field *
+field_at(size_t at)
 {
-	char buf[96];
+	const struct apitoken_field *f;
+	size_t i, n;
 
-	cols[0] = ctl_escape(r->id);
-	cols[1] = ctl_escape(r->user);
-	cols[2] = ctl_escape(r->label);
-	cols[3] = join((const char *const *)r->services, r->n_services, "all");
-	cols[4] = xstrdup(view_status(r, ctl->now));
-	ctl_time_both(r->created, ctl->now, "-", buf, sizeof(buf));
-	cols[5] = xstrdup(buf);
-	ctl_time_both(r->expires, ctl->now, "never", buf, sizeof(buf));
-	cols[6] = xstrdup(buf);
-	cols[7] = last_used_text(ctl, r->id);
+	f = apitoken_record_fields(&n);
+	for (i = 0; i < n; i++)
+		if (f[i].offset == at)
+			return &f[i];
+	abort();	/* a view names a member the table has no row for */
+}
+
+/* What an empty value of f reads as; show's heading of f into head. */
+static const char *
+shown_as(const struct apitoken_field *f, char *head, size_t size)
+{
+	size_t i, k;
+
+	for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+		if (shown[i].at == f->offset)
+			break;
+	if (i < sizeof(shown) / sizeof(shown[0]) && shown[i].head != NULL) {
+		snprintf(head, size, "%s", shown[i].head);
+	} else {
+		snprintf(head, size, "%s:", f->name);
+		for (k = 0; head[k] != '\0'; k++)
+			if (head[k] == '_')
+				head[k] = ' ';
+	}
+	if (i < sizeof(shown) / sizeof(shown[0]) && shown[i].none != NULL)
+		return shown[i].none;
+	return "-";
+}
+
+/* A row's value of r as the text views show it, unescaped; xmalloc'ed. */
+static char *
+field_text(const struct ctl *ctl, const struct apitoken_record *r,
+    const struct apitoken_field *f)
+{
+	char head[32], buf[96];
+	const char *none = shown_as(f, head, sizeof(head));
+
+	switch (f->kind) {
+	case APITOKEN_FIELD_STATUS:
+		return xstrdup(view_status(r, ctl->now));
+	case APITOKEN_FIELD_LIST:
+		return join((const char *const *)apitoken_field_clist(r, f),
+		    apitoken_field_ccount(r, f), none);
+	case APITOKEN_FIELD_TIME:
+		ctl_time_both(apitoken_field_ctime(r, f), ctl->now, none, buf,
+		    sizeof(buf));
+		return xstrdup(buf);
+	default:
+		return xstrdup(apitoken_field_cstr(r, f));
+	}
+}
+
+static void
+row(const struct ctl *ctl, const struct apitoken_record *r, char **cells)
+{
+	char *s;
+	size_t j;
+
+	for (j = 0; j < NCOLS; j++) {
+		if (columns[j].at == LAST_USED) {
+			cells[j] = last_used_text(ctl, r->id);
+			continue;
+		}
+		s = field_text(ctl, r, field_at(columns[j].at));
+		cells[j] = ctl_escape(s);
+		free(s);
+	}
 }
 
 static void
@@ -148,13 +236,11 @@ print_row(char *const *cols, const size_t *w)
 static void
 print_table(const struct ctl *ctl, struct apitoken_record **v, size_t n)
 {
-	static const char *const head[NCOLS] = { "ID", "USER", "LABEL",
-	    "SERVICES", "STATUS", "CREATED", "EXPIRES", "LAST USED" };
 	char **cells = xcalloc((n + 1) * NCOLS, sizeof(*cells));
 	size_t w[NCOLS] = { 0 }, i, j;
 
 	for (j = 0; j < NCOLS; j++)
-		cells[j] = xstrdup(head[j]);
+		cells[j] = xstrdup(columns[j].head);
 	for (i = 0; i < n; i++)
 		row(ctl, v[i], cells + (i + 1) * NCOLS);
 	for (i = 0; i < (n + 1) * NCOLS; i++)
@@ -335,23 +421,6 @@ also_covers(const struct ctl *ctl, const struct apitoken_record *r,
 }
 
 static void
-show_times(const struct ctl *ctl, const struct apitoken_record *r)
-{
-	char buf[96];
-
-	ctl_time_both(r->created, ctl->now, "-", buf, sizeof(buf));
-	field("created:", buf);
-	field("created by:", r->created_by);
-	ctl_time_both(r->updated, ctl->now, "-", buf, sizeof(buf));
-	field("updated:", buf);
-	ctl_time_both(r->expires, ctl->now, "never", buf, sizeof(buf));
-	field("expires:", buf);
-	ctl_time_both(r->revoked_at, ctl->now, "-", buf, sizeof(buf));
-	field("revoked:", buf);
-	field("revoke reason:", r->revoke_reason);
-}
-
-static void
 show_lastuse(const struct ctl *ctl, const struct apitoken_record *r)
 {
 	struct apitoken_lastuse lu;
@@ -370,32 +439,40 @@ show_lastuse(const struct ctl *ctl, const struct apitoken_record *r)
 	field("last used:", buf);
 }
 
+/* What show adds after f: the services service_aliases add to its
+ * own, the tokens derived from it. */
+static void
+show_extra(const struct ctl *ctl, const struct ctl_db *db,
+    const struct apitoken_record *r, const struct apitoken_field *f)
+{
+	char *s = NULL;
+
+	if (f->offset == AT(services)) {
+		if ((s = also_covers(ctl, r, NULL))[0] != '\0')
+			field("also covers:", s);
+	} else if (f->offset == AT(parent)) {
+		s = children(db, r->id, NULL);
+		field("derived:", s);
+	}
+	free(s);
+}
+
+/* Every field in view order (never the hash), then the last use. */
 static void
 show_text(const struct ctl *ctl, const struct ctl_db *db,
     const struct apitoken_record *r)
 {
-	char *s;
+	const struct apitoken_field *f;
+	char head[32], *s;
+	size_t rank;
 
-	field("id:", r->id);
-	field("user:", r->user);
-	field("label:", r->label);
-	field("description:", r->description);
-	field("external id:", r->external_id);
-	s = join((const char *const *)r->services, r->n_services, "all");
-	field("services:", s);
-	free(s);
-	if ((s = also_covers(ctl, r, NULL))[0] != '\0')
-		field("also covers:", s);
-	free(s);
-	s = join((const char *const *)r->from, r->n_from, "any");
-	field("from:", s);
-	free(s);
-	field("status:", view_status(r, ctl->now));
-	show_times(ctl, r);
-	field("parent:", r->parent);
-	s = children(db, r->id, NULL);
-	field("derived:", s);
-	free(s);
+	for (rank = 1; (f = view_field(rank)) != NULL; rank++) {
+		(void)shown_as(f, head, sizeof(head));
+		s = field_text(ctl, r, f);
+		field(head, s);
+		free(s);
+		show_extra(ctl, db, r, f);
+	}
 	show_lastuse(ctl, r);
 }
 

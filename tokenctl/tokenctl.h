@@ -245,6 +245,9 @@ int fields_expiry(const struct ctl *ctl, const struct ctl_db *db,
 
 /* The status shown to users: "expired" for an active token past expiry. */
 const char *view_status(const struct apitoken_record *r, time_t now);
+/* The field table's row at view place rank (1, 2, ...: the order of
+ * list and show), or NULL past the last; the hash has none. */
+const struct apitoken_field *view_field(size_t rank);
 /* A record as a JSON object for list/show (never the hash). */
 json_t *view_json(const struct ctl *ctl, const struct apitoken_record *r);
 /* The full stored record as a JSON object for export (with the hash). */

@@ -90,6 +90,19 @@ field_json(const struct apitoken_record *r, const struct apitoken_field *f)
 	}
 }
 
+const struct apitoken_field *
+view_field(size_t rank)
+{
+	const struct apitoken_field *f;
+	size_t i, n;
+
+	f = apitoken_record_fields(&n);
+	for (i = 0; i < n && rank > 0; i++)
+		if (f[i].view == rank)
+			return &f[i];
+	return NULL;
+}
+
 /* The fields in view order (the table's view column); never the hash.
  * status is the shown one ("expired" too), followed by "expired". */
 json_t *
@@ -97,23 +110,18 @@ view_json(const struct ctl *ctl, const struct apitoken_record *r)
 {
 	const struct apitoken_field *f;
 	json_t *o = json_object();
-	size_t i, n, rank;
+	size_t rank;
 
-	f = apitoken_record_fields(&n);
-	for (rank = 1; rank <= n; rank++)
-		for (i = 0; i < n; i++) {
-			if (f[i].view != rank)
-				continue;
-			if (f[i].kind != APITOKEN_FIELD_STATUS) {
-				json_object_set_new(o, f[i].name,
-				    field_json(r, &f[i]));
-				continue;
-			}
-			json_object_set_new(o, f[i].name, json_string(
-			    view_status(r, ctl->now)));
-			json_object_set_new(o, "expired", json_boolean(
-			    apitoken_record_expired(r, ctl->now)));
+	for (rank = 1; (f = view_field(rank)) != NULL; rank++) {
+		if (f->kind != APITOKEN_FIELD_STATUS) {
+			json_object_set_new(o, f->name, field_json(r, f));
+			continue;
 		}
+		json_object_set_new(o, f->name, json_string(
+		    view_status(r, ctl->now)));
+		json_object_set_new(o, "expired", json_boolean(
+		    apitoken_record_expired(r, ctl->now)));
+	}
 	view_lastuse(ctl, r, o);
 	return o;
 }

@@ -233,6 +233,80 @@ Test(list, show_gives_every_field_but_the_hash)
 	free(t);
 }
 
+/* show's heading of a field: its name with blanks, but revoked_at. */
+static void
+heading(const struct apitoken_field *f, char *buf, size_t size)
+{
+	size_t k;
+
+	snprintf(buf, size, "\n%s:", strcmp(f->name, "revoked_at") == 0 ?
+	    "revoked" : f->name);
+	for (k = 0; buf[k] != '\0'; k++)
+		if (buf[k] == '_')
+			buf[k] = ' ';
+}
+
+/* The library's field table drives the views: every row is in show's
+ * text (in view order) and JSON, and in export's records; only the
+ * hash (view 0) is hidden from list and show. */
+Test(list, every_field_of_the_table_is_shown_but_the_hash)
+{
+	const struct apitoken_field *f;
+	struct run r;
+	json_t *o, *ex, *rec;
+	char *p, *t, *text, pid[13], id[13], head[40];
+	const char *at;
+	size_t i, n, rank, last = 0;
+
+	p = issue_token("root", "parent", NULL);
+	token_id(p, pid);
+	t = issue_token("root", "child", "--description", "d",
+	    "--external-id", "X-1", "--service", "sshd", "--from",
+	    "10.0.0.0/8", "--parent", pid, NULL);
+	token_id(t, id);
+	ctl(&r, NULL, "revoke", id, "--reason", "gone", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	o = show_json(id);
+	ctl(&r, NULL, "show", id, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(asprintf(&text, "\n%s", r.out) > 0, 1);
+	run_free(&r);
+	f = apitoken_record_fields(&n);
+	for (rank = 1; rank < n; rank++) {
+		for (i = 0; i < n && f[i].view != rank; i++)
+			;
+		cr_assert_lt(i, n, "no field at view place %zu", rank);
+		heading(&f[i], head, sizeof(head));
+		at = strstr(text, head);
+		cr_assert_not_null(at, "show has no '%s':%s", head, text);
+		cr_assert(rank == 1 || (size_t)(at - text) > last,
+		    "'%s' out of view order", head);
+		last = (size_t)(at - text);
+		cr_assert_not_null(json_object_get(o, f[i].name),
+		    "show --json has no %s", f[i].name);
+	}
+	free(text);
+	ctl(&r, NULL, "export", "--json", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	ex = out_json(&r);
+	rec = json_array_get(json_object_get(ex, "records"), 0);
+	for (i = 0; i < n; i++) {
+		cr_assert_not_null(json_object_get(rec, f[i].name),
+		    "export --json has no %s", f[i].name);
+		if (f[i].view == 0) {
+			cr_assert_eq(f[i].kind, APITOKEN_FIELD_HASH);
+			cr_assert_null(json_object_get(o, f[i].name));
+		}
+	}
+	cr_assert_null(json_object_get(o, "hash"));
+	json_decref(ex);
+	json_decref(o);
+	run_free(&r);
+	free(p);
+	free(t);
+}
+
 Test(list, show_unknown_id_fails)
 {
 	struct run r;
