@@ -9,28 +9,90 @@
  * Exit statuses: CTL_EXIT_USAGE for a value that is malformed,
  * CTL_EXIT_REJECT for one refused by policy or the store's content.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tokenctl.h"
 
-/* The name of a field in messages: the option, or the JSON key. */
+/*
+ * The one list of what a request may give: its option (USER: the
+ * operand), its getopt value (CTL_FIELD_OPTIONS; 0: none), its key in a
+ * --batch line, and where struct ctl_fields keeps it: a string, or a
+ * list with its count and "given" flag.  The keys are the --batch
+ * format's (tokenctl(8)), not the record's field names ("service").
+ */
+#define STR(m)	offsetof(struct ctl_fields, m), 0, 0
+#define LIST(m)	offsetof(struct ctl_fields, m), \
+	offsetof(struct ctl_fields, n_##m), offsetof(struct ctl_fields, m##_set)
+
+static const struct req_field {
+	const char *opt;
+	int val;
+	const char *key;
+	size_t at, n_at, set_at;	/* n_at == 0: a string */
+} req[] = {
+	{ "USER", 0, "user", STR(user) },
+	{ "--label", 'l', "label", STR(label) },
+	{ "--description", 'd', "description", STR(description) },
+	{ "--external-id", 'e', "external_id", STR(external_id) },
+	{ "--service", 's', "service", LIST(services) },
+	{ "--from", 'f', "from", LIST(from) },
+	{ "--expires", 'x', "expires", STR(expires) },
+	{ "--parent", 0, "parent", STR(parent) },
+};
+#define NREQ	(sizeof(req) / sizeof(req[0]))
+
+/* The name of a field in messages: the option, or the --batch key. */
 static const char *
 fname(const struct ctl_fields *f, const char *opt)
 {
-	static const struct { const char *opt, *key; } names[] = {
-		{ "USER", "user" }, { "--label", "label" },
-		{ "--description", "description" },
-		{ "--external-id", "external_id" },
-		{ "--service", "service" }, { "--from", "from" },
-		{ "--expires", "expires" }, { "--parent", "parent" },
-	};
 	size_t i;
 
-	for (i = 0; f->json && i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(names[i].opt, opt) == 0)
-			return names[i].key;
+	for (i = 0; f->json && i < NREQ; i++)
+		if (strcmp(req[i].opt, opt) == 0)
+			return req[i].key;
 	return opt;
+}
+
+static struct ctl_field_ref
+ref(struct ctl_fields *f, const struct req_field *q)
+{
+	struct ctl_field_ref r = { NULL, NULL, NULL, NULL };
+	char *base = (char *)f;
+
+	if (q->n_at == 0) {
+		r.str = (const char **)(void *)(base + q->at);
+	} else {
+		r.list = (const char ***)(void *)(base + q->at);
+		r.n = (size_t *)(void *)(base + q->n_at);
+		r.set = (int *)(void *)(base + q->set_at);
+	}
+	return r;
+}
+
+int
+fields_ref(struct ctl_fields *f, const char *key, struct ctl_field_ref *r)
+{
+	size_t i;
+
+	for (i = 0; i < NREQ; i++)
+		if (strcmp(req[i].key, key) == 0) {
+			*r = ref(f, &req[i]);
+			return 0;
+		}
+	return -1;
+}
+
+void
+fields_keys(char *buf, size_t size)
+{
+	size_t i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < NREQ && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s",
+		    i > 0 ? ", " : "", req[i].key);
 }
 
 static int
@@ -77,16 +139,19 @@ fields_add(const char ***list, size_t *n, int *set, const char *v)
 int
 fields_option(struct ctl_fields *f, int c, const char *arg)
 {
-	switch (c) {
-	case 'l': f->label = arg; break;
-	case 'd': f->description = arg; break;
-	case 'e': f->external_id = arg; break;
-	case 's': fields_add(&f->services, &f->n_services, &f->services_set,
-		      arg); break;
-	case 'f': fields_add(&f->from, &f->n_from, &f->from_set, arg); break;
-	case 'x': f->expires = arg; break;
-	default: return 0;
-	}
+	const struct req_field *q;
+	char *base = (char *)f;
+
+	for (q = req; q < req + NREQ && (c == 0 || q->val != c); q++)
+		;
+	if (q == req + NREQ)
+		return 0;
+	if (q->n_at == 0)
+		*(const char **)(void *)(base + q->at) = arg;
+	else
+		fields_add((const char ***)(void *)(base + q->at),
+		    (size_t *)(void *)(base + q->n_at),
+		    (int *)(void *)(base + q->set_at), arg);
 	return 1;
 }
 

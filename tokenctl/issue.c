@@ -219,38 +219,22 @@ key_word(const char *key)
 static int
 batch_fields(json_t *obj, struct ctl_fields *f, char *err, size_t errlen)
 {
+	struct ctl_field_ref ref;
 	const char *key;
+	char keys[128];
 	json_t *v;
-	int r = 0;
 
 	f->json = 1;
 	json_object_foreach(obj, key, v) {
-		if (strcmp(key, "user") == 0)
-			r = jstr(v, key, &f->user, err, errlen);
-		else if (strcmp(key, "label") == 0)
-			r = jstr(v, key, &f->label, err, errlen);
-		else if (strcmp(key, "description") == 0)
-			r = jstr(v, key, &f->description, err, errlen);
-		else if (strcmp(key, "external_id") == 0)
-			r = jstr(v, key, &f->external_id, err, errlen);
-		else if (strcmp(key, "expires") == 0)
-			r = jstr(v, key, &f->expires, err, errlen);
-		else if (strcmp(key, "parent") == 0)
-			r = jstr(v, key, &f->parent, err, errlen);
-		else if (strcmp(key, "service") == 0)
-			r = jlist(v, key, &f->services, &f->n_services,
-			    &f->services_set, err, errlen);
-		else if (strcmp(key, "from") == 0)
-			r = jlist(v, key, &f->from, &f->n_from, &f->from_set,
-			    err, errlen);
-		else {
-			snprintf(err, errlen, "unknown key%s%s%s (known: user, "
-			    "label, description, external_id, service, from, "
-			    "expires, parent)", key_word(key) ? " '" : "",
-			    key_word(key) ? key : "", key_word(key) ? "'" : "");
-			r = -1;
+		if (fields_ref(f, key, &ref) != 0) {
+			fields_keys(keys, sizeof(keys));
+			snprintf(err, errlen, "unknown key%s%s%s (known: %s)",
+			    key_word(key) ? " '" : "", key_word(key) ? key : "",
+			    key_word(key) ? "'" : "", keys);
+			return -1;
 		}
-		if (r != 0)
+		if ((ref.str != NULL ? jstr(v, key, ref.str, err, errlen) :
+		    jlist(v, key, ref.list, ref.n, ref.set, err, errlen)) != 0)
 			return -1;
 	}
 	return 0;

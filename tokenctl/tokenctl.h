@@ -229,6 +229,18 @@ void fields_add(const char ***list, size_t *n, int *set, const char *v);
 	{ "from", required_argument, NULL, 'f' }, \
 	{ "expires", required_argument, NULL, 'x' }
 int fields_option(struct ctl_fields *f, int c, const char *arg);
+/* Where f keeps the --batch key: a string (str) or a list (list, n,
+ * set; for fields_add).  0, or -1 for an unknown key. */
+struct ctl_field_ref {
+	const char **str;
+	const char ***list;
+	size_t *n;
+	int *set;
+};
+int fields_ref(struct ctl_fields *f, const char *key,
+    struct ctl_field_ref *r);
+/* The --batch keys, ", "-separated, for a message. */
+void fields_keys(char *buf, size_t size);
 /* Apply f to rec (a new record if is_new) after validating every value
  * against the rules and db.  On failure writes the reason to err and
  * returns an exit status. */

@@ -373,7 +373,9 @@ Test(issue, batch_with_one_bad_line_writes_nothing)
 	batch_fails(buf, "<stdin>:3: invalid JSON");
 	snprintf(buf, sizeof(buf), "%s{\"user\": \"root\", \"label\": \"z\","
 	    " \"colour\": \"red\"}\n", good);
-	batch_fails(buf, "<stdin>:3: unknown key 'colour'");
+	batch_fails(buf, "<stdin>:3: unknown key 'colour' (known: user, "
+	    "label, description, external_id, service, from, expires, "
+	    "parent)");
 	snprintf(buf, sizeof(buf), "%s{\"user\": \"root\", \"label\": \"g1\"}"
 	    "\n", good);
 	batch_fails(buf, "<stdin>:3: user root already has a token labelled "
