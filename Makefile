@@ -29,6 +29,9 @@ SYSCONFDIR  ?= /etc
 # override with e.g. "make install PAMDIR=/usr/lib64/security".
 PAMDIR      ?= $(if $(PAM_LIBDIR),$(PAM_LIBDIR)/security,$(LIBDIR)/security)
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+# the PAM service files of conf/pam.d/, as examples (the .deb puts
+# apitoken-selfservice into /etc/pam.d itself)
+EXAMPLESDIR ?= $(DATADIR)/doc/pam_apitoken/examples
 
 CC          ?= cc
 CFLAGS      ?= -O2 -g
@@ -235,6 +238,7 @@ MAN_PAGES = $(wildcard man/*.5 man/*.8)
 MAN_DEST  = $(foreach m,$(MAN_PAGES),\
 	$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
 BASHCOMP  = contrib/bash-completion/tokenctl
+PAMD_EXAMPLES = $(wildcard conf/pam.d/*)
 # libapitoken.pc is written once, here, with the install-time PREFIX,
 # LIBDIR and INCLUDEDIR (the build does not need it).
 PC_SUBST  = -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
@@ -245,7 +249,7 @@ install: all
 		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(PAMDIR) \
 		$(DESTDIR)$(SBINDIR) $(DESTDIR)$(CONFDIR) \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(MANDIR)/man8
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(EXAMPLESDIR)/pam.d
 	$(INSTALL) -m 0644 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf libapitoken.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libapitoken.so
@@ -259,6 +263,8 @@ install: all
 		$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/ &&) true
 	$(foreach f,$(wildcard $(BASHCOMP)),$(INSTALL) -m 0644 $(f) \
 		$(DESTDIR)$(BASHCOMPDIR)/tokenctl &&) true
+	$(foreach f,$(PAMD_EXAMPLES),$(INSTALL) -m 0644 $(f) \
+		$(DESTDIR)$(EXAMPLESDIR)/pam.d/ &&) true
 	@if [ -e $(DESTDIR)$(CONFDIR)/apitoken.yaml ] || \
 	    [ -L $(DESTDIR)$(CONFDIR)/apitoken.yaml ]; then \
 		echo "keeping existing $(DESTDIR)$(CONFDIR)/apitoken.yaml"; \
@@ -275,7 +281,10 @@ uninstall:
 	      $(DESTDIR)$(PKGCONFIGDIR)/libapitoken.pc \
 	      $(DESTDIR)$(PAMDIR)/pam_apitoken.so \
 	      $(DESTDIR)$(SBINDIR)/tokenctl \
-	      $(DESTDIR)$(BASHCOMPDIR)/tokenctl $(MAN_DEST)
+	      $(DESTDIR)$(BASHCOMPDIR)/tokenctl $(MAN_DEST) \
+	      $(PAMD_EXAMPLES:conf/pam.d/%=$(DESTDIR)$(EXAMPLESDIR)/pam.d/%)
+	rmdir $(DESTDIR)$(EXAMPLESDIR)/pam.d $(DESTDIR)$(EXAMPLESDIR) \
+	      $(DESTDIR)$(DATADIR)/doc/pam_apitoken 2>/dev/null || true
 	@if cmp -s conf/apitoken.yaml $(DESTDIR)$(CONFDIR)/apitoken.yaml; then \
 		echo "rm -f $(DESTDIR)$(CONFDIR)/apitoken.yaml"; \
 		rm -f $(DESTDIR)$(CONFDIR)/apitoken.yaml; \

@@ -39,6 +39,7 @@ struct apitoken_config {
 	struct svc_aliases aliases;
 	struct strlist http_listen;
 	struct strlist http_proxies;
+	struct self_conf self;		/* self_service (selfconf.c) */
 };
 
 enum kind {
@@ -50,6 +51,7 @@ enum kind {
 	K_ALIASES,	/* struct svc_aliases: service -> [services] */
 	K_LIST,		/* struct strlist: a sequence of scalars, each
 			   checked by item (default: empty) */
+	K_SELF,		/* struct self_conf: a mapping of its own keys */
 };
 
 struct key {
@@ -67,6 +69,7 @@ enum {
 	KEY_STORE, KEY_STATE_DIR, KEY_PREFIX, KEY_DEFAULT_LIFETIME,
 	KEY_MAX_LIFETIME, KEY_LOCK_TIMEOUT, KEY_MAX_STORE_SIZE, KEY_ALIASES,
 	KEY_HTTP_LISTEN, KEY_HTTP_PROXIES,
+	KEY_SELF,
 	KEY_COUNT
 };
 _Static_assert(KEY_COUNT <= 32, "struct walker's seen is 32 bits");
@@ -131,6 +134,10 @@ static const struct key keys[KEY_COUNT] = {
 	[KEY_HTTP_PROXIES] = { "http_trusted_proxies", K_LIST,
 	    F(http_proxies), 0, 64, 0, "",
 	    "expected a list of at most 64 CIDRs", proxy_item },
+	[KEY_SELF] = { "self_service", K_SELF, F(self), 0, 0, 0, "",
+	    "wrong type: expected a mapping (enabled, services, "
+	    "max_lifetime, max_tokens, allow_from_required, users, groups, "
+	    "reauth_service)" },
 };
 
 const char *apitoken_config_path(const struct apitoken_config *c) { return c->path; }
@@ -144,6 +151,7 @@ uint64_t apitoken_config_max_store_size(const struct apitoken_config *c) { retur
 const struct svc_aliases *config_aliases(const struct apitoken_config *c) { return &c->aliases; }
 const char *apitoken_config_http_listen(const struct apitoken_config *c, size_t i) { return i < c->http_listen.n ? c->http_listen.v[i] : NULL; }
 const char *apitoken_config_http_trusted_proxy(const struct apitoken_config *c, size_t i) { return i < c->http_proxies.n ? c->http_proxies.v[i] : NULL; }
+const struct apitoken_self_service *apitoken_config_self_service(const struct apitoken_config *c) { return &c->self.pub; }
 
 int
 apitoken_config_service_covers(const struct apitoken_config *c,
@@ -170,6 +178,7 @@ apitoken_config_free(struct apitoken_config *c)
 	aliases_clear(&c->aliases);
 	apitoken_record_list_clear(&c->http_listen.v, &c->http_listen.n);
 	apitoken_record_list_clear(&c->http_proxies.v, &c->http_proxies.n);
+	self_conf_clear(&c->self);
 	free(c);
 }
 
@@ -252,6 +261,8 @@ set_value(struct apitoken_config *c, const struct key *k, const char *val)
 		apitoken_record_list_clear(&((struct strlist *)field)->v,
 		    &((struct strlist *)field)->n);
 		return NULL;
+	case K_SELF:
+		return self_conf_default(field) == 0 ? NULL : "out of memory";
 	}
 	return "unknown key";
 }
@@ -417,6 +428,75 @@ set_list(struct walker *w, const struct key *k, const yaml_node_t *v)
 	return APITOKEN_OK;
 }
 
+/* One scalar of self_service's sub-key key (named full in errors). */
+static int
+self_value(struct walker *w, const yaml_node_t *v, const char *full,
+    int key, const char *wrong_type)
+{
+	const char *val, *msg;
+
+	if (v->type != YAML_SCALAR_NODE)
+		return werr(w, v, full, wrong_type);
+	val = (const char *)v->data.scalar.value;
+	if (strlen(val) != v->data.scalar.length)
+		return werr(w, v, full, "NUL byte in value");
+	if ((msg = self_conf_set(&w->c->self, key, val)) != NULL)
+		return werr(w, v, full, msg);
+	return APITOKEN_OK;
+}
+
+/* One "key: value" of self_service; names its own sub-key in errors. */
+static int
+self_entry(struct walker *w, const yaml_node_t *map,
+    const yaml_node_pair_t *pair)
+{
+	yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
+	yaml_node_t *v = yaml_document_get_node(w->doc, pair->value), *item;
+	const char *name;
+	char full[96];
+	yaml_node_item_t *i;
+	int key, is_list, r;
+
+	if (k == NULL || v == NULL || k->type != YAML_SCALAR_NODE)
+		return werr(w, k ? k : map, "self_service",
+		    "keys must be plain scalars");
+	name = (const char *)k->data.scalar.value;
+	snprintf(full, sizeof(full), "self_service.%.60s", name);
+	if ((key = self_key(name, &is_list)) < 0)
+		return werr(w, k, full, "unknown key");
+	if (w->c->self.seen & (1u << key))
+		return werr(w, k, full, "given twice");
+	w->c->self.seen |= 1u << key;
+	if (!is_list)
+		return self_value(w, v, full, key, "wrong type: expected a "
+		    "scalar value");
+	if (v->type != YAML_SEQUENCE_NODE)
+		return werr(w, v, full, "wrong type: expected a list");
+	for (i = v->data.sequence.items.start;
+	    i < v->data.sequence.items.top; i++) {
+		item = yaml_document_get_node(w->doc, *i);
+		if ((r = self_value(w, item ? item : v, full, key, "expected "
+		    "a list of plain values")) != APITOKEN_OK)
+			return r;
+	}
+	return APITOKEN_OK;
+}
+
+static int
+set_self(struct walker *w, const yaml_node_t *v)
+{
+	yaml_node_pair_t *pair;
+	int r;
+
+	if (self_conf_default(&w->c->self) != 0)
+		return APITOKEN_ERR_NOMEM;
+	for (pair = v->data.mapping.pairs.start;
+	    pair < v->data.mapping.pairs.top; pair++)
+		if ((r = self_entry(w, v, pair)) != APITOKEN_OK)
+			return r;
+	return APITOKEN_OK;
+}
+
 /* A key not in keys[]: reported where the old per-key reader did. */
 static int
 unknown_key(const struct walker *w, const yaml_node_t *k,
@@ -453,6 +533,9 @@ walk_pair(struct walker *w, const yaml_node_t *root,
 		    werr(w, v, key, kd->msg);
 	if (kd->kind == K_LIST)
 		return set_list(w, kd, v);
+	if (kd->kind == K_SELF)
+		return v->type == YAML_MAPPING_NODE ? set_self(w, v) :
+		    werr(w, v, key, kd->msg);
 	if (v->type != YAML_SCALAR_NODE)
 		return werr(w, v, key, "wrong type: expected a scalar value");
 	if (strlen((const char *)v->data.scalar.value) != v->data.scalar.length)
@@ -488,6 +571,7 @@ walk(struct walker *w)
 static int
 finish(struct apitoken_config *c, unsigned seen, char *err, size_t errlen)
 {
+	const char *msg;
 	size_t i;
 
 	for (i = 0; i < KEY_COUNT; i++)
@@ -503,6 +587,9 @@ finish(struct apitoken_config *c, unsigned seen, char *err, size_t errlen)
 	    c->default_lifetime > c->max_lifetime))
 		return set_err(err, errlen, APITOKEN_ERR_CONFIG,
 		    "%s: default_lifetime is longer than max_lifetime", c->path);
+	if ((msg = self_conf_finish(&c->self, c->max_lifetime)) != NULL)
+		return set_err(err, errlen, APITOKEN_ERR_CONFIG, "%s: %s",
+		    c->path, msg);
 	return APITOKEN_OK;
 }
 

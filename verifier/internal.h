@@ -109,6 +109,23 @@ const struct svc_aliases *config_aliases(const struct apitoken_config *c);
 /* store.c: the aliases copied from the config the store was opened with */
 const struct svc_aliases *store_aliases(const struct apitoken_store *s);
 
+/* selfsvc.c: the self_service mapping, filled by config.c's walker */
+#define SELF_LIST_MAX 256	/* users, groups: entries each */
+struct self_conf {
+	struct apitoken_self_service pub;
+	char reauth[APITOKEN_SERVICE_MAX + 1];
+	unsigned seen;		/* bit per sub-key given (self_key) */
+};
+void self_conf_clear(struct self_conf *s);
+int self_conf_default(struct self_conf *s);
+/* A sub-key: its index (>= 0), and *is_list; or -1 if unknown. */
+int self_key(const char *name, int *is_list);
+/* Set a scalar sub-key, or add one item to a list sub-key: NULL, or what
+ * is wrong with the value. */
+const char *self_conf_set(struct self_conf *s, int key, const char *val);
+/* After the file: max_lifetime against the global one; NULL or why not. */
+const char *self_conf_finish(struct self_conf *s, int64_t global_max);
+
 /* timefmt.c */
 int ymd_to_time(int y, int mo, int d, int h, int mi, int s, int64_t *t);
 

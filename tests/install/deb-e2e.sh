@@ -186,6 +186,10 @@ check_mode /var/lib/apitoken/tokens "600 root:root"
 dpkg-query -W -f='${Conffiles}\n' libpam-apitoken |
     grep -q '^ /etc/apitoken/apitoken.yaml ' ||
 	fail "/etc/apitoken/apitoken.yaml is not a conffile"
+check_mode /etc/pam.d/apitoken-selfservice "644 root:root"
+dpkg-query -W -f='${Conffiles}\n' libpam-apitoken |
+    grep -q '^ /etc/pam.d/apitoken-selfservice ' ||
+	fail "/etc/pam.d/apitoken-selfservice is not a conffile"
 for page in tokenctl pam_apitoken apitoken.yaml apitoken-store; do
 	man -w "$page" >/dev/null 2>&1 || fail "man $page: not found"
 done

@@ -155,6 +155,22 @@ add_man_pages(struct listing *l, const char *mandir)
 	free(pat);
 }
 
+/* The PAM service files of SRC_DIR/conf/pam.d, as installed under dir. */
+static void
+add_pamd_examples(struct listing *l, const char *dir)
+{
+	char *pat = tl_fmt("%s/conf/pam.d/*", SRC_DIR);
+	glob_t g;
+	size_t i;
+
+	cr_assert_eq(glob(pat, 0, NULL, &g), 0, "no %s", pat);
+	for (i = 0; i < g.gl_pathc; i++)
+		listing_add(l, tl_fmt("%s/%s f 0644", dir,
+		    strrchr(g.gl_pathv[i], '/') + 1));
+	globfree(&g);
+	free(pat);
+}
+
 /* What "make install" with debian_vars must produce, exactly. */
 static struct listing *
 expected_layout(void)
@@ -174,6 +190,7 @@ expected_layout(void)
 	    "tokenctl f 0644"));
 	listing_add(l, tl_fmt("/etc/apitoken/apitoken.yaml f 0644"));
 	add_man_pages(l, "/usr/share/man");
+	add_pamd_examples(l, "/usr/share/doc/pam_apitoken/examples/pam.d");
 	listing_finish(l);
 	return l;
 }

@@ -218,6 +218,20 @@ Test(config_keys, alias_limit)
 	free(text);
 }
 
+static void
+self_service_same(const struct apitoken_self_service *a,
+    const struct apitoken_self_service *b)
+{
+	cr_assert_eq(a->enabled, b->enabled);
+	cr_assert_eq(a->n_services, b->n_services);
+	cr_assert_eq(a->max_lifetime, b->max_lifetime);
+	cr_assert_eq(a->max_tokens, b->max_tokens);
+	cr_assert_eq(a->from_required, b->from_required);
+	cr_assert_eq(a->n_users, b->n_users);
+	cr_assert_eq(a->n_groups, b->n_groups);
+	cr_assert_str_eq(a->reauth_service, b->reauth_service);
+}
+
 /* The shipped file's comment says its values are the defaults. */
 Test(config_keys, shipped_config_equals_builtin_defaults)
 {
@@ -253,6 +267,8 @@ Test(config_keys, shipped_config_equals_builtin_defaults)
 	    "sudo-i");
 	cr_assert_null(apitoken_config_service_alias(shipped, "su", 1));
 	cr_assert_null(apitoken_config_service_alias(shipped, "sudo", 1));
+	self_service_same(apitoken_config_self_service(shipped),
+	    apitoken_config_self_service(builtin));
 	apitoken_config_free(shipped);
 	apitoken_config_free(builtin);
 }

@@ -886,6 +886,72 @@ APITOKEN_API enum apitoken_reason apitoken_client_verify(
     const struct apitoken_request *req, struct apitoken_result *res)
     APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2, 4, 5);
 
+/* -------------------------------------------------------- self-service
+ *
+ * The self_service mapping of apitoken.yaml (apitoken.yaml(5)): what an
+ * ordinary user may do to their own tokens through apitokend.  Off
+ * unless enabled.  Strings and lists are owned by the config.
+ */
+struct apitoken_self_service {
+	int enabled;			/* "enabled: true"; default off */
+	char **services;		/* a self-issued token names >= 1 */
+	size_t n_services;
+	int64_t max_lifetime;		/* seconds (default 90d, never above
+					   the global max_lifetime), or
+					   APITOKEN_NEVER */
+	size_t max_tokens;		/* live tokens per user (default 20) */
+	int from_required;		/* allow_from_required: needs --from */
+	char **users;			/* who may; users and groups both */
+	size_t n_users;			/* empty: everyone with an account */
+	char **groups;
+	size_t n_groups;
+	const char *reauth_service;	/* PAM service of issue and rotate,
+					   default "apitoken-selfservice" */
+};
+#define APITOKEN_SELF_REAUTH_SERVICE "apitoken-selfservice"
+
+/* The config's self_service settings (defaults when absent); never NULL. */
+APITOKEN_API const struct apitoken_self_service *apitoken_config_self_service(
+    const struct apitoken_config *cfg) APITOKEN_NONNULL(1);
+
+enum apitoken_self_op {
+	APITOKEN_SELF_USE,	/* list, show, disable, enable, revoke: only
+				   who may use self-service */
+	APITOKEN_SELF_ISSUE,	/* a new token: rec, counted against
+				   max_tokens */
+	APITOKEN_SELF_ROTATE,	/* rec replaces old: checked as a new token,
+				   not counted */
+	APITOKEN_SELF_EDIT,	/* rec is old changed: the changed services,
+				   from and expiry are checked */
+};
+
+/* One self-service change, as apitokend is about to stage it. */
+struct apitoken_self_change {
+	enum apitoken_self_op op;
+	const char *user;			/* the caller (SO_PEERCRED) */
+	const struct apitoken_record *old;	/* EDIT, ROTATE */
+	const struct apitoken_record *rec;	/* ISSUE, ROTATE, EDIT */
+	struct apitoken_txn *txn;		/* ISSUE: counts user's live,
+						   unexpired tokens in it */
+	time_t now;				/* 0 = time(NULL) */
+};
+
+/*
+ * May this self-service change be made?  The one place of the rules:
+ * self-service enabled; user in users or a member of one of groups (both
+ * empty: everyone with an account); for a token being made or changed:
+ * owned by user, services non-empty and each in self_service.services,
+ * an expiry no later than now + max_lifetime (so never "never" unless
+ * max_lifetime is), a from list when allow_from_required, and (ISSUE)
+ * fewer than max_tokens live, unexpired tokens of user before it.
+ * Returns 0; APITOKEN_ERR_ACCESS (disabled, user not allowed) or
+ * APITOKEN_ERR_RULE (the token breaks a limit) with err saying which; or
+ * APITOKEN_ERR_NOMEM, _SYSTEM, _STORE_* from counting.
+ */
+APITOKEN_API int apitoken_self_check(const struct apitoken_config *cfg,
+    const struct apitoken_self_change *c, char *err, size_t errlen)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
+
 /* ------------------------------------------------------------ last use
  *
  * Runtime state in state_dir/lastuse/<id>: when, which service and address
