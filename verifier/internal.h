@@ -23,6 +23,8 @@ int set_err(char *err, size_t errlen, int code, const char *fmt, ...)
 int crypto_random(void *buf, size_t n);
 int crypto_sha256_hex(const void *data, size_t n, char hex[65]);
 int crypto_equal(const void *a, const void *b, size_t n);
+int crypto_base64_decode(const char *in, size_t n, unsigned char *out,
+    size_t outsize, size_t *outlen);
 
 /* token.c */
 void base62_encode_u32(uint32_t v, char out[APITOKEN_CRC_LEN]);

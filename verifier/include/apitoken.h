@@ -341,6 +341,40 @@ APITOKEN_API void apitoken_log_escape(char *dst, size_t dstlen,
 /* 0 for a PAM service name: 1..64 of [A-Za-z0-9._+-]; else _INVALID. */
 APITOKEN_API int apitoken_service_valid(const char *s);
 
+/* The credential of an HTTP Authorization header (apitokend, HTTP). */
+enum apitoken_auth_scheme {
+	APITOKEN_AUTH_BEARER = 1,	/* "Bearer <token>" */
+	APITOKEN_AUTH_APIKEY,		/* "ApiKey <token>" */
+	APITOKEN_AUTH_BASIC,		/* "Basic <base64(user:token)>" */
+};
+/* Holds a secret: apitoken_auth_clear() it. */
+struct apitoken_auth {
+	enum apitoken_auth_scheme scheme;
+	char user[APITOKEN_USER_MAX + 1];	/* Basic: the user; else "" */
+	char token[APITOKEN_INPUT_MAX + 1];	/* as sent, NUL-terminated */
+	size_t len;				/* of token */
+};
+
+/*
+ * Parse an Authorization header's value (len bytes): "Bearer <token>" or
+ * "ApiKey <token>" (apitoken_strip_scheme: scheme case-insensitive,
+ * exactly one space; the token 1..APITOKEN_INPUT_MAX bytes with no space
+ * or control character), or "Basic <base64>" (scheme case-insensitive,
+ * one space, strict padded base64 of "user:token": user 1..
+ * APITOKEN_USER_MAX bytes before the first ':', token 1..
+ * APITOKEN_INPUT_MAX, neither with a control character).  Only syntax:
+ * the token itself is apitoken_verify's to judge.  Returns 0 with *a
+ * filled, or APITOKEN_ERR_INVALID (any other scheme or shape) with *a
+ * wiped.
+ */
+APITOKEN_API int apitoken_auth_parse(const char *value, size_t len,
+    struct apitoken_auth *a) APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 3);
+/* Wipe a parsed credential.  NULL is fine. */
+APITOKEN_API void apitoken_auth_clear(struct apitoken_auth *a);
+/* "bearer", "apikey", "basic" (for logs); "none" for another value. */
+APITOKEN_API const char *apitoken_auth_scheme_str(
+    enum apitoken_auth_scheme s);
+
 /* ------------------------------------------------------------ records */
 
 enum apitoken_status {
