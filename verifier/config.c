@@ -40,6 +40,11 @@ struct apitoken_config {
 	struct strlist http_listen;
 	struct strlist http_proxies;
 	struct self_conf self;		/* self_service (selfconf.c) */
+	char *daemon_socket;
+	struct svc_aliases callers;	/* daemon_callers: (who, service) */
+	int64_t max_failures;
+	int64_t failure_window;		/* seconds */
+	int64_t lockout;		/* seconds */
 };
 
 enum kind {
@@ -52,6 +57,8 @@ enum kind {
 	K_LIST,		/* struct strlist: a sequence of scalars, each
 			   checked by item (default: empty) */
 	K_SELF,		/* struct self_conf: a mapping of its own keys */
+	K_CALLERS,	/* struct svc_aliases: user|@group -> [services] */
+	K_COUNT,	/* int64_t: a whole number from min to max */
 };
 
 struct key {
@@ -70,6 +77,8 @@ enum {
 	KEY_MAX_LIFETIME, KEY_LOCK_TIMEOUT, KEY_MAX_STORE_SIZE, KEY_ALIASES,
 	KEY_HTTP_LISTEN, KEY_HTTP_PROXIES,
 	KEY_SELF,
+	KEY_DAEMON_SOCKET, KEY_DAEMON_CALLERS, KEY_MAX_FAILURES,
+	KEY_FAILURE_WINDOW, KEY_LOCKOUT,
 	KEY_COUNT
 };
 _Static_assert(KEY_COUNT <= 32, "struct walker's seen is 32 bits");
@@ -138,6 +147,19 @@ static const struct key keys[KEY_COUNT] = {
 	    "wrong type: expected a mapping (enabled, services, "
 	    "max_lifetime, max_tokens, allow_from_required, users, groups, "
 	    "reauth_service)" },
+	/* apitokend(8) */
+	[KEY_DAEMON_SOCKET] = { "daemon_socket", K_PATH, F(daemon_socket),
+	    0, 0, 0, APITOKEN_DEFAULT_SOCKET, MSG_PATH },
+	[KEY_DAEMON_CALLERS] = { "daemon_callers", K_CALLERS, F(callers),
+	    0, 0, 0, "", "wrong type: expected a mapping of user names or "
+	    "@group names to lists of PAM service names" },
+	[KEY_MAX_FAILURES] = { "max_failures", K_COUNT, F(max_failures),
+	    1, 1000000, 0, "10", "must be a whole number from 1 to 1000000" },
+	[KEY_FAILURE_WINDOW] = { "failure_window", K_DURATION,
+	    F(failure_window), 1, 7 * 86400, 1, "15m",
+	    "must be a duration from 1s to 7d" },
+	[KEY_LOCKOUT] = { "lockout", K_DURATION, F(lockout), 1, 7 * 86400, 1,
+	    "15m", "must be a duration from 1s to 7d" },
 };
 
 const char *apitoken_config_path(const struct apitoken_config *c) { return c->path; }
@@ -152,6 +174,17 @@ const struct svc_aliases *config_aliases(const struct apitoken_config *c) { retu
 const char *apitoken_config_http_listen(const struct apitoken_config *c, size_t i) { return i < c->http_listen.n ? c->http_listen.v[i] : NULL; }
 const char *apitoken_config_http_trusted_proxy(const struct apitoken_config *c, size_t i) { return i < c->http_proxies.n ? c->http_proxies.v[i] : NULL; }
 const struct apitoken_self_service *apitoken_config_self_service(const struct apitoken_config *c) { return &c->self.pub; }
+const char *apitoken_config_daemon_socket(const struct apitoken_config *c) { return c->daemon_socket; }
+int64_t apitoken_config_max_failures(const struct apitoken_config *c) { return c->max_failures; }
+int64_t apitoken_config_failure_window(const struct apitoken_config *c) { return c->failure_window; }
+int64_t apitoken_config_lockout(const struct apitoken_config *c) { return c->lockout; }
+
+int
+apitoken_config_caller_allowed(const struct apitoken_config *c,
+    const char *who, const char *service)
+{
+	return callers_allowed(&c->callers, who, service);
+}
 
 int
 apitoken_config_service_covers(const struct apitoken_config *c,
@@ -179,6 +212,8 @@ apitoken_config_free(struct apitoken_config *c)
 	apitoken_record_list_clear(&c->http_listen.v, &c->http_listen.n);
 	apitoken_record_list_clear(&c->http_proxies.v, &c->http_proxies.n);
 	self_conf_clear(&c->self);
+	free(c->daemon_socket);
+	callers_clear(&c->callers);
 	free(c);
 }
 
@@ -219,6 +254,26 @@ size_parse(const char *s, uint64_t min, uint64_t max, uint64_t *v)
 	if (n > max / mult || n * mult < min)
 		return -1;
 	*v = n * mult;
+	return 0;
+}
+
+/* A whole number "<n>" from min to max. */
+static int
+count_parse(const char *s, int64_t min, int64_t max, int64_t *v)
+{
+	int64_t n = 0;
+	size_t i, len = strlen(s);
+
+	if (len == 0 || len > 15)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		n = n * 10 + (s[i] - '0');
+	}
+	if (n < min || n > max)
+		return -1;
+	*v = n;
 	return 0;
 }
 
@@ -263,6 +318,14 @@ set_value(struct apitoken_config *c, const struct key *k, const char *val)
 		return NULL;
 	case K_SELF:
 		return self_conf_default(field) == 0 ? NULL : "out of memory";
+	case K_CALLERS:
+		callers_clear(field);	/* the default: no grants */
+		return NULL;
+	case K_COUNT:
+		if (count_parse(val, k->min, k->max, &d) != 0)
+			return k->msg;
+		*(int64_t *)field = d;
+		return NULL;
 	}
 	return "unknown key";
 }
@@ -338,54 +401,85 @@ service_of(const yaml_node_t *n)
 	    apitoken_service_valid(s) == 0 ? s : NULL;
 }
 
-/* One "service: [alias, ...]" entry of service_aliases. */
+/* A scalar that daemon_callers takes as a key (user or @group), else
+ * NULL. */
+static const char *
+caller_of(const yaml_node_t *n)
+{
+	const char *s;
+
+	if (n == NULL || n->type != YAML_SCALAR_NODE)
+		return NULL;
+	s = (const char *)n->data.scalar.value;
+	return strlen(s) == n->data.scalar.length &&
+	    caller_name_valid(s) == 0 ? s : NULL;
+}
+
+/* A mapping of names to lists of PAM service names, and how its keys
+ * are checked and its pairs stored. */
+struct list_map {
+	const char *key;			/* the config key */
+	const char *(*key_of)(const yaml_node_t *);
+	const char *key_msg;			/* a bad key */
+	const char *(*add)(struct svc_aliases *, const char *,
+	    const char *);
+};
+
+static const struct list_map alias_map = { "service_aliases", service_of,
+	"a key must be a PAM service name (1 to 64 of [A-Za-z0-9._+-])",
+	aliases_add };
+static const struct list_map caller_map = { "daemon_callers", caller_of,
+	"a key must be a user name or @group name (1 to 32 of "
+	"[A-Za-z0-9._-], not starting with \"-\")", callers_add };
+
+/* One "name: [service, ...]" entry of a list_map. */
 static int
-alias_entry(struct walker *w, const yaml_node_t *map,
-    const yaml_node_pair_t *pair)
+map_entry(struct walker *w, const struct list_map *lm, struct svc_aliases *a,
+    const yaml_node_t *map, const yaml_node_pair_t *pair)
 {
 	yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
 	yaml_node_t *v = yaml_document_get_node(w->doc, pair->value), *item;
 	const yaml_node_pair_t *q;
-	const char *from = service_of(k), *to, *msg, *prev;
+	const char *from = lm->key_of(k), *to, *msg, *prev;
 	char m[160];
 	yaml_node_item_t *i;
 
 	if (from == NULL)
-		return werr(w, k ? k : map, "service_aliases", "a key must be "
-		    "a PAM service name (1 to 64 of [A-Za-z0-9._+-])");
+		return werr(w, k ? k : map, lm->key, lm->key_msg);
 	snprintf(m, sizeof(m), "\"%s\": given twice", from);
 	for (q = map->data.mapping.pairs.start; q < pair; q++)
-		if ((prev = service_of(yaml_document_get_node(w->doc,
+		if ((prev = lm->key_of(yaml_document_get_node(w->doc,
 		    q->key))) != NULL && strcmp(prev, from) == 0)
-			return werr(w, k, "service_aliases", m);
+			return werr(w, k, lm->key, m);
 	snprintf(m, sizeof(m), "\"%s\": expected a list of PAM service "
 	    "names (1 to 64 of [A-Za-z0-9._+-])", from);
 	if (v == NULL || v->type != YAML_SEQUENCE_NODE)
-		return werr(w, v ? v : k, "service_aliases", m);
+		return werr(w, v ? v : k, lm->key, m);
 	for (i = v->data.sequence.items.start;
 	    i < v->data.sequence.items.top; i++) {
 		item = yaml_document_get_node(w->doc, *i);
 		if ((to = service_of(item)) == NULL)
-			return werr(w, item ? item : v, "service_aliases", m);
-		if ((msg = aliases_add(&w->c->aliases, from, to)) != NULL) {
+			return werr(w, item ? item : v, lm->key, m);
+		if ((msg = lm->add(a, from, to)) != NULL) {
 			snprintf(m, sizeof(m), "\"%s\": \"%s\": %s", from,
 			    to, msg);
-			return werr(w, item, "service_aliases", m);
+			return werr(w, item, lm->key, m);
 		}
 	}
 	return APITOKEN_OK;
 }
 
 static int
-set_aliases(struct walker *w, const yaml_node_t *v)
+set_map(struct walker *w, const struct list_map *lm, struct svc_aliases *a,
+    const yaml_node_t *v)
 {
 	yaml_node_pair_t *pair;
 	int r;
 
-	aliases_clear(&w->c->aliases);
+	aliases_clear(a);
 	for (pair = v->data.mapping.pairs.start;
 	    pair < v->data.mapping.pairs.top; pair++)
-		if ((r = alias_entry(w, v, pair)) != APITOKEN_OK)
+		if ((r = map_entry(w, lm, a, v, pair)) != APITOKEN_OK)
 			return r;
 	return APITOKEN_OK;
 }
@@ -528,8 +622,10 @@ walk_pair(struct walker *w, const yaml_node_t *root,
 	if (w->seen & bit)
 		return werr(w, k, key, "given twice");
 	w->seen |= bit;
-	if (kd->kind == K_ALIASES)
-		return v->type == YAML_MAPPING_NODE ? set_aliases(w, v) :
+	if (kd->kind == K_ALIASES || kd->kind == K_CALLERS)
+		return v->type == YAML_MAPPING_NODE ? set_map(w,
+		    kd->kind == K_ALIASES ? &alias_map : &caller_map,
+		    (struct svc_aliases *)(void *)((char *)w->c + kd->off), v) :
 		    werr(w, v, key, kd->msg);
 	if (kd->kind == K_LIST)
 		return set_list(w, kd, v);

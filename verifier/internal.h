@@ -105,6 +105,15 @@ const char *aliases_nth(const struct svc_aliases *a, const char *svc,
 /* config.c: an absolute path without ".", ".." components, "//" or a
  * trailing slash */
 int abs_path_ok(const char *s);
+/* callers.c: daemon_callers, (who, service) pairs kept in the same
+ * pair list; who is a user name or "@group" (caller_name_valid) */
+#define CALLERS_MAX 1024
+int caller_name_valid(const char *s);
+void callers_clear(struct svc_aliases *a);
+const char *callers_add(struct svc_aliases *a, const char *who,
+    const char *svc);
+int callers_allowed(const struct svc_aliases *a, const char *who,
+    const char *svc);
 
 /* config.c: the config's aliases (store.c copies them) */
 const struct svc_aliases *config_aliases(const struct apitoken_config *c);

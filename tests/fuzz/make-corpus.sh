@@ -162,3 +162,27 @@ printf '2001:db8::/32\n2001:db8::1' | put cli cidr6
 printf '::ffff:10.1.2.3\n10.1.2.3/32' | put cli mapped
 printf 'sshd\nsha256$%s' "$(printf x | sha256sum | cut -c1-64)" | put cli fields
 printf 'A0000000000a\nlabel with \303\251' | put cli id
+
+# --- proto: an apitokend message body (version, op, tag-length-value) -----
+# field TAG TEXT: one field, the length as two octal-escaped bytes
+field() {
+	n=${#2}
+	printf "\\$(printf %03o "$1")\\$(printf %03o $((n / 256)))\\$(printf %03o $((n % 256)))%s" "$2"
+}
+TOK=$(token apitok A0000000000a "$SECRET")
+{ printf '\001\001'; field 1 alice; field 2 sshd; field 3 10.1.2.3
+  field 4 "$TOK"; } | put proto verify
+{ printf '\001\001'; field 1 alice; field 2 imap; field 4 "$TOK"; } |
+	put proto verify-norhost
+printf '\001\002' | put proto lockouts
+{ printf '\001\003'; field 6 A0000000000a; } | put proto unlock-id
+{ printf '\001\003'; field 1 alice; } | put proto unlock-user
+{ printf '\001\200'; field 5 accepted; field 6 A0000000000a
+  field 7 'CI runner'; field 8 alice; field 9 0; } | put proto reply
+{ printf '\001\200'; field 5 accepted
+  field 11 'token A0000000000a 1700000000 10'
+  field 11 'user 1000 alice 1700000000 10'; } | put proto reply-entries
+{ printf '\001\201'; field 13 1; field 14 'Password: '; } | put proto prompt
+{ printf '\001\202'; field 14 hunter2; } | put proto answer
+{ printf '\001\020'; field 12 --label; field 12 ci; } | put proto self
+printf '\002\001' | put proto version2

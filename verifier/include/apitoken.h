@@ -14,10 +14,11 @@
  *  - Predicates follow the same rule: every apitoken_*_valid() returns 0
  *    when its argument is acceptable and APITOKEN_ERR_INVALID when it is
  *    not, so "if (apitoken_x_valid(s) != 0) refuse" reads the same for
- *    every field.  Only four functions answer a yes/no question with 1
+ *    every field.  Only five functions answer a yes/no question with 1
  *    and 0, and none is named *_valid: apitoken_record_expired(),
- *    apitoken_config_service_covers(), apitoken_ct_equal() and
- *    apitoken_cidr_match() (which also returns a negative code on error).
+ *    apitoken_config_service_covers(), apitoken_config_caller_allowed(),
+ *    apitoken_ct_equal() and apitoken_cidr_match() (which also returns a
+ *    negative code on error).
  *  - Functions that parse a file take (char *err, size_t errlen): on failure a
  *    one-line message naming the file (and line/column where known) is
  *    written there.  err may be NULL.
@@ -246,6 +247,23 @@ struct apitoken_listen {
 APITOKEN_API int apitoken_listen_parse(const char *s,
     struct apitoken_listen *l, char *err, size_t errlen)
     APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
+/* apitokend (apitokend(8)): the socket path (daemon_socket). */
+APITOKEN_API const char *apitoken_config_daemon_socket(
+    const struct apitoken_config *);
+/*
+ * daemon_callers: 1 if who (a user name, or "@" and a group name) is
+ * granted the PAM service svc (for any user), else 0.
+ */
+APITOKEN_API int apitoken_config_caller_allowed(
+    const struct apitoken_config *cfg, const char *who, const char *svc)
+    APITOKEN_NONNULL(1, 2, 3);
+/* Throttling: failures allowed (max_failures) within failure_window
+ * seconds before a lockout of that many seconds. */
+APITOKEN_API int64_t apitoken_config_max_failures(
+    const struct apitoken_config *);
+APITOKEN_API int64_t apitoken_config_failure_window(
+    const struct apitoken_config *);
+APITOKEN_API int64_t apitoken_config_lockout(const struct apitoken_config *);
 
 /* ------------------------------------------------------ time and text */
 
