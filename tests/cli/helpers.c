@@ -27,7 +27,6 @@ struct env E;
 void
 env_make(struct env *e, const char *extra_yaml)
 {
-	char yaml[2048];
 	const char *sudo = e->sudo_user;
 
 	memset(e, 0, sizeof(*e));
@@ -36,9 +35,7 @@ env_make(struct env *e, const char *extra_yaml)
 	snprintf(e->cfg, sizeof(e->cfg), "%s/apitoken.yaml", e->dir);
 	snprintf(e->store, sizeof(e->store), "%s/db/tokens", e->dir);
 	snprintf(e->state, sizeof(e->state), "%s/state", e->dir);
-	snprintf(yaml, sizeof(yaml), "store: %s\nstate_dir: %s\n%s", e->store,
-	    e->state, extra_yaml ? extra_yaml : "");
-	tl_write_str(e->cfg, yaml, 0644);
+	tl_write_config(e->cfg, e->store, e->state, extra_yaml, 0644);
 }
 
 void

@@ -77,8 +77,8 @@ rm_tree(const char *dir)
 static void
 env_setup(struct env *e, const char *store, size_t len)
 {
-	char buf[1024], err[ERRLEN] = "";
-	int n, r;
+	char err[ERRLEN] = "";
+	int r;
 
 	memset(e, 0, sizeof(*e));
 	snprintf(e->dir, sizeof(e->dir), "/tmp/apitoken-fault.XXXXXX");
@@ -88,10 +88,9 @@ env_setup(struct env *e, const char *store, size_t len)
 	snprintf(e->state, sizeof(e->state), "%s/state", e->dir);
 	snprintf(e->conf, sizeof(e->conf), "%s/apitoken.yaml", e->dir);
 	cr_assert_eq(mkdir(e->state, 0700), 0);
-	n = snprintf(buf, sizeof(buf), "store: %s\nstate_dir: %s\n"
-	    "token_prefix: apitok\ndefault_lifetime: 30d\nmax_lifetime: 2y\n"
-	    "lock_timeout: 1s\nmax_store_size: 1M\n", e->store, e->state);
-	tl_write_file(e->conf, buf, (size_t)n, 0600);
+	tl_write_config(e->conf, e->store, e->state, "token_prefix: apitok\n"
+	    "default_lifetime: 30d\nmax_lifetime: 2y\nlock_timeout: 1s\n"
+	    "max_store_size: 1M\n", 0600);
 	r = apitoken_config_load(e->conf, &e->cfg, err, sizeof(err));
 	cr_assert_eq(r, 0, "config_load: %s", err);
 	if (store != NULL)

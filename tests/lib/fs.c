@@ -139,6 +139,17 @@ tl_write_str(const char *path, const char *text, mode_t mode)
 	tl_write_file(path, text, strlen(text), mode);
 }
 
+void
+tl_write_config(const char *path, const char *store, const char *state,
+    const char *extra, mode_t mode)
+{
+	char *text = tl_fmt("store: %s\nstate_dir: %s\n%s", store, state,
+	    extra != NULL ? extra : "");
+
+	tl_write_str(path, text, mode);
+	free(text);
+}
+
 int
 tl_create_file(const char *path, const char *text, mode_t mode)
 {

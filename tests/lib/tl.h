@@ -81,6 +81,10 @@ void tl_write_file(const char *path, const void *data, size_t len,
     mode_t mode);
 /* The same with a string. */
 void tl_write_str(const char *path, const char *text, mode_t mode);
+/* Replace path with a test's apitoken.yaml: store and state_dir, then
+ * the lines of extra (may be NULL); dies on failure. */
+void tl_write_config(const char *path, const char *store, const char *state,
+    const char *extra, mode_t mode);
 /* Create path (O_EXCL) with mode and text; 0 or -1. */
 int tl_create_file(const char *path, const char *text, mode_t mode);
 /* Copy the file src to dst (replaced) with mode; dies on failure. */

@@ -46,11 +46,9 @@ fx_setup(struct fixture *fx)
 	snprintf(text, sizeof(text), "%s/other", fx->pamdir);
 	tl_write_str(text, "auth required pam_deny.so\n"
 	    "account required pam_deny.so\n", 0644);
-	snprintf(text, sizeof(text),
-	    "store: %s\nstate_dir: %s\ntoken_prefix: apitok\n"
-	    "default_lifetime: never\nmax_lifetime: never\n"
-	    "lock_timeout: 5s\n", fx->store, fx->state);
-	tl_write_str(fx->config, text, 0644);
+	tl_write_config(fx->config, fx->store, fx->state,
+	    "token_prefix: apitok\ndefault_lifetime: never\n"
+	    "max_lifetime: never\nlock_timeout: 5s\n", 0644);
 	r = apitoken_config_load(fx->config, &fx->cfg, err, sizeof(err));
 	cr_assert(r == 0, "config_load: %s", err);
 	/* an empty store as the format defines it (header, trailer); see

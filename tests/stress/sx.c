@@ -25,22 +25,6 @@
 #include <jansson.h>
 
 static void
-write_config(struct sx_env *e, const char *extra)
-{
-	char buf[4096];
-	int n;
-
-	n = snprintf(buf, sizeof(buf),
-	    "# stress/badinput test config\n"
-	    "store: %s\n"
-	    "state_dir: %s\n"
-	    "%s",
-	    e->store, e->state, extra ? extra : "");
-	cr_assert(n > 0 && (size_t)n < sizeof(buf));
-	tl_write_file(e->conf, buf, (size_t)n, 0600);
-}
-
-static void
 load_config(struct sx_env *e)
 {
 	char err[SX_ERRLEN] = "";
@@ -64,14 +48,14 @@ sx_setup(struct sx_env *e, const char *extra)
 	snprintf(e->conf, sizeof(e->conf), "%s/apitoken.yaml", e->dir);
 	cr_assert_eq(mkdir(e->dbdir, 0700), 0, "mkdir %s", e->dbdir);
 	cr_assert_eq(mkdir(e->state, 0700), 0, "mkdir %s", e->state);
-	write_config(e, extra);
+	tl_write_config(e->conf, e->store, e->state, extra, 0600);
 	load_config(e);
 }
 
 void
 sx_reconfig(struct sx_env *e, const char *extra)
 {
-	write_config(e, extra);
+	tl_write_config(e->conf, e->store, e->state, extra, 0600);
 	load_config(e);
 }
 

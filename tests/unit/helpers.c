@@ -17,22 +17,6 @@
 #include <unistd.h>
 
 static void
-write_config(struct tu_env *e, const char *extra)
-{
-	char buf[4096];
-	int n;
-
-	n = snprintf(buf, sizeof(buf),
-	    "# unit test config\n"
-	    "store: %s\n"
-	    "state_dir: %s\n"
-	    "%s",
-	    e->store, e->state, extra ? extra : "");
-	cr_assert(n > 0 && (size_t)n < sizeof(buf));
-	tl_write_file(e->conf, buf, (size_t)n, 0600);
-}
-
-static void
 load_config(struct tu_env *e)
 {
 	int r;
@@ -55,14 +39,14 @@ tu_env_setup(struct tu_env *e, const char *extra)
 	snprintf(e->state, sizeof(e->state), "%s/state", e->dir);
 	snprintf(e->conf, sizeof(e->conf), "%s/apitoken.yaml", e->dir);
 	cr_assert_eq(mkdir(e->state, 0700), 0, "mkdir %s", e->state);
-	write_config(e, extra);
+	tl_write_config(e->conf, e->store, e->state, extra, 0600);
 	load_config(e);
 }
 
 void
 tu_env_reconfig(struct tu_env *e, const char *extra)
 {
-	write_config(e, extra);
+	tl_write_config(e->conf, e->store, e->state, extra, 0600);
 	load_config(e);
 }
 

@@ -37,13 +37,7 @@ TestSuite(config_keys, .init = setup, .fini = teardown);
 static int
 load(const char *extra, struct apitoken_config **cfgp)
 {
-	char buf[2048];
-	int n;
-
-	n = snprintf(buf, sizeof(buf), "store: %s\nstate_dir: %s\n%s",
-	    E.store, E.state, extra);
-	cr_assert(n > 0 && (size_t)n < sizeof(buf));
-	tl_write_file(E.conf, buf, (size_t)n, 0600);
+	tl_write_config(E.conf, E.store, E.state, extra, 0600);
 	E.err[0] = '\0';
 	return apitoken_config_load(E.conf, cfgp, E.err, sizeof(E.err));
 }
