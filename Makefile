@@ -109,6 +109,14 @@ CTL_SRC  = $(wildcard tokenctl/*.c)
 CTL_OBJ  = $(CTL_SRC:%.c=$(B)/obj/%.o) $(B)/obj/pam_apitoken/args.o
 CTL      = $(B)/tokenctl
 
+# --- apitokend: the service for non-root PAM callers (apitokend(8)) ---
+# libsystemd (socket activation, readiness) is linked into it alone.
+D_SRC    = $(wildcard apitokend/*.c)
+D_OBJ    = $(D_SRC:%.c=$(B)/obj/%.o)
+DAEMON   = $(B)/apitokend
+SYSTEMD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libsystemd)
+SYSTEMD_LIBS   := $(shell $(PKG_CONFIG) --libs libsystemd)
+
 # --- tests (Criterion): one binary per layer ---------------------------
 UNIT_SRC = $(wildcard tests/unit/*.c)
 CLI_SRC  = $(wildcard tests/cli/*.c)
@@ -132,8 +140,12 @@ TEST_BINS += $(if $(API_SRC),$(B)/test-api)
 # fault injection (tests/fault/): libc calls fail one at a time (--wrap)
 FAULT_SRC = $(wildcard tests/fault/*.c)
 TEST_BINS += $(if $(FAULT_SRC),$(B)/test-fault)
+# apitokend (tests/daemon/): the daemon run in the foreground per test
+DMN_SRC   = $(wildcard tests/daemon/*.c)
+TEST_BINS += $(if $(DMN_SRC),$(B)/test-daemon)
 
-all: $(LIB_SO) $(LIB_A) $(if $(PAM_SRC),$(PAM_SO)) $(if $(CTL_SRC),$(CTL))
+all: $(LIB_SO) $(LIB_A) $(if $(PAM_SRC),$(PAM_SO)) $(if $(CTL_SRC),$(CTL)) \
+	$(if $(D_SRC),$(DAEMON))
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -163,6 +175,15 @@ $(PAM_STATIC): $(PAM_OBJ) $(LIB_A) pam_apitoken/pam_apitoken.map
 $(CTL): $(CTL_OBJ) $(LIB_A)
 	$(CC) -pie -o $@ $(CTL_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(DEPS_LIBS) \
 		$(JSON_LIBS)
+
+$(B)/obj/apitokend/%.o: apitokend/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -fvisibility=hidden $(SYSTEMD_CFLAGS) \
+		-c -o $@ $<
+
+$(DAEMON): $(D_OBJ) $(LIB_A)
+	$(CC) -pie -o $@ $(D_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(DEPS_LIBS) \
+		$(SYSTEMD_LIBS) -lpthread
 
 $(B)/tobj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -194,6 +215,10 @@ $(B)/test-pam: $(PAMT_SRC:%.c=$(B)/tobj/%.o) $(LIB_A) $(PAM_SO) $(CTL) \
 $(B)/test-stress: $(STRESS_SRC:%.c=$(B)/tobj/%.o) $(LIB_A) $(CTL) $(PAM_SO)
 	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS) $(DEPS_LIBS) \
 		$(JSON_LIBS) $(TEST_LIBS) -lpam
+
+$(B)/test-daemon: $(DMN_SRC:%.c=$(B)/tobj/%.o) $(LIB_A) $(CTL) $(DAEMON)
+	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS) $(DEPS_LIBS) \
+		$(TEST_LIBS) -lpthread
 
 $(B)/test-badinput: $(BADIN_SRC:%.c=$(B)/tobj/%.o) \
 		$(B)/tobj/tests/stress/sx.o $(LIB_A) $(CTL)
@@ -259,6 +284,7 @@ install: all
 	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/libapitoken.pc
 	$(INSTALL) -m 0644 $(PAM_SO) $(DESTDIR)$(PAMDIR)/pam_apitoken.so
 	$(INSTALL) -m 0755 $(CTL) $(DESTDIR)$(SBINDIR)/tokenctl
+	$(INSTALL) -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/apitokend
 	$(foreach m,$(MAN_PAGES),$(INSTALL) -m 0644 $(m) \
 		$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/ &&) true
 	$(foreach f,$(wildcard $(BASHCOMP)),$(INSTALL) -m 0644 $(f) \
@@ -281,6 +307,7 @@ uninstall:
 	      $(DESTDIR)$(PKGCONFIGDIR)/libapitoken.pc \
 	      $(DESTDIR)$(PAMDIR)/pam_apitoken.so \
 	      $(DESTDIR)$(SBINDIR)/tokenctl \
+	      $(DESTDIR)$(SBINDIR)/apitokend \
 	      $(DESTDIR)$(BASHCOMPDIR)/tokenctl $(MAN_DEST) \
 	      $(PAMD_EXAMPLES:conf/pam.d/%=$(DESTDIR)$(EXAMPLESDIR)/pam.d/%)
 	rmdir $(DESTDIR)$(EXAMPLESDIR)/pam.d $(DESTDIR)$(EXAMPLESDIR) \

@@ -78,9 +78,17 @@ int core_fail(struct core *c, uid_t uid, const char *user);
 /* 1 if (uid, user) is locked out now. */
 int core_locked(struct core *c, uid_t uid, const char *user);
 
+/* 1 if a reply for reason r carries the record (T_LABEL, T_OWNER,
+ * T_EXPIRES): only reasons reached with the right secret. */
+int core_reply_has_record(enum apitoken_reason r);
+
 /* --- logging (log.c): syslog, and stderr too in the foreground */
 void core_log(int prio, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The decision line of one verification (core_verify writes it; a front
+ * end that refuses before core_verify, e.g. caller-not-allowed, too). */
+void core_log_decision(const struct ask *a,
+    const struct apitoken_result *res);
 
 /* --- the Unix socket front end (sock.c) and self-service dispatch */
 
@@ -88,7 +96,8 @@ struct caller {			/* who is on a connection (SO_PEERCRED) */
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
-	char comm[32];		/* /proc/<pid>/comm, escaped; "-" unknown */
+	char comm[64];		/* /proc/<pid>/comm, escaped (log-safe);
+				   "-" unknown */
 	char name[APITOKEN_USER_MAX + 1];	/* user name; "" unknown */
 };
 

@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * core.c - the shared core (core.h): the config (held by reference, so a
+ * reload never frees one a front end still reads), the store kept open
+ * and re-opened when tokenctl has committed, throttling, last use and
+ * the decision line.  One mutex guards all of it.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "core.h"
+#include "throttle.h"
+
+#define LASTUSE_INTERVAL 60	/* s, as the module */
+#define LASTUSE_SLOTS 1024
+
+struct cfgref {
+	struct apitoken_config *cfg;
+	int refs;
+	struct cfgref *next;
+};
+
+/* When each token's last use was recorded (a cache in front of the
+ * library's own mtime check, which walks state_dir from "/"). */
+struct lu_slot {
+	char id[APITOKEN_ID_LEN + 1];
+	int64_t when;
+};
+
+struct core {
+	pthread_mutex_t mu;
+	struct cfgref *cur;		/* the config for new requests */
+	struct cfgref *old;		/* older ones still held */
+	struct apitoken_store *store;	/* NULL: open at the next request */
+	struct stat st;			/* the store file when opened */
+	struct throttle thr;
+	struct lu_slot lu[LASTUSE_SLOTS];
+};
+
+static void
+apply_limits(struct core *c)
+{
+	const struct apitoken_config *cfg = c->cur->cfg;
+
+	throttle_init(&c->thr, apitoken_config_max_failures(cfg),
+	    apitoken_config_failure_window(cfg),
+	    apitoken_config_lockout(cfg));
+}
+
+int
+core_new(struct apitoken_config *cfg, struct core **cp, char *err,
+    size_t errlen)
+{
+	struct core *c;
+
+	*cp = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->cur = calloc(1, sizeof(*c->cur))) == NULL ||
+	    pthread_mutex_init(&c->mu, NULL) != 0) {
+		if (c != NULL)
+			free(c->cur);
+		free(c);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	c->cur->cfg = cfg;
+	apply_limits(c);
+	*cp = c;
+	return 0;
+}
+
+static void
+free_refs(struct cfgref *r)
+{
+	struct cfgref *next;
+
+	for (; r != NULL; r = next) {
+		next = r->next;
+		apitoken_config_free(r->cfg);
+		free(r);
+	}
+}
+
+void
+core_free(struct core *c)
+{
+	if (c == NULL)
+		return;
+	apitoken_store_close(c->store);
+	throttle_clear(&c->thr);
+	free_refs(c->cur);
+	free_refs(c->old);
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+}
+
+void
+core_set_config(struct core *c, struct apitoken_config *cfg)
+{
+	struct cfgref *r = calloc(1, sizeof(*r));
+
+	pthread_mutex_lock(&c->mu);
+	if (r == NULL) {	/* keep the old one; the new one goes */
+		pthread_mutex_unlock(&c->mu);
+		apitoken_config_free(cfg);
+		core_log(LOG_ERR, "reload: out of memory; old config kept");
+		return;
+	}
+	r->cfg = cfg;
+	if (c->cur->refs == 0)
+		free_refs(c->cur);
+	else {
+		c->cur->next = c->old;
+		c->old = c->cur;
+	}
+	c->cur = r;
+	apply_limits(c);
+	apitoken_store_close(c->store);	/* re-opened under the new one */
+	c->store = NULL;
+	pthread_mutex_unlock(&c->mu);
+}
+
+const struct apitoken_config *
+core_config_get(struct core *c)
+{
+	const struct apitoken_config *cfg;
+
+	pthread_mutex_lock(&c->mu);
+	c->cur->refs++;
+	cfg = c->cur->cfg;
+	pthread_mutex_unlock(&c->mu);
+	return cfg;
+}
+
+void
+core_config_put(struct core *c, const struct apitoken_config *cfg)
+{
+	struct cfgref **l, *r;
+
+	pthread_mutex_lock(&c->mu);
+	if (c->cur->cfg == cfg)
+		c->cur->refs--;
+	else
+		for (l = &c->old; (r = *l) != NULL; l = &r->next)
+			if (r->cfg == cfg) {
+				if (--r->refs == 0) {
+					*l = r->next;
+					r->next = NULL;
+					free_refs(r);
+				}
+				break;
+			}
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* The store, opened again if its file is another one or was rewritten
+ * since (tokenctl commits by rename).  0, or -1 with res filled. */
+static int
+store_fresh(struct core *c, struct apitoken_result *res)
+{
+	const char *path = apitoken_config_store(c->cur->cfg);
+	struct stat st;
+	int r;
+
+	if (c->store != NULL && stat(path, &st) == 0 &&
+	    st.st_dev == c->st.st_dev && st.st_ino == c->st.st_ino &&
+	    st.st_size == c->st.st_size &&
+	    st.st_mtim.tv_sec == c->st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == c->st.st_mtim.tv_nsec)
+		return 0;
+	apitoken_store_close(c->store);
+	c->store = NULL;
+	/* stat first: a commit between the two is seen at the next request */
+	if (stat(path, &c->st) != 0)
+		memset(&c->st, 0, sizeof(c->st));
+	r = apitoken_store_open(c->cur->cfg, &c->store, res->detail,
+	    sizeof(res->detail));
+	if (r == APITOKEN_OK)
+		return 0;
+	res->reason = APITOKEN_R_STORE_ERROR;
+	res->error = r;
+	return -1;
+}
+
+/* Record a use at most once a LASTUSE_INTERVAL per token. */
+static void
+lastuse(struct core *c, const struct ask *a, const char *id, int64_t now)
+{
+	struct lu_slot *s;
+	char err[256];
+	size_t h = 0, i;
+
+	for (i = 0; id[i] != '\0'; i++)
+		h = h * 31 + (unsigned char)id[i];
+	s = &c->lu[h % LASTUSE_SLOTS];
+	if (strcmp(s->id, id) == 0 && now - s->when < LASTUSE_INTERVAL)
+		return;
+	if (apitoken_lastuse_record(c->cur->cfg, id, a->service, a->rhost,
+	    (time_t)now, LASTUSE_INTERVAL, err, sizeof(err)) != APITOKEN_OK) {
+		core_log(LOG_WARNING, "last use of token %s not recorded: %s",
+		    id, err);
+		return;
+	}
+	memcpy(s->id, id, sizeof(s->id));
+	s->when = now;
+}
+
+/* Reasons reached only with the right secret: the record is in res. */
+static int
+secret_matched(enum apitoken_reason r)
+{
+	switch (r) {
+	case APITOKEN_ACCEPTED:
+	case APITOKEN_R_DISABLED:
+	case APITOKEN_R_REVOKED:
+	case APITOKEN_R_EXPIRED:
+	case APITOKEN_R_WRONG_USER:
+	case APITOKEN_R_SERVICE:
+	case APITOKEN_R_SOURCE:
+	case APITOKEN_R_HOST:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int
+core_reply_has_record(enum apitoken_reason r)
+{
+	return secret_matched(r);
+}
+
+/* Log a new lockout. */
+static void
+log_lockout(const struct tkey *k, int64_t until)
+{
+	char name[4 * APITOKEN_USER_MAX + 1], when[32];
+
+	apitoken_log_escape(name, sizeof(name), k->name, 0);
+	if (apitoken_time_format(until, when, sizeof(when)) != APITOKEN_OK)
+		snprintf(when, sizeof(when), "%lld", (long long)until);
+	if (k->kind == T_TOKEN)
+		core_log(LOG_WARNING, "lockout token=%s until=%s", name, when);
+	else
+		core_log(LOG_WARNING, "lockout user=%s caller_uid=%ld until=%s",
+		    name, (long)(int)k->uid, when);
+}
+
+/* Count the failure res->reason against the keys, as apitokend(8) says:
+ * a guess (unknown id, wrong secret) counts for the (caller, user) pair,
+ * a wrong secret also for the token id.  Input that is no token at all
+ * (a password typed at the same prompt) never counts. */
+static void
+count(struct core *c, const struct tkey *uk, const struct tkey *tk,
+    enum apitoken_reason r, int64_t now)
+{
+	if (r == APITOKEN_ACCEPTED) {
+		if (uk != NULL)
+			throttle_ok(&c->thr, uk);
+		if (tk != NULL)
+			throttle_ok(&c->thr, tk);
+		return;
+	}
+	if (r != APITOKEN_R_UNKNOWN && r != APITOKEN_R_WRONG_SECRET)
+		return;
+	if (uk != NULL && throttle_fail(&c->thr, uk, now))
+		log_lockout(uk, now + c->thr.lockout);
+	if (tk != NULL && r == APITOKEN_R_WRONG_SECRET &&
+	    throttle_fail(&c->thr, tk, now))
+		log_lockout(tk, now + c->thr.lockout);
+}
+
+/* Under the mutex: throttle, store, verify, count, last use. */
+static void
+verify_locked(struct core *c, const struct ask *a, const char *id,
+    int64_t now, struct apitoken_result *res)
+{
+	struct apitoken_request req = { a->user, a->service, a->rhost,
+		(time_t)now };
+	struct tkey uk = { T_USER, a->uid, a->user };
+	struct tkey tk = { T_TOKEN, 0, id };
+	int64_t until;
+
+	if ((a->user != NULL && throttle_blocked(&c->thr, &uk, now, &until)) ||
+	    (id[0] != '\0' && throttle_blocked(&c->thr, &tk, now, &until))) {
+		memset(res, 0, sizeof(*res));
+		snprintf(res->id, sizeof(res->id), "%s", id);
+		res->reason = APITOKEN_R_THROTTLED;
+		return;
+	}
+	if (store_fresh(c, res) != 0)
+		return;
+	if (apitoken_verify(c->store, a->token, a->len, &req, res) ==
+	    APITOKEN_ACCEPTED)
+		lastuse(c, a, res->id, now);
+	count(c, a->user != NULL ? &uk : NULL, id[0] != '\0' ? &tk : NULL,
+	    res->reason, now);
+}
+
+enum apitoken_reason
+core_verify(struct core *c, const struct ask *a, struct apitoken_result *res)
+{
+	struct apitoken_token t;
+	char id[APITOKEN_ID_LEN + 1] = "";
+	int64_t now = (int64_t)time(NULL);
+
+	memset(res, 0, sizeof(*res));
+	pthread_mutex_lock(&c->mu);
+	if (apitoken_token_parse(apitoken_config_token_prefix(c->cur->cfg),
+	    a->token, a->len, &t) == APITOKEN_FMT_OK)
+		memcpy(id, t.id, sizeof(id));
+	apitoken_token_clear(&t);
+	if (a->user == NULL) {	/* HTTP without a user: not yet */
+		res->reason = APITOKEN_R_WRONG_USER;
+		snprintf(res->id, sizeof(res->id), "%s", id);
+	} else
+		verify_locked(c, a, id, now, res);
+	pthread_mutex_unlock(&c->mu);
+	core_log_decision(a, res);
+	return res->reason;
+}
+
+/* --- LOCKOUTS and UNLOCK */
+
+int
+core_lockouts(struct core *c, core_entry_fn fn, void *ctx)
+{
+	int r;
+
+	pthread_mutex_lock(&c->mu);
+	r = throttle_lockouts(&c->thr, (int64_t)time(NULL), fn, ctx);
+	pthread_mutex_unlock(&c->mu);
+	return r;
+}
+
+int
+core_unlock(struct core *c, const char *id, const char *user,
+    core_entry_fn fn, void *ctx)
+{
+	int n;
+
+	pthread_mutex_lock(&c->mu);
+	n = throttle_unlock(&c->thr, id != NULL ? T_TOKEN : T_USER,
+	    id != NULL ? id : user, (int64_t)time(NULL), fn, ctx);
+	pthread_mutex_unlock(&c->mu);
+	return n;
+}
+
+int
+core_fail(struct core *c, uid_t uid, const char *user)
+{
+	struct tkey k = { T_USER, uid, user };
+	int64_t now = (int64_t)time(NULL), until;
+	int r;
+
+	pthread_mutex_lock(&c->mu);
+	if ((r = throttle_blocked(&c->thr, &k, now, &until)) == 0 &&
+	    (r = throttle_fail(&c->thr, &k, now)) != 0)
+		log_lockout(&k, now + c->thr.lockout);
+	pthread_mutex_unlock(&c->mu);
+	return r;
+}
+
+int
+core_locked(struct core *c, uid_t uid, const char *user)
+{
+	struct tkey k = { T_USER, uid, user };
+	int64_t until;
+	int r;
+
+	pthread_mutex_lock(&c->mu);
+	r = throttle_blocked(&c->thr, &k, (int64_t)time(NULL), &until);
+	pthread_mutex_unlock(&c->mu);
+	return r;
+}
