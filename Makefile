@@ -225,12 +225,14 @@ $(B)/test-badinput: $(BADIN_SRC:%.c=$(B)/tobj/%.o) \
 	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS) $(DEPS_LIBS) \
 		$(JSON_LIBS) $(TEST_LIBS)
 
-# The PAM end-to-end tests (and the secret scan) under valgrind memcheck:
+# The PAM end-to-end tests (and the secret scan) and apitokend's tests
+# (the daemon is one of the processes followed) under valgrind memcheck:
 # no invalid access and no definite leak in any process, Criterion's
 # workers and tokenctl included (tests/stress/valgrind.sh).
-check-valgrind: all $(B)/test-pam $(B)/test-stress
+check-valgrind: all $(B)/test-pam $(B)/test-stress $(B)/test-daemon
 	sh tests/stress/valgrind.sh $(B)/test-pam
 	sh tests/stress/valgrind.sh $(B)/test-stress --filter 'secrets/*'
+	sh tests/stress/valgrind.sh $(B)/test-daemon
 
 .PHONY: check-valgrind
 

@@ -125,6 +125,13 @@ td_stop(struct td *d)
 			nap(5);
 		}
 		rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		if (rc != 0) {	/* say why: a sanitizer's report, say */
+			char *log = td_log(d);
+
+			fprintf(stderr, "apitokend exited with %d; its log:\n%s",
+			    rc, log);
+			free(log);
+		}
 	}
 	tl_rmrf(d->dir);
 	free(d);

@@ -32,12 +32,15 @@ teardown(void)
 
 TestSuite(throttle, .init = setup, .fini = teardown);
 
+/* The token with another secret (its last secret character c, or 'z'
+ * if it already was c) and a valid checksum. */
 static char *
 forge(const char *tok, char c)
 {
 	char *f = tl_fmt("%s", tok);
+	size_t i = strlen(f) - 7;
 
-	f[strlen(f) - 7] = c;
+	f[i] = f[i] == c ? 'z' : c;
 	tl_token_recrc(f);
 	return f;
 }
@@ -179,7 +182,7 @@ Test(throttle, a_lockout_ends_by_itself)
 	enum apitoken_reason r;
 
 	cr_assert_eq(td_stop(D), 0);
-	D = td_start("max_failures: 2\nlockout: 1s\n");
+	D = td_start("max_failures: 2\nlockout: 2s\n");
 	tok = td_issue(D, tl_user(), "--label", "t", NULL);
 	bad = forge(tok, 'a');
 	cr_assert_eq(verify(bad), APITOKEN_R_WRONG_SECRET);

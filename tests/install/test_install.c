@@ -186,6 +186,7 @@ expected_layout(void)
 	listing_add(l, tl_fmt("/usr/include/apitoken.h f 0644"));
 	listing_add(l, tl_fmt(PAMD "/pam_apitoken.so f 0644"));
 	listing_add(l, tl_fmt("/usr/sbin/tokenctl f 0755"));
+	listing_add(l, tl_fmt("/usr/sbin/apitokend f 0755"));
 	listing_add(l, tl_fmt("/usr/share/bash-completion/completions/"
 	    "tokenctl f 0644"));
 	listing_add(l, tl_fmt("/etc/apitoken/apitoken.yaml f 0644"));
