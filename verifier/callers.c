@@ -6,7 +6,6 @@
  * caller's user name and each of its groups (apitokend(8), WHO MAY ASK).
  */
 #include <string.h>
-#include <stdlib.h>
 
 #include "internal.h"
 
@@ -47,24 +46,11 @@ caller_name_valid(const char *s)
 const char *
 callers_add(struct svc_aliases *a, const char *who, const char *svc)
 {
-	struct svc_alias *v;
-	size_t cap;
-
 	if (callers_allowed(a, who, svc))
 		return "listed twice";
 	if (a->n >= CALLERS_MAX)
 		return "more grants than the limit of 1024";
-	if (a->n == a->cap) {
-		cap = a->cap ? 2 * a->cap : 4;
-		if ((v = realloc(a->v, cap * sizeof(*v))) == NULL)
-			return "out of memory";
-		a->v = v;
-		a->cap = cap;
-	}
-	memcpy(a->v[a->n].from, who, strlen(who) + 1);
-	memcpy(a->v[a->n].to, svc, strlen(svc) + 1);
-	a->n++;
-	return NULL;
+	return pairs_append(a, who, svc) == 0 ? NULL : "out of memory";
 }
 
 int

@@ -93,6 +93,9 @@ struct svc_aliases {
 	size_t n, cap;
 };
 void aliases_clear(struct svc_aliases *a);
+/* Append (from, to), each shorter than its member, checking nothing
+ * else: the list's own rules are its adder's.  0, or -1 out of memory. */
+int pairs_append(struct svc_aliases *a, const char *from, const char *to);
 const char *aliases_add(struct svc_aliases *a, const char *from,
     const char *to);	/* from, to: apitoken_service_valid */
 int aliases_parse(struct svc_aliases *a, const char *text);

@@ -19,31 +19,37 @@ aliases_clear(struct svc_aliases *a)
 	a->n = a->cap = 0;
 }
 
-/* Add "from also covers to", both valid service names; NULL, or what
- * is wrong with the pair. */
-const char *
-aliases_add(struct svc_aliases *a, const char *from, const char *to)
+int
+pairs_append(struct svc_aliases *a, const char *from, const char *to)
 {
 	struct svc_alias *v;
 	size_t cap;
 
-	if (strcmp(from, to) == 0)
-		return "a service is not an alias of itself";
-	if (aliases_covers(a, from, to))
-		return "listed twice";
-	if (a->n >= SVC_ALIASES_MAX)
-		return "more aliases than the limit of 256";
 	if (a->n == a->cap) {
 		cap = a->cap ? 2 * a->cap : 4;
 		if ((v = realloc(a->v, cap * sizeof(*v))) == NULL)
-			return "out of memory";
+			return -1;
 		a->v = v;
 		a->cap = cap;
 	}
 	memcpy(a->v[a->n].from, from, strlen(from) + 1);
 	memcpy(a->v[a->n].to, to, strlen(to) + 1);
 	a->n++;
-	return NULL;
+	return 0;
+}
+
+/* Add "from also covers to", both valid service names; NULL, or what
+ * is wrong with the pair. */
+const char *
+aliases_add(struct svc_aliases *a, const char *from, const char *to)
+{
+	if (strcmp(from, to) == 0)
+		return "a service is not an alias of itself";
+	if (aliases_covers(a, from, to))
+		return "listed twice";
+	if (a->n >= SVC_ALIASES_MAX)
+		return "more aliases than the limit of 256";
+	return pairs_append(a, from, to) == 0 ? NULL : "out of memory";
 }
 
 /* The built-in default, "from:to from:to" (trusted, from config.c's key
