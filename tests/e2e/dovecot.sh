@@ -122,13 +122,14 @@ ID=$(token_id "$TOKEN")
 e2e_log_mark
 out=$(imap_login "$USER_" "$TOKEN")
 case $out in
-"a1 OK"*) ok "IMAP LOGIN with the token: $out" ;;
+"a1 OK"*) ok "IMAP LOGIN with the token: a1 OK ... ${out##*] }" ;;
 *) fail "IMAP LOGIN with the token: $out"; e2e_log_since; tail -n 20 "$DV/dovecot.log" ;;
 esac
-e2e_daemon_said accepted &&
+e2e_daemon_said reason=accepted &&
 	ok "apitokend logged the accepted login" ||
 	{ fail "no apitokend line with accepted:"; e2e_log_since; }
-ps -eo user=,args= | grep -q "^dovecot .*dovecot-apitok-$$/auth -w" ||
+ps -eo user=,args= | grep -q "^dovecot .*dovecot-apitok-$$/auth -w" &&
+	ok "Dovecot's auth worker runs as dovecot" ||
 	fail "no Dovecot auth worker runs as dovecot: $(ps -eo user=,args= | grep "apitok-$$/auth")"
 
 case $TOKEN in *x) typo=${TOKEN%?}y ;; *) typo=${TOKEN%?}x ;; esac
@@ -145,7 +146,7 @@ case $out in
 "a1 NO"*) ok "the token revoked while Dovecot runs: $out" ;;
 *) fail "the revoked token: $out" ;;
 esac
-e2e_daemon_said revoked &&
+e2e_daemon_said reason=revoked &&
 	ok "apitokend logged it as revoked" ||
 	{ fail "no apitokend line with revoked:"; e2e_log_since; }
 e2e_end
