@@ -9,6 +9,10 @@
 # (/etc/pam.d/<name>, created here and removed on exit).  Root only.
 . "$(dirname "$0")/lib.sh"
 e2e_start "$@"
+# No apitokend here: sshd runs PAM as root and the module (mode=auto, the
+# default) reads the store itself; the socket it would ask never exists
+# (issue 11: root callers do not depend on the daemon).
+echo "daemon_socket: $T/no-apitokend.sock" >> "$CFG"
 for t in /usr/sbin/sshd ssh ssh-keygen sshpass useradd; do
 	command -v "$t" >/dev/null || skip "sshd.sh: $t not installed"
 done
@@ -129,4 +133,5 @@ case $out in
 *) ok "token-or-password: revoked token refused (exit $rc)" ;;
 esac
 stop_sshd
+[ -e "$T/no-apitokend.sock" ] && fail "something made $T/no-apitokend.sock"
 e2e_end
