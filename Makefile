@@ -32,6 +32,9 @@ BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 # the PAM service files of conf/pam.d/, as examples (the .deb puts
 # apitoken-selfservice into /etc/pam.d itself)
 EXAMPLESDIR ?= $(DATADIR)/doc/pam_apitoken/examples
+# systemd looks for units in /usr/local/lib/systemd/system too; Debian 12
+# puts a package's in /lib/systemd/system (debian/rules says so).
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 
 CC          ?= cc
 CFLAGS      ?= -O2 -g
@@ -276,7 +279,8 @@ install: all
 		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(PAMDIR) \
 		$(DESTDIR)$(SBINDIR) $(DESTDIR)$(CONFDIR) \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(EXAMPLESDIR)/pam.d
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(EXAMPLESDIR)/pam.d \
+		$(DESTDIR)$(SYSTEMDUNITDIR)
 	$(INSTALL) -m 0644 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf libapitoken.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libapitoken.so
@@ -287,6 +291,12 @@ install: all
 	$(INSTALL) -m 0644 $(PAM_SO) $(DESTDIR)$(PAMDIR)/pam_apitoken.so
 	$(INSTALL) -m 0755 $(CTL) $(DESTDIR)$(SBINDIR)/tokenctl
 	$(INSTALL) -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/apitokend
+	$(INSTALL) -m 0644 conf/systemd/apitokend.socket \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/
+	sed 's|/usr/sbin/apitokend|$(SBINDIR)/apitokend|' \
+		conf/systemd/apitokend.service \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/apitokend.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/apitokend.service
 	$(foreach m,$(MAN_PAGES),$(INSTALL) -m 0644 $(m) \
 		$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/ &&) true
 	$(foreach f,$(wildcard $(BASHCOMP)),$(INSTALL) -m 0644 $(f) \
@@ -310,6 +320,8 @@ uninstall:
 	      $(DESTDIR)$(PAMDIR)/pam_apitoken.so \
 	      $(DESTDIR)$(SBINDIR)/tokenctl \
 	      $(DESTDIR)$(SBINDIR)/apitokend \
+	      $(DESTDIR)$(SYSTEMDUNITDIR)/apitokend.socket \
+	      $(DESTDIR)$(SYSTEMDUNITDIR)/apitokend.service \
 	      $(DESTDIR)$(BASHCOMPDIR)/tokenctl $(MAN_DEST) \
 	      $(PAMD_EXAMPLES:conf/pam.d/%=$(DESTDIR)$(EXAMPLESDIR)/pam.d/%)
 	rmdir $(DESTDIR)$(EXAMPLESDIR)/pam.d $(DESTDIR)$(EXAMPLESDIR) \
@@ -324,7 +336,8 @@ uninstall:
 
 # test-install runs "make install" into temp dirs with B=$(B): it needs
 # everything "install" copies already built.
-$(B)/test-install: $(INST_SRC:%.c=$(B)/tobj/%.o) $(LIB_SO) $(PAM_SO) $(CTL)
+$(B)/test-install: $(INST_SRC:%.c=$(B)/tobj/%.o) $(LIB_SO) $(PAM_SO) $(CTL) \
+		$(DAEMON)
 	$(CC) -o $@ $(filter %.o,$^) $(ALL_LDFLAGS) $(TEST_LIBS) -ldl -lm
 
 # As root, on a Debian machine with debhelper: see tests/install/deb-e2e.sh.

@@ -178,6 +178,16 @@ grep -q 'NEEDED.*libyaml' "$WORK/needed" ||
 ! grep -q 'NEEDED.*libnettle' "$WORK/needed" ||
 	fail "the installed module loads libnettle (want it linked in)"
 check_mode /usr/sbin/tokenctl "755 root:root"
+check_mode /usr/sbin/apitokend "755 root:root"
+check_mode /lib/systemd/system/apitokend.socket "644 root:root"
+check_mode /lib/systemd/system/apitokend.service "644 root:root"
+grep -q '^ExecStart=/usr/sbin/apitokend$' \
+    /lib/systemd/system/apitokend.service ||
+	fail "apitokend.service does not start /usr/sbin/apitokend"
+apitokend --check-config >/dev/null || fail "apitokend --check-config failed"
+# installed, not enabled: nothing needs it until daemon_callers grants
+[ -e /etc/systemd/system/sockets.target.wants/apitokend.socket ] &&
+	fail "apitokend.socket was enabled on install"
 check_mode /etc/apitoken/apitoken.yaml "644 root:root"
 check_mode /usr/share/pam-configs/apitoken "644 root:root"
 check_mode /var/lib/apitoken "700 root:root"
@@ -190,7 +200,7 @@ check_mode /etc/pam.d/apitoken-selfservice "644 root:root"
 dpkg-query -W -f='${Conffiles}\n' libpam-apitoken |
     grep -q '^ /etc/pam.d/apitoken-selfservice ' ||
 	fail "/etc/pam.d/apitoken-selfservice is not a conffile"
-for page in tokenctl pam_apitoken apitoken.yaml apitoken-store; do
+for page in tokenctl pam_apitoken apitoken.yaml apitoken-store apitokend; do
 	man -w "$page" >/dev/null 2>&1 || fail "man $page: not found"
 done
 [ -f /usr/share/bash-completion/completions/tokenctl ] ||

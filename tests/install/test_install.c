@@ -187,6 +187,10 @@ expected_layout(void)
 	listing_add(l, tl_fmt(PAMD "/pam_apitoken.so f 0644"));
 	listing_add(l, tl_fmt("/usr/sbin/tokenctl f 0755"));
 	listing_add(l, tl_fmt("/usr/sbin/apitokend f 0755"));
+	listing_add(l, tl_fmt("/usr/lib/systemd/system/apitokend.socket "
+	    "f 0644"));
+	listing_add(l, tl_fmt("/usr/lib/systemd/system/apitokend.service "
+	    "f 0644"));
 	listing_add(l, tl_fmt("/usr/share/bash-completion/completions/"
 	    "tokenctl f 0644"));
 	listing_add(l, tl_fmt("/etc/apitoken/apitoken.yaml f 0644"));
@@ -293,6 +297,7 @@ Test(install, required_pieces_present)
 		"/usr/share/man/man5/apitoken.yaml.5",
 		"/usr/share/man/man8/pam_apitoken.8",
 		"/usr/share/man/man8/tokenctl.8",
+		"/usr/share/man/man8/apitokend.8",
 		"/usr/share/bash-completion/completions/tokenctl",
 	};
 	size_t i;

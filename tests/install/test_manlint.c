@@ -42,11 +42,11 @@ have(const char *prog)
 
 TestSuite(manlint, .init = find_pages, .fini = free_pages);
 
-Test(manlint, all_four_pages_exist)
+Test(manlint, all_five_pages_exist)
 {
 	static const char *const need[] = {
 		"apitoken-store.5", "apitoken.yaml.5", "pam_apitoken.8",
-		"tokenctl.8"
+		"tokenctl.8", "apitokend.8"
 	};
 	size_t i, j;
 
