@@ -27,18 +27,22 @@
 
 #include "sock.h"
 
-enum cstate { C_HDR, C_BODY, C_OUT };
+enum cstate { C_IN, C_OUT };
 
+/* A connection.  Reads take what is there (one read for a whole request
+ * as a rule), at most one frame's worth; bytes past the frame being
+ * answered wait in in[] for the next turn. */
 struct conn {
 	int fd;
 	enum cstate state;
 	int served;		/* requests answered on it */
-	size_t got, need;	/* bytes read of the header or body */
+	size_t inlen;		/* bytes in in[] */
+	size_t need;		/* body length of the frame in in[] */
 	size_t outlen, outoff;
 	int64_t deadline;	/* monotonic ms */
 	struct peer peer;
-	unsigned char hdr[4];
-	unsigned char buf[4 + APITOKEN_MSG_MAX];	/* body, then reply */
+	unsigned char in[4 + APITOKEN_MSG_MAX];
+	unsigned char buf[4 + APITOKEN_MSG_MAX];	/* the reply */
 };
 
 struct loop {
@@ -201,7 +205,7 @@ self_start(struct loop *l, struct conn *k, struct reply *rp)
 		goto out;
 	j->core = l->core;
 	j->who = k->peer.who;
-	memcpy(j->buf, k->buf, k->need);
+	memcpy(j->buf, k->in + 4, k->need);
 	if (apitoken_msg_parse(j->buf, k->need, &j->req) != 0 ||
 	    set_blocking(k->fd) != 0 || pthread_attr_init(&attr) != 0)
 		goto out;
@@ -226,7 +230,8 @@ out:
 	return r;
 }
 
-/* A whole request is in k->buf: answer it.  0, or -1 to drop k. */
+/* A whole request is in k->in: answer it.  0, 1 handed over, or -1 to
+ * drop k. */
 static int
 conn_request(struct loop *l, struct conn *k)
 {
@@ -234,7 +239,7 @@ conn_request(struct loop *l, struct conn *k)
 	struct apitoken_msg m;
 	int r;
 
-	if (apitoken_msg_parse(k->buf, k->need, &m) != 0) {
+	if (apitoken_msg_parse(k->in + 4, k->need, &m) != 0) {
 		conn_log(k, "sent a malformed message");
 		return -1;
 	}
@@ -246,22 +251,34 @@ conn_request(struct loop *l, struct conn *k)
 	return conn_reply(k, &rp);
 }
 
-/* The length prefix is in: check it. */
+/* Answer the frame at the start of k->in if it is complete, then drop
+ * it from k->in (wiped: it may hold a token).  0 (done, or more to
+ * read), 1 handed over, -1 to drop k. */
 static int
-conn_header(struct conn *k)
+conn_frame(struct loop *l, struct conn *k)
 {
-	k->need = (size_t)k->hdr[0] << 24 | (size_t)k->hdr[1] << 16 |
-	    (size_t)k->hdr[2] << 8 | k->hdr[3];
-	if (k->need < 2 || k->need > APITOKEN_MSG_MAX) {
-		char what[80];
+	char what[80];
+	size_t len;
+	int r;
 
+	if (k->inlen < 4)
+		return 0;
+	k->need = (size_t)k->in[0] << 24 | (size_t)k->in[1] << 16 |
+	    (size_t)k->in[2] << 8 | k->in[3];
+	if (k->need < 2 || k->need > APITOKEN_MSG_MAX) {
 		snprintf(what, sizeof(what), "sent a frame length of %zu "
 		    "(2 to %d allowed)", k->need, APITOKEN_MSG_MAX);
 		conn_log(k, what);
 		return -1;
 	}
-	k->state = C_BODY;
-	k->got = 0;
+	if (k->inlen < 4 + k->need)
+		return 0;
+	if ((r = conn_request(l, k)) != 0)
+		return r;
+	len = 4 + k->need;
+	memmove(k->in, k->in + len, k->inlen - len);
+	k->inlen -= len;
+	apitoken_wipe(k->in + k->inlen, len);
 	return 0;
 }
 
@@ -269,32 +286,26 @@ conn_header(struct conn *k)
 static int
 conn_read(struct loop *l, struct conn *k)
 {
-	unsigned char *p = k->state == C_HDR ? k->hdr : k->buf;
-	size_t want = k->state == C_HDR ? 4 : k->need;
+	size_t room;
 	ssize_t r;
 
-	for (;;) {
-		r = read(k->fd, p + k->got, want - k->got);
-		if (r < 0)
+	while (k->state == C_IN) {
+		/* never past the frame in hand: its length caps it */
+		room = sizeof(k->in) - k->inlen;
+		if ((r = read(k->fd, k->in + k->inlen, room)) < 0)
 			return errno == EAGAIN || errno == EINTR ? 0 : -1;
 		if (r == 0) {
-			if (k->state != C_HDR || k->got != 0)
+			if (k->inlen != 0)
 				conn_log(k, "disconnected mid-request");
 			return -1;
 		}
-		if (k->state == C_HDR && k->got == 0 && k->served > 0)
+		if (k->inlen == 0 && k->served > 0)
 			k->deadline = now_ms() + IO_TIMEOUT_MS;
-		if ((k->got += (size_t)r) < want)
-			continue;
-		if (k->state == C_HDR) {
-			if (conn_header(k) != 0)
-				return -1;
-			p = k->buf;
-			want = k->need;
-			continue;
-		}
-		return conn_request(l, k);
+		k->inlen += (size_t)r;
+		if ((r = conn_frame(l, k)) != 0)
+			return (int)r;
 	}
+	return 0;
 }
 
 /* Send what fits.  0 to go on, -1 to drop k. */
@@ -310,10 +321,10 @@ conn_write(struct conn *k)
 			return errno == EAGAIN || errno == EINTR ? 0 : -1;
 		k->outoff += (size_t)r;
 	}
-	k->state = C_HDR;
-	k->got = 0;
+	k->state = C_IN;
 	k->served++;
-	k->deadline = now_ms() + IDLE_TIMEOUT_MS;
+	k->deadline = now_ms() + (k->inlen > 0 ? IO_TIMEOUT_MS :
+	    IDLE_TIMEOUT_MS);
 	return 0;
 }
 
@@ -334,9 +345,9 @@ expire(struct loop *l)
 		}
 		if (k->state == C_OUT)
 			conn_log(k, "did not read its reply in time");
-		else if (k->state == C_HDR && k->got == 0 && k->served == 0)
+		else if (k->inlen == 0 && k->served == 0)
 			conn_log(k, "sent nothing in time");
-		else if (k->state != C_HDR || k->got != 0)
+		else if (k->inlen != 0)
 			conn_log(k, "sent too little in time");
 		conn_drop(l, i);
 	}
@@ -352,8 +363,12 @@ serve(struct loop *l, size_t *i, short revents)
 
 	if (k->state != C_OUT && (revents & (POLLIN | POLLHUP | POLLERR)))
 		r = conn_read(l, k);
-	if (r == 0 && k->state == C_OUT)
-		r = conn_write(k);
+	/* a reply sent, a request read ahead may be whole: answer it too */
+	while (r == 0 && k->state == C_OUT) {
+		if ((r = conn_write(k)) != 0 || k->state == C_OUT)
+			break;
+		r = conn_frame(l, k);
+	}
 	if (r != 0)
 		conn_drop(l, *i);
 	else

@@ -175,3 +175,56 @@ Test(verify, last_use_is_recorded)
 	free(out);
 	free(tok);
 }
+
+/* Read one reply from fd; its reason. */
+static enum apitoken_reason
+read_reply(int fd)
+{
+	unsigned char b[4 + APITOKEN_MSG_MAX];
+	struct apitoken_msg m;
+	enum apitoken_reason r;
+	size_t n, got;
+	ssize_t k;
+
+	for (got = 0; got < 4; got += (size_t)k)
+		cr_assert_gt(k = read(fd, b + got, 4 - got), 0);
+	n = (size_t)b[0] << 24 | (size_t)b[1] << 16 | (size_t)b[2] << 8 | b[3];
+	cr_assert_leq(n, APITOKEN_MSG_MAX);
+	for (got = 0; got < n; got += (size_t)k)
+		cr_assert_gt(k = read(fd, b + 4 + got, n - got), 0);
+	cr_assert_eq(apitoken_msg_parse(b + 4, n, &m), 0);
+	cr_assert_eq(apitoken_reason_parse(td_field(&m, APITOKEN_T_REASON),
+	    &r), 0);
+	return r;
+}
+
+/* Requests written back to back, or a byte at a time, on one kept-open
+ * connection: each answered in order. */
+Test(verify, pipelined_and_trickled_requests)
+{
+	unsigned char b[3 * (4 + APITOKEN_MSG_MAX)];
+	struct apitoken_msg m;
+	char *tok = td_issue(D, tl_user(), "--label", "pipe", NULL);
+	size_t n1 = 0, n2 = 0, i;
+	int fd = td_connect(D);
+
+	cr_assert_geq(fd, 0);
+	apitoken_msg_init(&m, APITOKEN_OP_VERIFY);
+	cr_assert_eq(apitoken_msg_add_str(&m, APITOKEN_T_USER, tl_user()), 0);
+	cr_assert_eq(apitoken_msg_add_str(&m, APITOKEN_T_SERVICE, "sshd"), 0);
+	cr_assert_eq(apitoken_msg_add_str(&m, APITOKEN_T_TOKEN, tok), 0);
+	cr_assert_eq(apitoken_msg_encode(&m, b, sizeof(b), &n1), 0);
+	m.n--;
+	cr_assert_eq(apitoken_msg_add_str(&m, APITOKEN_T_TOKEN, "nope"), 0);
+	cr_assert_eq(apitoken_msg_encode(&m, b + n1, sizeof(b) - n1, &n2), 0);
+	memcpy(b + n1 + n2, b, n1);
+	cr_assert_eq(write(fd, b, 2 * n1 + n2), (ssize_t)(2 * n1 + n2));
+	cr_assert_eq(read_reply(fd), APITOKEN_ACCEPTED);
+	cr_assert_eq(read_reply(fd), APITOKEN_R_MALFORMED);
+	cr_assert_eq(read_reply(fd), APITOKEN_ACCEPTED);
+	for (i = 0; i < n2; i++)
+		cr_assert_eq(write(fd, b + n1 + i, 1), 1);
+	cr_assert_eq(read_reply(fd), APITOKEN_R_MALFORMED);
+	close(fd);
+	free(tok);
+}
