@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -57,6 +58,25 @@ usage(FILE *f)
 	    "  --version       the version\n", APITOKEN_DEFAULT_CONFIG);
 }
 
+/* A relative -c made absolute: a reload after daemon(3)'s chdir("/")
+ * must find the same file. */
+static int
+absolute(struct opts *o)
+{
+	static char path[PATH_MAX];
+	char cwd[PATH_MAX];
+
+	if (getcwd(cwd, sizeof(cwd)) == NULL ||
+	    (size_t)snprintf(path, sizeof(path), "%s/%s", cwd, o->config) >=
+	    sizeof(path)) {
+		fprintf(stderr, "apitokend: %s: cannot make it absolute\n",
+		    o->config);
+		return -1;
+	}
+	o->config = path;
+	return 0;
+}
+
 static int
 parse_opts(int argc, char **argv, struct opts *o)
 {
@@ -80,6 +100,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		default: usage(stderr); return -1;
 		}
 	}
+	if (o->config[0] != '/' && absolute(o) != 0)
+		return -1;
 	if (optind != argc) {
 		fprintf(stderr, "apitokend: unexpected argument: %s\n",
 		    argv[optind]);
