@@ -123,6 +123,7 @@ core_set_config(struct core *c, struct apitoken_config *cfg)
 	apply_limits(c);
 	apitoken_store_close(c->store);	/* re-opened under the new one */
 	c->store = NULL;
+	memset(c->lu, 0, sizeof(c->lu));	/* state_dir may have moved */
 	pthread_mutex_unlock(&c->mu);
 }
 
