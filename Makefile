@@ -219,7 +219,9 @@ $(B)/test-stress: $(STRESS_SRC:%.c=$(B)/tobj/%.o) $(LIB_A) $(CTL) $(PAM_SO)
 	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS) $(DEPS_LIBS) \
 		$(JSON_LIBS) $(TEST_LIBS) -lpam
 
-$(B)/test-daemon: $(DMN_SRC:%.c=$(B)/tobj/%.o) $(LIB_A) $(CTL) $(DAEMON)
+# the throttle table is also tested alone (its cap), linked in directly
+$(B)/test-daemon: $(DMN_SRC:%.c=$(B)/tobj/%.o) $(B)/obj/apitokend/throttle.o \
+		$(B)/obj/apitokend/log.o $(LIB_A) $(CTL) $(DAEMON)
 	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS) $(DEPS_LIBS) \
 		$(TEST_LIBS) -lpthread
 
