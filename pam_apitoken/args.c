@@ -48,12 +48,27 @@ parse_warn_expiry(const char *v, struct args *a)
 	return 0;
 }
 
+/* mode=auto|local|daemon */
+static int
+parse_mode(const char *v, struct args *a)
+{
+	if (strcmp(v, "auto") == 0)
+		a->mode = MODE_AUTO;
+	else if (strcmp(v, "local") == 0)
+		a->mode = MODE_LOCAL;
+	else if (strcmp(v, "daemon") == 0)
+		a->mode = MODE_DAEMON;
+	else
+		return -1;
+	return 0;
+}
+
 /* "name=value" options; the value must not be empty. */
 static int
 parse_value(const char *opt, struct args *a)
 {
 	static const char config[] = "config=", prompt[] = "prompt=";
-	static const char warn[] = "warn_expiry=";
+	static const char warn[] = "warn_expiry=", mode[] = "mode=";
 
 	if (strncmp(opt, config, sizeof(config) - 1) == 0) {
 		a->config = opt + sizeof(config) - 1;
@@ -65,6 +80,8 @@ parse_value(const char *opt, struct args *a)
 	}
 	if (strncmp(opt, warn, sizeof(warn) - 1) == 0)
 		return parse_warn_expiry(opt + sizeof(warn) - 1, a);
+	if (strncmp(opt, mode, sizeof(mode) - 1) == 0)
+		return parse_mode(opt + sizeof(mode) - 1, a);
 	return -1;
 }
 
@@ -87,6 +104,9 @@ args_parse(int argc, const char **argv, struct args *a, char *err,
 			snprintf(err, errlen, "config= needs an absolute path");
 		else if (strncmp(opt, "prompt=", 7) == 0)
 			snprintf(err, errlen, "prompt= needs a text");
+		else if (strncmp(opt, "mode=", 5) == 0)
+			snprintf(err, errlen, "mode= needs auto, local or "
+			    "daemon");
 		else if (strncmp(opt, "warn_expiry=", 12) == 0)
 			snprintf(err, errlen, "warn_expiry= needs a duration "
 			    "(e.g. 7d) or 0");

@@ -136,9 +136,11 @@ extra_text(const struct decision *d, char *buf, size_t buflen)
 		apitoken_log_escape(owner, sizeof(owner), d->res.user, 0);
 		n = (size_t)snprintf(buf, buflen, " owner=%s", owner);
 	}
-	if (n < buflen && d->note != NULL)
+	if (n < buflen && d->note != NULL) {
+		apitoken_log_escape(esc, sizeof(esc), d->note, 1);
 		n += (size_t)snprintf(buf + n, buflen - n, " note=\"%s\"",
-		    d->note);
+		    esc);
+	}
 	if (n < buflen && d->detail[0] != '\0') {
 		apitoken_log_escape(esc, sizeof(esc), d->detail, 1);
 		snprintf(buf + n, buflen - n, " detail=\"%s\"", esc);

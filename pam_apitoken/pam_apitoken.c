@@ -3,7 +3,8 @@
  * pam_apitoken.c - the PAM entry points.
  *
  * auth:    token typed at a prompt -> shape check (no store for anything
- *          that is not a token) -> account exists -> apitoken_verify_once()
+ *          that is not a token) -> account exists -> apitoken_verify_once(),
+ *          or apitokend when this process cannot read the store (mode=)
  *          -> not locked -> one PAM code (decide.c) -> one audit line.
  *          An accepted token is remembered on the handle, nothing more.
  * setcred, open_session: the whole auth stack succeeded (an application
@@ -12,8 +13,9 @@
  *          back from the module's own data (a module before it, such as
  *          pam_env, may have set them), or removes them after a login
  *          that was not a token.
- * account: re-checks the token that authenticated this handle; PAM_IGNORE
- *          when this module did not authenticate it.
+ * account: re-checks the token that authenticated this handle, the way
+ *          auth checked it (store or apitokend); PAM_IGNORE when this
+ *          module did not authenticate it.
  * chauthtok: not supported.
  */
 #include <errno.h>
@@ -41,6 +43,8 @@ struct login {
 	char *service;	/* for the last-use record */
 	char rhost[RHOST_MAX];	/* "" = none */
 	int published;	/* environment set and last use recorded */
+	int via_daemon;	/* apitokend verified it: it re-checks it, and it
+			   records the last use */
 };
 
 static void
@@ -160,8 +164,48 @@ shape_ok(const char *prefix, const char *tok, size_t len, struct decision *d)
 	return -1;
 }
 
+/* The store said no before any verdict: why, for the log. */
 static void
-verify(const struct apitoken_config *cfg, const char *tok, size_t len,
+store_fault(struct decision *d)
+{
+	d->error = d->res.error;
+	snprintf(d->detail, sizeof(d->detail), "%s", d->res.detail);
+	if (d->error == APITOKEN_ERR_ACCESS)
+		d->note = geteuid() == 0 ? "permission denied" :
+		    "the store is readable by root only; this program "
+		    "does not run as root";
+}
+
+/* apitokend's verdict.  Unreachable: the note names the socket. */
+static void
+ask_daemon(const struct apitoken_config *cfg, const char *tok, size_t len,
+    const struct apitoken_request *req, struct decision *d)
+{
+	d->via_daemon = 1;
+	d->why = apitoken_client_verify(cfg, tok, len, req, &d->res);
+	if (d->why == APITOKEN_R_UNAVAILABLE) {
+		d->error = d->res.error;
+		snprintf(d->notebuf, sizeof(d->notebuf), "%s", d->res.detail);
+		d->note = d->notebuf;
+	} else if (d->why == APITOKEN_R_STORE_ERROR) {
+		d->error = d->res.error;
+		snprintf(d->detail, sizeof(d->detail), "%s", d->res.detail);
+	}
+}
+
+/* 1: a store this process may not open (EACCES, EPERM), which mode=auto
+ * hands to apitokend.  Any other store fault stays a store error, so a
+ * root caller never depends on the daemon. */
+static int
+store_unreadable(const struct decision *d)
+{
+	return d->why == APITOKEN_R_STORE_ERROR &&
+	    d->res.error == APITOKEN_ERR_ACCESS;
+}
+
+static void
+verify(pam_handle_t *pamh, const struct args *a,
+    const struct apitoken_config *cfg, const char *tok, size_t len,
     struct decision *d)
 {
 	struct apitoken_request req;
@@ -170,15 +214,17 @@ verify(const struct apitoken_config *cfg, const char *tok, size_t len,
 	req.user = d->user;
 	req.service = d->service;
 	req.rhost = d->rhost;
-	d->why = apitoken_verify_once(cfg, tok, len, &req, &d->res);
-	if (d->why != APITOKEN_R_STORE_ERROR)
-		return;
-	d->error = d->res.error;
-	snprintf(d->detail, sizeof(d->detail), "%s", d->res.detail);
-	if (d->error == APITOKEN_ERR_ACCESS)
-		d->note = geteuid() == 0 ? "permission denied" :
-		    "the store is readable by root only; this program "
-		    "does not run as root";
+	if (a->mode != MODE_DAEMON) {
+		d->why = apitoken_verify_once(cfg, tok, len, &req, &d->res);
+		if (a->mode == MODE_LOCAL || !store_unreadable(d)) {
+			if (d->why == APITOKEN_R_STORE_ERROR)
+				store_fault(d);
+			return;
+		}
+		debug_log(pamh, a, "store not readable here, asking apitokend "
+		    "at", apitoken_config_daemon_socket(cfg));
+	}
+	ask_daemon(cfg, tok, len, &req, d);
 }
 
 /* The account is locked (passwd -l): refuse its token, unless the
@@ -250,6 +296,7 @@ remember_login(pam_handle_t *pamh, const char *config, struct decision *d)
 		goto out;
 	memcpy(l->id, d->res.id, sizeof(l->id));
 	memcpy(l->label, d->res.label, sizeof(l->label));
+	l->via_daemon = d->via_daemon;
 	if (d->rhost != NULL)
 		snprintf(l->rhost, sizeof(l->rhost), "%s", d->rhost);
 	rc = put_env(pamh, PENDING_VAR, l->id);
@@ -316,7 +363,10 @@ publish_login(pam_handle_t *pamh, const struct args *a, struct login *l)
 	if ((rc = assert_env(pamh, l)) != PAM_SUCCESS)
 		return rc;
 	l->published = 1;
-	record_use(pamh, a, l);
+	if (l->via_daemon)	/* this process may not write state_dir */
+		debug_log(pamh, a, "last use noted by apitokend for", l->id);
+	else
+		record_use(pamh, a, l);
 	return PAM_SUCCESS;
 }
 
@@ -351,6 +401,12 @@ login_from_env(pam_handle_t *pamh, const struct args *a)
 
 	if (id == NULL || apitoken_id_valid(id) != 0)
 		return NULL;
+	if (a->mode == MODE_DAEMON) {
+		/* only the store looks a token up by its id: nothing is
+		 * rebuilt (no APITOKEN_ID in the session) */
+		unset_env(pamh, PENDING_VAR);
+		return NULL;
+	}
 	decision_init(pamh, &d);
 	memset(&probe, 0, sizeof(probe));
 	snprintf(probe.id, sizeof(probe.id), "%s", id);
@@ -422,7 +478,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	    account_exists(&d) != 0)
 		goto out;
 	debug_log(pamh, &a, "remote address", d.rhost);
-	verify(cfg, tok, len, &d);
+	verify(pamh, &a, cfg, tok, len, &d);
 	check_locked(pamh, &a, &d);
 	if (d.why == APITOKEN_ACCEPTED)
 		(void)remember_login(pamh, a.config, &d);
@@ -519,29 +575,76 @@ recheck(const struct apitoken_config *cfg, struct apitoken_store *store,
 	apitoken_record_free(rec);
 }
 
+/* The store: the token looked up by id, its policy checked now. */
+static void
+recheck_local(const struct apitoken_config *cfg, const struct login *l,
+    struct decision *d)
+{
+	struct apitoken_store *store = NULL;
+	int r;
+
+	r = apitoken_store_open(cfg, &store, d->detail, sizeof(d->detail));
+	if (r != 0) {
+		d->why = APITOKEN_R_STORE_ERROR;
+		d->error = r;
+		return;
+	}
+	recheck(cfg, store, l, d);
+	apitoken_store_close(store);
+}
+
+/*
+ * apitokend: the daemon verifies the token again (the caller may not read
+ * the store, so it cannot look the id up).  The token is PAM_AUTHTOK,
+ * where auth left it; it must still be the one that logged in.
+ */
+static void
+recheck_daemon(pam_handle_t *pamh, const struct apitoken_config *cfg,
+    const struct login *l, struct decision *d)
+{
+	const void *item = NULL;
+	struct apitoken_request req;
+	const char *tok;
+
+	if (pam_get_item(pamh, PAM_AUTHTOK, &item) != PAM_SUCCESS ||
+	    item == NULL) {
+		d->why = WHY_NO_TOKEN;
+		d->note = "the token is no longer in PAM_AUTHTOK; apitokend "
+		    "cannot re-check it";
+		return;
+	}
+	tok = item;
+	memset(&req, 0, sizeof(req));
+	req.user = d->user;
+	req.service = d->service;
+	req.rhost = d->rhost;
+	ask_daemon(cfg, tok, strnlen(tok, APITOKEN_INPUT_MAX + 1), &req, d);
+	if (d->why == APITOKEN_ACCEPTED && strcmp(d->res.id, l->id) != 0) {
+		d->why = WHY_NO_TOKEN;
+		d->note = "PAM_AUTHTOK is another token than the one that "
+		    "logged in";
+	}
+	memcpy(d->res.id, l->id, sizeof(d->res.id));
+}
+
 static void
 account_check(pam_handle_t *pamh, const struct args *a,
     const struct login *l, struct decision *d)
 {
 	struct apitoken_config *cfg = NULL;
-	struct apitoken_store *store = NULL;
-	int r;
 
 	memcpy(d->res.id, l->id, sizeof(d->res.id));
-	debug_log(pamh, a, "re-checking token", l->id);
+	debug_log(pamh, a, l->via_daemon ? "re-checking through apitokend "
+	    "token" : "re-checking token", l->id);
 	if (load_config(l->config, &cfg, d) != 0 || get_user(pamh, d) != 0)
 		goto out;
-	r = apitoken_store_open(cfg, &store, d->detail, sizeof(d->detail));
-	if (r != 0) {
-		d->why = APITOKEN_R_STORE_ERROR;
-		d->error = r;
-		goto out;
-	}
-	recheck(cfg, store, l, d);
+	if (l->via_daemon)
+		recheck_daemon(pamh, cfg, l, d);
+	else
+		recheck_local(cfg, l, d);
 	if (d->why == APITOKEN_ACCEPTED && account_exists(d) == 0)
 		check_locked(pamh, a, d);
 out:
-	apitoken_store_close(store);
 	apitoken_config_free(cfg);
 }
 

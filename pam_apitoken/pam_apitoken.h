@@ -28,6 +28,14 @@
  * visible for the version script to export them. */
 #define MODULE_EXPORT __attribute__((visibility("default")))
 
+/* mode=: where a token is checked. */
+enum mode {
+	MODE_AUTO,	/* the store when this process can read it, else
+			   apitokend */
+	MODE_LOCAL,	/* the store only */
+	MODE_DAEMON,	/* apitokend only */
+};
+
 /* Module options (argv of the pam.d line); strings are borrowed from argv. */
 struct args {
 	const char *config;	/* config=PATH, default APITOKEN_DEFAULT_CONFIG */
@@ -39,6 +47,7 @@ struct args {
 	int nodelay;		/* no pam_fail_delay() on failure */
 	int allow_locked;	/* do not refuse tokens of locked accounts */
 	int64_t warn_expiry;	/* warn_expiry=DURATION in seconds, 0 = off */
+	enum mode mode;		/* mode=auto|local|daemon, default auto */
 };
 
 /* args.c: parse argv.  Returns 0, or -1 with the offending option in err. */
@@ -78,8 +87,11 @@ struct decision {
 	char rhostbuf[RHOST_MAX];
 	const char *rhost_item;		/* PAM_RHOST as given (for the log) */
 	struct apitoken_result res;	/* token id, owner, label */
-	const char *note;		/* static text for the log, or NULL */
+	const char *note;		/* text for the log (static or notebuf),
+					   or NULL */
+	char notebuf[256];
 	char detail[256];		/* a library or option message */
+	int via_daemon;			/* apitokend gave the verdict */
 };
 
 /* decide.c: the one place library verdicts become PAM codes. */

@@ -39,6 +39,7 @@ fx_setup(struct fixture *fx)
 	snprintf(fx->store, sizeof(fx->store), "%s/store/tokens", fx->dir);
 	snprintf(fx->state, sizeof(fx->state), "%s/state", fx->dir);
 	snprintf(fx->pamdir, sizeof(fx->pamdir), "%s/pam.d", fx->dir);
+	snprintf(fx->sock, sizeof(fx->sock), "%s/apitokend.sock", fx->dir);
 	snprintf(text, sizeof(text), "%s/store", fx->dir);
 	cr_assert(mkdir(text, 0700) == 0);
 	cr_assert(mkdir(fx->state, 0700) == 0);
@@ -46,9 +47,10 @@ fx_setup(struct fixture *fx)
 	snprintf(text, sizeof(text), "%s/other", fx->pamdir);
 	tl_write_str(text, "auth required pam_deny.so\n"
 	    "account required pam_deny.so\n", 0644);
-	tl_write_config(fx->config, fx->store, fx->state,
-	    "token_prefix: apitok\ndefault_lifetime: never\n"
-	    "max_lifetime: never\nlock_timeout: 5s\n", 0644);
+	snprintf(text, sizeof(text), "token_prefix: apitok\n"
+	    "default_lifetime: never\nmax_lifetime: never\n"
+	    "lock_timeout: 5s\ndaemon_socket: %s\n", fx->sock);
+	tl_write_config(fx->config, fx->store, fx->state, text, 0644);
 	r = apitoken_config_load(fx->config, &fx->cfg, err, sizeof(err));
 	cr_assert(r == 0, "config_load: %s", err);
 	/* an empty store as the format defines it (header, trailer); see

@@ -31,6 +31,8 @@ struct fixture {
 	char state[256];		/* dir/state */
 	char pamdir[256];		/* dir/pam.d: service files */
 	char module[256];		/* dir/pam_apitoken.so: @MOD@ */
+	char sock[256];			/* dir/apitokend.sock: daemon_socket,
+					   where no daemon listens */
 	struct apitoken_config *cfg;
 };
 
