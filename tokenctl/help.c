@@ -34,6 +34,9 @@ static const char global_help[] =
 "  export                write every record (with hashes) to stdout\n"
 "  import FILE|-         add the records of an export to the store\n"
 "  doctor                check the config, store, state_dir and PAM files\n"
+"  lockouts              list apitokend's current lockouts (root)\n"
+"  unlock ID             clear a token's lockout in apitokend (or --user\n"
+"                        USER) (root)\n"
 "  help [COMMAND]        show help\n"
 "\n"
 "Options:\n"
@@ -137,15 +140,18 @@ static const struct help {
 "  --older-than WHEN     only those revoked or expired before WHEN; a\n"
 "                        duration counts back from now (30d = 30 days ago)\n" },
 	{ "verify",
-"tokenctl verify [--user USER] [--service NAME] [--rhost ADDR]\n",
+"tokenctl verify [--user USER] [--service NAME] [--rhost ADDR] [--daemon]\n",
 "Read a token from stdin (raw, \"Bearer T\" or \"ApiKey T\") and decide as\n"
 "the PAM module does.  Accepted: print the token ID, exit 0.  Otherwise\n"
-"print the reason on stderr, exit 1 (4 for a store error).\n"
+"print the reason on stderr, exit 1 (4 for a store error, or apitokend\n"
+"unavailable).\n"
 "\n"
 "  --user USER           the account logging in (default: the name of\n"
 "                        the real uid running tokenctl)\n"
 "  --service NAME        the PAM service (default: none)\n"
-"  --rhost ADDR          the remote address (default: unknown)\n" },
+"  --rhost ADDR          the remote address (default: unknown)\n"
+"  --daemon              ask apitokend (daemon_socket) instead of reading\n"
+"                        the store: what a caller that is not root gets\n" },
 	{ "check", "tokenctl check [--prefix P]\n",
 "Offline: is each line of stdin a well-formed token with a good\n"
 "checksum?  Prints one line per input, never the input itself:\n"
@@ -183,6 +189,20 @@ static const struct help {
 "\n"
 "  --json                one JSON object: ok, problems, checks[]\n"
 "  --pam-dir DIR         the PAM service files (default " DOC_PAM_DIR ")\n" },
+	{ "lockouts", "tokenctl lockouts [--json]\n",
+"List the lockouts apitokend holds (in memory): tokens, and users for a\n"
+"calling uid, refused with 'throttled' after too many failures, until\n"
+"when, and after how many failures.  Root only; asks the daemon.\n"
+"\n"
+"  --json                a JSON array of objects\n" },
+	{ "unlock",
+"tokenctl unlock ID\n"
+"tokenctl unlock --user USER\n",
+"Clear apitokend's lockout of token ID, or every lockout of USER (for\n"
+"any calling uid), and print what was cleared.  Root only; asks the\n"
+"daemon.\n"
+"\n"
+"  --user USER           the user's lockouts instead of a token's\n" },
 	{ "help", "tokenctl help [COMMAND]\n", "Show help.\n" },
 };
 

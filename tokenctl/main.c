@@ -40,6 +40,8 @@ static const struct verb {
 	{ "export",	cmd_export },
 	{ "import",	cmd_import },
 	{ "doctor",	cmd_doctor },
+	{ "lockouts",	cmd_lockouts },
+	{ "unlock",	cmd_unlock },
 	{ "help",	cmd_help },
 };
 

@@ -312,5 +312,7 @@ int cmd_check(struct ctl *ctl, int argc, char **argv);
 int cmd_export(struct ctl *ctl, int argc, char **argv);
 int cmd_import(struct ctl *ctl, int argc, char **argv);
 int cmd_doctor(struct ctl *ctl, int argc, char **argv);
+int cmd_lockouts(struct ctl *ctl, int argc, char **argv);
+int cmd_unlock(struct ctl *ctl, int argc, char **argv);
 
 #endif

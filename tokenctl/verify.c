@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * verify.c - tokenctl verify (the PAM module's decision, via
- * apitoken_verify_once) and tokenctl check (offline format and checksum
+ * apitoken_verify_once, or with --daemon apitokend's, via
+ * apitoken_client_verify) and tokenctl check (offline format and checksum
  * check).  Tokens are read from stdin, capped at APITOKEN_INPUT_MAX, and
  * wiped; neither verb ever prints what it read.
  */
@@ -14,6 +15,7 @@
 
 struct verify_args {
 	const char *user, *service, *rhost;
+	int daemon;		/* ask apitokend */
 };
 
 static int
@@ -34,8 +36,8 @@ verify_report(enum apitoken_reason why, const struct apitoken_result *res)
 		    res->id);
 	else
 		ctl_err("rejected: %s", apitoken_reason_str(why));
-	return why == APITOKEN_R_STORE_ERROR ? CTL_EXIT_STORE :
-	    CTL_EXIT_REJECT;
+	return why == APITOKEN_R_STORE_ERROR || why == APITOKEN_R_UNAVAILABLE ?
+	    CTL_EXIT_STORE : CTL_EXIT_REJECT;
 }
 
 static int
@@ -71,7 +73,9 @@ verify_run(struct ctl *ctl, const struct verify_args *a)
 		r = CTL_EXIT_REJECT;
 		goto out;
 	}
-	why = apitoken_verify_once(ctl->cfg, tok, toklen, &req, &res);
+	why = a->daemon ?
+	    apitoken_client_verify(ctl->cfg, tok, toklen, &req, &res) :
+	    apitoken_verify_once(ctl->cfg, tok, toklen, &req, &res);
 	r = verify_report(why, &res);
 out:
 	apitoken_wipe(buf, sizeof(buf));
@@ -86,6 +90,7 @@ cmd_verify(struct ctl *ctl, int argc, char **argv)
 		{ "user", &a.user, NULL },
 		{ "service", &a.service, NULL },
 		{ "rhost", &a.rhost, NULL },
+		{ "daemon", NULL, &a.daemon },
 		{ NULL, NULL, NULL },
 	};
 	int r;

@@ -44,7 +44,7 @@ Test(completion, verbs_options_and_values)
 	s = complete("tokenctl ''");
 	cr_assert_not_null(strstr(s, "issue\n"), "%s", s);
 	cr_assert_not_null(strstr(s, "rotate\n"), "%s", s);
-	cr_assert_eq(tl_count_lines(s), 17, "%s", s);
+	cr_assert_eq(tl_count_lines(s), 19, "%s", s);
 	free(s);
 	s = complete("tokenctl ro");
 	cr_assert_str_eq(s, "rotate\n");
