@@ -151,7 +151,8 @@ static const struct help {
 "  --service NAME        the PAM service (default: none)\n"
 "  --rhost ADDR          the remote address (default: unknown)\n"
 "  --daemon              ask apitokend (daemon_socket) instead of reading\n"
-"                        the store: what a caller that is not root gets\n" },
+"                        the store: what a caller that is not root gets\n"
+"                        (needs --service)\n" },
 	{ "check", "tokenctl check [--prefix P]\n",
 "Offline: is each line of stdin a well-formed token with a good\n"
 "checksum?  Prints one line per input, never the input itself:\n"

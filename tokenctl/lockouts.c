@@ -134,7 +134,7 @@ daemon_ask(struct ctl *ctl, const struct apitoken_msg *rq,
     struct apitoken_msg *reply, unsigned char *buf, size_t bufsize)
 {
 	const char *sock = apitoken_config_daemon_socket(ctl->cfg);
-	char err[CTL_ERR_MAX], reason[40];
+	char err[CTL_ERR_MAX], reason[40], detail[300];
 	enum apitoken_reason why;
 	size_t i;
 
@@ -148,8 +148,13 @@ daemon_ask(struct ctl *ctl, const struct apitoken_msg *rq,
 		goto bad;
 	for (i = 0; i < reply->n; i++)
 		if (reply->f[i].tag != APITOKEN_T_REASON &&
-		    reply->f[i].tag != APITOKEN_T_ENTRY)
+		    reply->f[i].tag != APITOKEN_T_ENTRY &&
+		    reply->f[i].tag != APITOKEN_T_DETAIL)
 			goto bad;
+	/* a listing too long for one reply says so */
+	if (apitoken_msg_get(reply, APITOKEN_T_DETAIL, detail,
+	    sizeof(detail)) == 0)
+		ctl_err("apitokend: %s", ctl_esc(detail, 1));
 	if (why == APITOKEN_ACCEPTED)
 		return CTL_EXIT_OK;
 	ctl_err("apitokend at %s: refused: %s%s", sock, reason,

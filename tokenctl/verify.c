@@ -103,6 +103,11 @@ cmd_verify(struct ctl *ctl, int argc, char **argv)
 		    "stdin)", argv[optind]);
 		return ctl_help("verify", 0);
 	}
+	if (a.daemon && a.service == NULL) {
+		ctl_err("--daemon needs --service NAME (apitokend answers for a "
+		    "PAM service)");
+		return ctl_help("verify", 0);
+	}
 	if ((r = ctl_config(ctl)) != CTL_EXIT_OK)
 		return r;
 	return verify_run(ctl, &a);

@@ -393,8 +393,7 @@ verify_request(struct apitoken_msg *m, const char *token, size_t len,
 	apitoken_msg_init(m, APITOKEN_OP_VERIFY);
 	r = apitoken_msg_add_str(m, APITOKEN_T_USER, req->user);
 	if (r == 0)
-		r = apitoken_msg_add_str(m, APITOKEN_T_SERVICE,
-		    req->service != NULL ? req->service : "");
+		r = apitoken_msg_add_str(m, APITOKEN_T_SERVICE, req->service);
 	if (r == 0 && req->rhost != NULL && req->rhost[0] != '\0')
 		r = apitoken_msg_add_str(m, APITOKEN_T_RHOST, req->rhost);
 	if (r == 0)
@@ -555,6 +554,13 @@ apitoken_client_verify(const struct apitoken_config *cfg, const char *token,
 	}
 	if (!parse_locally(cfg, token, len, &t, res))
 		goto out;
+	if (req->service == NULL || req->service[0] == '\0') {
+		/* the daemon answers for a PAM service, never for none */
+		memcpy(res->id, t.id, sizeof(res->id));
+		unavailable(res, client_err(res->detail, sizeof(res->detail),
+		    sock, APITOKEN_ERR_INVALID, "no PAM service given"));
+		goto out;
+	}
 	memcpy(res->id, t.id, sizeof(res->id));
 	if ((r = verify_request(&rq, token, len, req)) != 0) {
 		unavailable(res, client_err(res->detail, sizeof(res->detail),

@@ -165,6 +165,20 @@ Test(client, not_a_token_is_not_sent)
 	/* no socket exists: had it tried, it would be daemon-unavailable */
 }
 
+/* The daemon answers for a PAM service: no service, no request. */
+Test(client, no_service_is_not_sent)
+{
+	struct apitoken_request req = { .user = "alice", .service = NULL };
+	struct apitoken_result res;
+
+	cr_assert_eq(apitoken_client_verify(F.cfg, tok, strlen(tok), &req,
+	    &res), APITOKEN_R_UNAVAILABLE);
+	assert_unavailable(&res, "no PAM service given");
+	req.service = "";
+	cr_assert_eq(apitoken_client_verify(F.cfg, tok, strlen(tok), &req,
+	    &res), APITOKEN_R_UNAVAILABLE);
+}
+
 /* ------------------------------------------- servers that misbehave */
 
 Test(client, no_socket)

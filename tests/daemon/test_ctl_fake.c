@@ -132,6 +132,19 @@ Test(ctl_fake, malformed_entry_is_not_shown)
 	}
 }
 
+/* The daemon's note that a listing did not fit goes to stderr. */
+Test(ctl_fake, listing_cut_short)
+{
+	lockouts_reply();
+	fake_reply(&F, APITOKEN_T_DETAIL, "3 more not listed (the reply is "
+	    "full)");
+	fake_serve(&F, FAKE_REPLY, 0);
+	cr_assert_eq(ctl(NULL, "lockouts", NULL, NULL, NULL), 0, "%s", P.err);
+	cr_assert_eq(tl_count_lines(P.out), 3, "%s", P.out);
+	cr_assert_str_eq(P.err, "tokenctl lockouts: apitokend: 3 more not "
+	    "listed (the reply is full)\n");
+}
+
 Test(ctl_fake, unlock_token)
 {
 	F.want_op = APITOKEN_OP_UNLOCK;
@@ -191,7 +204,11 @@ Test(ctl_fake, no_daemon)
 	cr_assert_str_eq(P.err, want);
 	cr_assert_eq(ctl(NULL, "unlock", "AbCdEfGh0123", NULL, NULL), 4);
 	cr_assert_eq(ctl("apitok_AbCdEfGh0123_x\n", "verify", "--daemon",
-	    NULL, NULL), 1, "not a token: never sent");
+	    "--service=imap", NULL), 1, "not a token: never sent");
+	cr_assert_eq(ctl("apitok_AbCdEfGh0123_x\n", "verify", "--daemon",
+	    NULL, NULL), 2, "--daemon without --service");
+	cr_assert_not_null(strstr(P.err, "--daemon needs --service"), "%s",
+	    P.err);
 }
 
 Test(ctl_fake, not_root)
