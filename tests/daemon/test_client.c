@@ -20,34 +20,34 @@
 #include <sys/un.h>
 
 #include "apitoken.h"
-#include "fake.h"
+#include "td_fake.h"
 #include "tl.h"
 
 #define PREFIX "apitok"
 #define ID "AbCdEfGh0123"
 #define SECRET "0123456789abcdefghijABCDEFGHIJxy"
 
-static struct fake F;
+static struct td_fake F;
 static char tok[APITOKEN_TOKEN_MAX + 1];
 
 static void
 setup(void)
 {
 	tl_watchdog(30);
-	fake_setup(&F);
+	td_fake_setup(&F);
 	tl_token_build(PREFIX, ID, SECRET, tok, sizeof(tok));
 	/* what ask() sends */
 	F.want_op = APITOKEN_OP_VERIFY;
-	fake_expect(&F, APITOKEN_T_USER, "alice");
-	fake_expect(&F, APITOKEN_T_SERVICE, "imap");
-	fake_expect(&F, APITOKEN_T_RHOST, "192.0.2.7");
-	fake_expect(&F, APITOKEN_T_TOKEN, tok);
+	td_fake_expect(&F, APITOKEN_T_USER, "alice");
+	td_fake_expect(&F, APITOKEN_T_SERVICE, "imap");
+	td_fake_expect(&F, APITOKEN_T_RHOST, "192.0.2.7");
+	td_fake_expect(&F, APITOKEN_T_TOKEN, tok);
 }
 
 static void
 teardown(void)
 {
-	fake_teardown(&F);
+	td_fake_teardown(&F);
 }
 
 TestSuite(client, .init = setup, .fini = teardown);
@@ -90,11 +90,11 @@ static void
 accepted_reply(void)
 {
 	F.op = APITOKEN_OP_REPLY;
-	fake_reply(&F, APITOKEN_T_REASON, "accepted");
-	fake_reply(&F, APITOKEN_T_ID, ID);
-	fake_reply(&F, APITOKEN_T_LABEL, "mail on the phone");
-	fake_reply(&F, APITOKEN_T_OWNER, "alice");
-	fake_reply(&F, APITOKEN_T_EXPIRES, "1893456000");
+	td_fake_reply(&F, APITOKEN_T_REASON, "accepted");
+	td_fake_reply(&F, APITOKEN_T_ID, ID);
+	td_fake_reply(&F, APITOKEN_T_LABEL, "mail on the phone");
+	td_fake_reply(&F, APITOKEN_T_OWNER, "alice");
+	td_fake_reply(&F, APITOKEN_T_EXPIRES, "1893456000");
 }
 
 /* The request carries user, service, address and token; the reply's
@@ -105,10 +105,10 @@ Test(client, accepted_answer_fills_the_result)
 
 	TL_NEED_ROOT("the client trusts only a root-owned socket");
 	accepted_reply();
-	fake_serve(&F, FAKE_REPLY, 0);
+	td_fake_serve(&F, TD_FAKE_REPLY, 0);
 	cr_assert_eq(ask(&res, NULL), APITOKEN_ACCEPTED, "%s",
 	    res.detail);
-	cr_assert_eq(fake_wait(&F), 0, "the request was not as sent");
+	cr_assert_eq(td_fake_wait(&F), 0, "the request was not as sent");
 	cr_assert_str_eq(res.id, ID);
 	cr_assert_str_eq(res.label, "mail on the phone");
 	cr_assert_str_eq(res.user, "alice");
@@ -123,16 +123,16 @@ Test(client, refusal_is_passed_on)
 
 	TL_NEED_ROOT("the client trusts only a root-owned socket");
 	F.op = APITOKEN_OP_REPLY;
-	fake_reply(&F, APITOKEN_T_REASON, "revoked");
-	fake_reply(&F, APITOKEN_T_ID, ID);
-	fake_reply(&F, APITOKEN_T_LABEL, "old");
-	fake_reply(&F, APITOKEN_T_OWNER, "alice");
-	fake_reply(&F, APITOKEN_T_EXPIRES, "0");
-	fake_serve(&F, FAKE_REPLY, 0);
+	td_fake_reply(&F, APITOKEN_T_REASON, "revoked");
+	td_fake_reply(&F, APITOKEN_T_ID, ID);
+	td_fake_reply(&F, APITOKEN_T_LABEL, "old");
+	td_fake_reply(&F, APITOKEN_T_OWNER, "alice");
+	td_fake_reply(&F, APITOKEN_T_EXPIRES, "0");
+	td_fake_serve(&F, TD_FAKE_REPLY, 0);
 	cr_assert_eq(ask(&res, NULL), APITOKEN_R_REVOKED);
 	cr_assert_eq(res.status, APITOKEN_REVOKED);
 	cr_assert_str_eq(res.label, "old");
-	cr_assert_eq(fake_wait(&F), 0);
+	cr_assert_eq(td_fake_wait(&F), 0);
 }
 
 Test(client, store_error_detail_is_passed_on)
@@ -141,10 +141,10 @@ Test(client, store_error_detail_is_passed_on)
 
 	TL_NEED_ROOT("the client trusts only a root-owned socket");
 	F.op = APITOKEN_OP_REPLY;
-	fake_reply(&F, APITOKEN_T_REASON, "store-error");
-	fake_reply(&F, APITOKEN_T_ID, ID);
-	fake_reply(&F, APITOKEN_T_DETAIL, "the store does not parse");
-	fake_serve(&F, FAKE_REPLY, 0);
+	td_fake_reply(&F, APITOKEN_T_REASON, "store-error");
+	td_fake_reply(&F, APITOKEN_T_ID, ID);
+	td_fake_reply(&F, APITOKEN_T_DETAIL, "the store does not parse");
+	td_fake_serve(&F, TD_FAKE_REPLY, 0);
 	cr_assert_eq(ask(&res, NULL), APITOKEN_R_STORE_ERROR);
 	cr_assert_str_eq(res.detail, "apitokend: the store does not parse");
 	cr_assert_neq(res.error, 0);
@@ -195,7 +195,7 @@ Test(client, stale_socket_is_connection_refused)
 	struct apitoken_result res;
 
 	TL_NEED_ROOT("the client trusts only a root-owned socket");
-	close(fake_bind(F.sock));	/* bound, nobody listening */
+	close(td_fake_bind(F.sock));	/* bound, nobody listening */
 	ask(&res, NULL);
 	assert_unavailable(&res, "connection refused (is apitokend "
 	    "running?)");
@@ -218,7 +218,7 @@ Test(client, symlink_to_a_socket_is_not_a_socket)
 
 	TL_NEED_ROOT("the client trusts only a root-owned socket");
 	snprintf(real, sizeof(real), "%s/real.sock", F.dir);
-	close(fake_bind(real));
+	close(td_fake_bind(real));
 	cr_assert_eq(symlink(real, F.sock), 0);
 	ask(&res, NULL);
 	assert_unavailable(&res, "not a socket; refused");
@@ -233,13 +233,13 @@ Test(client, socket_not_owned_by_root_is_refused)
 	TL_NEED_ROOT("chown of the socket");
 	cr_assert_not_null(pw);
 	accepted_reply();
-	fake_serve(&F, FAKE_REPLY, 0);
+	td_fake_serve(&F, TD_FAKE_REPLY, 0);
 	cr_assert_eq(chown(F.sock, pw->pw_uid, pw->pw_gid), 0);
 	ask(&res, NULL);
 	assert_unavailable(&res, "the socket is owned by uid");
 	cr_assert_eq(res.error, APITOKEN_ERR_ACCESS);
 	kill(F.pid, SIGKILL);
-	cr_assert_neq(fake_wait(&F), 0, "the server got a request");
+	cr_assert_neq(td_fake_wait(&F), 0, "the server got a request");
 }
 
 /* The socket file is root's, the process behind it is not. */
@@ -251,12 +251,12 @@ Test(client, server_not_running_as_root_is_refused)
 	TL_NEED_ROOT("a server that drops to nobody");
 	cr_assert_not_null(pw);
 	accepted_reply();
-	fake_serve(&F, FAKE_REPLY, pw->pw_uid);
+	td_fake_serve(&F, TD_FAKE_REPLY, pw->pw_uid);
 	ask(&res, NULL);
 	assert_unavailable(&res, "the server runs as uid");
 	cr_assert_eq(res.error, APITOKEN_ERR_ACCESS);
 	kill(F.pid, SIGKILL);
-	cr_assert_neq(fake_wait(&F), 0, "the server got a request");
+	cr_assert_neq(td_fake_wait(&F), 0, "the server got a request");
 }
 
 /* Never answers: the client gives up after its time limit, not later. */
@@ -266,7 +266,7 @@ Test(client, silent_server_bounded_wait)
 	int64_t ms;
 
 	TL_NEED_ROOT("the client trusts only a root-owned socket");
-	fake_serve(&F, FAKE_SILENT, 0);
+	td_fake_serve(&F, TD_FAKE_SILENT, 0);
 	ask(&res, &ms);
 	assert_unavailable(&res, "no answer within");
 	cr_assert_geq(ms, APITOKEN_CLIENT_TIMEOUT_MS - 100, "%lld ms",
@@ -284,7 +284,7 @@ Test(client, full_listen_queue_bounded_wait)
 	int64_t ms;
 
 	TL_NEED_ROOT("the client trusts only a root-owned socket");
-	fd = fake_bind(F.sock);
+	fd = td_fake_bind(F.sock);
 	cr_assert_eq(listen(fd, 0), 0);
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
@@ -312,7 +312,7 @@ Test(client, hang_up_without_answer)
 	struct apitoken_result res;
 
 	TL_NEED_ROOT("the client trusts only a root-owned socket");
-	fake_serve(&F, FAKE_CLOSE, 0);
+	td_fake_serve(&F, TD_FAKE_CLOSE, 0);
 	ask(&res, NULL);
 	assert_unavailable(&res, "closed the connection without an answer");
 }
@@ -322,7 +322,7 @@ Test(client, half_an_answer)
 	struct apitoken_result res;
 
 	TL_NEED_ROOT("the client trusts only a root-owned socket");
-	fake_serve(&F, FAKE_HALF, 0);
+	td_fake_serve(&F, TD_FAKE_HALF, 0);
 	ask(&res, NULL);
 	assert_unavailable(&res, "in the middle of an answer");
 }
@@ -332,7 +332,7 @@ Test(client, garbage_answer)
 	struct apitoken_result res;
 
 	TL_NEED_ROOT("the client trusts only a root-owned socket");
-	fake_serve(&F, FAKE_GARBAGE, 0);
+	td_fake_serve(&F, TD_FAKE_GARBAGE, 0);
 	ask(&res, NULL);
 	assert_unavailable(&res, "malformed reply");
 	cr_assert_eq(res.error, APITOKEN_ERR_INVALID);
@@ -343,7 +343,7 @@ Test(client, oversized_answer)
 	struct apitoken_result res;
 
 	TL_NEED_ROOT("the client trusts only a root-owned socket");
-	fake_serve(&F, FAKE_BAD_LEN, 0);
+	td_fake_serve(&F, TD_FAKE_BAD_LEN, 0);
 	ask(&res, NULL);
 	assert_unavailable(&res, "malformed reply (bad length)");
 }
@@ -358,10 +358,10 @@ Test(client, no_sigpipe)
 	TL_NEED_ROOT("the client trusts only a root-owned socket");
 	signal(SIGPIPE, SIG_DFL);
 	for (i = 0; i < 20; i++) {
-		fake_serve(&F, FAKE_SLAM, 0);
+		td_fake_serve(&F, TD_FAKE_SLAM, 0);
 		ask(&res, NULL);
 		cr_assert_eq(res.reason, APITOKEN_R_UNAVAILABLE);
-		(void)fake_wait(&F);
+		(void)td_fake_wait(&F);
 		unlink(F.sock);
 	}
 }
@@ -372,7 +372,7 @@ assert_untrusted(void)
 {
 	struct apitoken_result res;
 
-	fake_serve(&F, FAKE_REPLY, 0);
+	td_fake_serve(&F, TD_FAKE_REPLY, 0);
 	ask(&res, NULL);
 	assert_unavailable(&res, "an answer that does not fit the request");
 	cr_assert_eq(res.error, APITOKEN_ERR_INVALID);
@@ -406,7 +406,7 @@ Test(client, unknown_reason)
 {
 	TL_NEED_ROOT("the client trusts only a root-owned socket");
 	F.op = APITOKEN_OP_REPLY;
-	fake_reply(&F, APITOKEN_T_REASON, "welcome");
+	td_fake_reply(&F, APITOKEN_T_REASON, "welcome");
 	assert_untrusted();
 }
 
@@ -414,7 +414,7 @@ Test(client, no_reason)
 {
 	TL_NEED_ROOT("the client trusts only a root-owned socket");
 	F.op = APITOKEN_OP_REPLY;
-	fake_reply(&F, APITOKEN_T_ID, ID);
+	td_fake_reply(&F, APITOKEN_T_ID, ID);
 	assert_untrusted();
 }
 
@@ -422,7 +422,7 @@ Test(client, field_twice)
 {
 	TL_NEED_ROOT("the client trusts only a root-owned socket");
 	accepted_reply();
-	fake_reply(&F, APITOKEN_T_REASON, "accepted");
+	td_fake_reply(&F, APITOKEN_T_REASON, "accepted");
 	assert_untrusted();
 }
 
@@ -430,7 +430,7 @@ Test(client, field_that_does_not_belong)
 {
 	TL_NEED_ROOT("the client trusts only a root-owned socket");
 	accepted_reply();
-	fake_reply(&F, APITOKEN_T_ENTRY, "token " ID " 0 1");
+	td_fake_reply(&F, APITOKEN_T_ENTRY, "token " ID " 0 1");
 	assert_untrusted();
 }
 
@@ -463,7 +463,7 @@ Test(client, connect_and_call)
 
 	TL_NEED_ROOT("the client trusts only a root-owned socket");
 	accepted_reply();
-	fake_serve(&F, FAKE_REPLY, 0);
+	td_fake_serve(&F, TD_FAKE_REPLY, 0);
 	cr_assert_eq(apitoken_client_connect(F.cfg, 1000, &fd, err,
 	    sizeof(err)), 0, "%s", err);
 	apitoken_msg_init(&rq, APITOKEN_OP_VERIFY);
@@ -483,5 +483,5 @@ Test(client, connect_and_call)
 	    1000, err, sizeof(err)), 0);
 	cr_assert_not_null(strstr(err, F.sock), "%s", err);
 	close(fd);
-	cr_assert_eq(fake_wait(&F), 0);
+	cr_assert_eq(td_fake_wait(&F), 0);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_ctl_fake.c - tokenctl verify --daemon, lockouts and unlock against
- * the fake apitokend (fake.h): what is sent, how answers are shown, and
+ * the fake apitokend (td_fake.h): what is sent, how answers are shown, and
  * that a daemon's nonsense is refused, not shown.  The same verbs against
  * the real daemon are in test_module.c.
  */
@@ -13,10 +13,10 @@
 #include <unistd.h>
 
 #include "apitoken.h"
-#include "fake.h"
+#include "td_fake.h"
 #include "tl.h"
 
-static struct fake F;
+static struct td_fake F;
 static struct tl_proc P;
 
 static void
@@ -24,7 +24,7 @@ setup(void)
 {
 	tl_watchdog(30);
 	TL_NEED_ROOT("the client trusts only a root-owned socket");
-	fake_setup(&F);
+	td_fake_setup(&F);
 	memset(&P, 0, sizeof(P));
 }
 
@@ -32,7 +32,7 @@ static void
 teardown(void)
 {
 	tl_proc_free(&P);
-	fake_teardown(&F);
+	td_fake_teardown(&F);
 }
 
 TestSuite(ctl_fake, .init = setup, .fini = teardown);
@@ -60,17 +60,17 @@ lockouts_reply(void)
 {
 	F.want_op = APITOKEN_OP_LOCKOUTS;
 	F.op = APITOKEN_OP_REPLY;
-	fake_reply(&F, APITOKEN_T_REASON, "accepted");
-	fake_reply(&F, APITOKEN_T_ENTRY, "token AbCdEfGh0123 1893456000 10");
-	fake_reply(&F, APITOKEN_T_ENTRY, "user 0 alice 1893456060 12");
+	td_fake_reply(&F, APITOKEN_T_REASON, "accepted");
+	td_fake_reply(&F, APITOKEN_T_ENTRY, "token AbCdEfGh0123 1893456000 10");
+	td_fake_reply(&F, APITOKEN_T_ENTRY, "user 0 alice 1893456060 12");
 }
 
 Test(ctl_fake, lockouts_table)
 {
 	lockouts_reply();
-	fake_serve(&F, FAKE_REPLY, 0);
+	td_fake_serve(&F, TD_FAKE_REPLY, 0);
 	cr_assert_eq(ctl(NULL, "lockouts", NULL, NULL, NULL), 0, "%s", P.err);
-	cr_assert_eq(fake_wait(&F), 0, "the request was not LOCKOUTS");
+	cr_assert_eq(td_fake_wait(&F), 0, "the request was not LOCKOUTS");
 	cr_assert_eq(tl_count_lines(P.out), 3, "%s", P.out);
 	cr_assert_eq(strncmp(P.out, "LOCKED ", 7), 0, "%s", P.out);
 	cr_assert_not_null(strstr(P.out, "\ntoken AbCdEfGh0123 "), "%s",
@@ -84,7 +84,7 @@ Test(ctl_fake, lockouts_table)
 Test(ctl_fake, lockouts_json)
 {
 	lockouts_reply();
-	fake_serve(&F, FAKE_REPLY, 0);
+	td_fake_serve(&F, TD_FAKE_REPLY, 0);
 	cr_assert_eq(ctl(NULL, "lockouts", "--json", NULL, NULL), 0, "%s",
 	    P.err);
 	cr_assert_not_null(strstr(P.out, "\"kind\": \"token\""), "%s", P.out);
@@ -100,8 +100,8 @@ Test(ctl_fake, no_lockouts)
 {
 	F.want_op = APITOKEN_OP_LOCKOUTS;
 	F.op = APITOKEN_OP_REPLY;
-	fake_reply(&F, APITOKEN_T_REASON, "accepted");
-	fake_serve(&F, FAKE_REPLY, 0);
+	td_fake_reply(&F, APITOKEN_T_REASON, "accepted");
+	td_fake_serve(&F, TD_FAKE_REPLY, 0);
 	cr_assert_eq(ctl(NULL, "lockouts", NULL, NULL, NULL), 0, "%s", P.err);
 	cr_assert_str_eq(P.out, "no lockouts\n");
 }
@@ -119,15 +119,15 @@ Test(ctl_fake, malformed_entry_is_not_shown)
 		F.n = 0;
 		F.want_op = APITOKEN_OP_LOCKOUTS;
 		F.op = APITOKEN_OP_REPLY;
-		fake_reply(&F, APITOKEN_T_REASON, "accepted");
-		fake_reply(&F, APITOKEN_T_ENTRY, bad[i]);
-		fake_serve(&F, FAKE_REPLY, 0);
+		td_fake_reply(&F, APITOKEN_T_REASON, "accepted");
+		td_fake_reply(&F, APITOKEN_T_ENTRY, bad[i]);
+		td_fake_serve(&F, TD_FAKE_REPLY, 0);
 		cr_assert_eq(ctl(NULL, "lockouts", NULL, NULL, NULL), 4,
 		    "%s: %s", bad[i], P.err);
 		cr_assert_str_empty(P.out, "%s", P.out);
 		cr_assert_not_null(strstr(P.err, "malformed lockout entry"),
 		    "%s", P.err);
-		(void)fake_wait(&F);
+		(void)td_fake_wait(&F);
 		unlink(F.sock);
 	}
 }
@@ -136,9 +136,9 @@ Test(ctl_fake, malformed_entry_is_not_shown)
 Test(ctl_fake, listing_cut_short)
 {
 	lockouts_reply();
-	fake_reply(&F, APITOKEN_T_DETAIL, "3 more not listed (the reply is "
+	td_fake_reply(&F, APITOKEN_T_DETAIL, "3 more not listed (the reply is "
 	    "full)");
-	fake_serve(&F, FAKE_REPLY, 0);
+	td_fake_serve(&F, TD_FAKE_REPLY, 0);
 	cr_assert_eq(ctl(NULL, "lockouts", NULL, NULL, NULL), 0, "%s", P.err);
 	cr_assert_eq(tl_count_lines(P.out), 3, "%s", P.out);
 	cr_assert_str_eq(P.err, "tokenctl lockouts: apitokend: 3 more not "
@@ -148,27 +148,27 @@ Test(ctl_fake, listing_cut_short)
 Test(ctl_fake, unlock_token)
 {
 	F.want_op = APITOKEN_OP_UNLOCK;
-	fake_expect(&F, APITOKEN_T_ID, "AbCdEfGh0123");
+	td_fake_expect(&F, APITOKEN_T_ID, "AbCdEfGh0123");
 	F.op = APITOKEN_OP_REPLY;
-	fake_reply(&F, APITOKEN_T_REASON, "accepted");
-	fake_reply(&F, APITOKEN_T_ENTRY, "token AbCdEfGh0123 1893456000 10");
-	fake_serve(&F, FAKE_REPLY, 0);
+	td_fake_reply(&F, APITOKEN_T_REASON, "accepted");
+	td_fake_reply(&F, APITOKEN_T_ENTRY, "token AbCdEfGh0123 1893456000 10");
+	td_fake_serve(&F, TD_FAKE_REPLY, 0);
 	cr_assert_eq(ctl(NULL, "unlock", "AbCdEfGh0123", NULL, NULL), 0, "%s",
 	    P.err);
-	cr_assert_eq(fake_wait(&F), 0, "the request was not UNLOCK ID");
+	cr_assert_eq(td_fake_wait(&F), 0, "the request was not UNLOCK ID");
 	cr_assert_str_eq(P.out, "unlocked token AbCdEfGh0123\n");
 }
 
 Test(ctl_fake, unlock_user_nothing_locked)
 {
 	F.want_op = APITOKEN_OP_UNLOCK;
-	fake_expect(&F, APITOKEN_T_USER, "alice");
+	td_fake_expect(&F, APITOKEN_T_USER, "alice");
 	F.op = APITOKEN_OP_REPLY;
-	fake_reply(&F, APITOKEN_T_REASON, "accepted");
-	fake_serve(&F, FAKE_REPLY, 0);
+	td_fake_reply(&F, APITOKEN_T_REASON, "accepted");
+	td_fake_serve(&F, TD_FAKE_REPLY, 0);
 	cr_assert_eq(ctl(NULL, "unlock", "--user", "alice", NULL), 0, "%s",
 	    P.err);
-	cr_assert_eq(fake_wait(&F), 0, "the request was not UNLOCK USER");
+	cr_assert_eq(td_fake_wait(&F), 0, "the request was not UNLOCK USER");
 	cr_assert_str_eq(P.out, "user alice was not locked out\n");
 }
 
@@ -187,8 +187,8 @@ Test(ctl_fake, refused_caller)
 {
 	F.want_op = APITOKEN_OP_LOCKOUTS;
 	F.op = APITOKEN_OP_REPLY;
-	fake_reply(&F, APITOKEN_T_REASON, "caller-not-allowed");
-	fake_serve(&F, FAKE_REPLY, 0);
+	td_fake_reply(&F, APITOKEN_T_REASON, "caller-not-allowed");
+	td_fake_serve(&F, TD_FAKE_REPLY, 0);
 	cr_assert_eq(ctl(NULL, "lockouts", NULL, NULL, NULL), 1);
 	cr_assert_not_null(strstr(P.err, "refused: caller-not-allowed"), "%s",
 	    P.err);
@@ -235,28 +235,28 @@ Test(ctl_fake, verify_daemon)
 	    "0123456789abcdefghijABCDEFGHIJxy", tok, sizeof(tok));
 	snprintf(line, sizeof(line), "%s\n", tok);
 	F.want_op = APITOKEN_OP_VERIFY;
-	fake_expect(&F, APITOKEN_T_USER, "alice");
-	fake_expect(&F, APITOKEN_T_SERVICE, "imap");
-	fake_expect(&F, APITOKEN_T_TOKEN, tok);
+	td_fake_expect(&F, APITOKEN_T_USER, "alice");
+	td_fake_expect(&F, APITOKEN_T_SERVICE, "imap");
+	td_fake_expect(&F, APITOKEN_T_TOKEN, tok);
 	F.op = APITOKEN_OP_REPLY;
-	fake_reply(&F, APITOKEN_T_REASON, "accepted");
-	fake_reply(&F, APITOKEN_T_ID, "AbCdEfGh0123");
-	fake_reply(&F, APITOKEN_T_LABEL, "phone");
-	fake_reply(&F, APITOKEN_T_OWNER, "alice");
-	fake_reply(&F, APITOKEN_T_EXPIRES, "0");
-	fake_serve(&F, FAKE_REPLY, 0);
+	td_fake_reply(&F, APITOKEN_T_REASON, "accepted");
+	td_fake_reply(&F, APITOKEN_T_ID, "AbCdEfGh0123");
+	td_fake_reply(&F, APITOKEN_T_LABEL, "phone");
+	td_fake_reply(&F, APITOKEN_T_OWNER, "alice");
+	td_fake_reply(&F, APITOKEN_T_EXPIRES, "0");
+	td_fake_serve(&F, TD_FAKE_REPLY, 0);
 	r = ctl(line, "verify", "--daemon", "--user=alice", "--service=imap");
 	cr_assert_eq(r, 0, "%s", P.err);
 	cr_assert_str_eq(P.out, "AbCdEfGh0123\n");
-	cr_assert_eq(fake_wait(&F), 0, "the request was not as sent");
+	cr_assert_eq(td_fake_wait(&F), 0, "the request was not as sent");
 	/* and refused */
 	unlink(F.sock);
 	F.val[0] = "throttled";
-	fake_serve(&F, FAKE_REPLY, 0);
+	td_fake_serve(&F, TD_FAKE_REPLY, 0);
 	cr_assert_eq(ctl(line, "verify", "--daemon", "--user=alice",
 	    "--service=imap"), 1, "%s", P.err);
 	cr_assert_str_empty(P.out);
 	cr_assert_str_eq(P.err, "tokenctl verify: rejected: throttled (token "
 	    "AbCdEfGh0123)\n");
-	cr_assert_eq(fake_wait(&F), 0);
+	cr_assert_eq(td_fake_wait(&F), 0);
 }

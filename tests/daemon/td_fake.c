@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * fake.c - the fake apitokend of fake.h.
+ * td_fake.c - the fake apitokend of td_fake.h.
  */
 #include <errno.h>
 #include <signal.h>
@@ -14,11 +14,11 @@
 
 #include <criterion/criterion.h>
 
-#include "fake.h"
+#include "td_fake.h"
 #include "tl.h"
 
 void
-fake_setup(struct fake *f)
+td_fake_setup(struct td_fake *f)
 {
 	char text[512];
 
@@ -37,7 +37,7 @@ fake_setup(struct fake *f)
 }
 
 void
-fake_teardown(struct fake *f)
+td_fake_teardown(struct td_fake *f)
 {
 	if (f->pid > 0) {
 		kill(f->pid, SIGKILL);
@@ -51,25 +51,25 @@ fake_teardown(struct fake *f)
 }
 
 void
-fake_expect(struct fake *f, uint8_t tag, const char *val)
+td_fake_expect(struct td_fake *f, uint8_t tag, const char *val)
 {
-	if (f->nwant == FAKE_FIELDS)
-		tl_die("fake_expect: too many");
+	if (f->nwant == TD_FAKE_FIELDS)
+		tl_die("td_fake_expect: too many");
 	f->want_tag[f->nwant] = tag;
 	f->want_val[f->nwant++] = val;
 }
 
 void
-fake_reply(struct fake *f, uint8_t tag, const char *val)
+td_fake_reply(struct td_fake *f, uint8_t tag, const char *val)
 {
-	if (f->n == FAKE_FIELDS)
-		tl_die("fake_reply: too many");
+	if (f->n == TD_FAKE_FIELDS)
+		tl_die("td_fake_reply: too many");
 	f->tag[f->n] = tag;
 	f->val[f->n++] = val;
 }
 
 int
-fake_bind(const char *path)
+td_fake_bind(const char *path)
 {
 	struct sockaddr_un sa;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -103,7 +103,7 @@ read_full(int fd, unsigned char *p, size_t n)
 
 /* The request: the expected op and fields, else exit 3 (in the child). */
 static void
-check_request(const struct fake *f, int fd)
+check_request(const struct td_fake *f, int fd)
 {
 	unsigned char hdr[4], body[APITOKEN_MSG_MAX];
 	struct apitoken_msg m;
@@ -125,7 +125,7 @@ check_request(const struct fake *f, int fd)
 }
 
 static void
-send_reply(const struct fake *f, int fd)
+send_reply(const struct td_fake *f, int fd)
 {
 	unsigned char out[APITOKEN_MSG_MAX + 4];
 	struct apitoken_msg m;
@@ -141,31 +141,31 @@ send_reply(const struct fake *f, int fd)
 }
 
 static void
-act_on(const struct fake *f, int c, enum fake_act a)
+act_on(const struct td_fake *f, int c, enum td_fake_act a)
 {
 	static const unsigned char garbage[] = "\0\0\0\x05hello";
 	static const unsigned char big[] = "\0\x01\0\0";
 	static const unsigned char half[] = "\0\0\0\x40\x01\x80";
 
-	if (a == FAKE_SLAM)
+	if (a == TD_FAKE_SLAM)
 		_exit(0);
 	check_request(f, c);
-	if (a == FAKE_SILENT)
+	if (a == TD_FAKE_SILENT)
 		pause();
-	else if (a == FAKE_GARBAGE)
+	else if (a == TD_FAKE_GARBAGE)
 		(void)!write(c, garbage, sizeof(garbage) - 1);
-	else if (a == FAKE_BAD_LEN)
+	else if (a == TD_FAKE_BAD_LEN)
 		(void)!write(c, big, sizeof(big) - 1);
-	else if (a == FAKE_HALF)
+	else if (a == TD_FAKE_HALF)
 		(void)!write(c, half, sizeof(half) - 1);
-	else if (a == FAKE_REPLY)
+	else if (a == TD_FAKE_REPLY)
 		send_reply(f, c);
 }
 
 void
-fake_serve(struct fake *f, enum fake_act a, uid_t uid)
+td_fake_serve(struct td_fake *f, enum td_fake_act a, uid_t uid)
 {
-	int fd = fake_bind(f->sock), p[2], c;
+	int fd = td_fake_bind(f->sock), p[2], c;
 	char ready;
 
 	if (pipe(p) != 0)
@@ -190,12 +190,12 @@ fake_serve(struct fake *f, enum fake_act a, uid_t uid)
 }
 
 int
-fake_wait(struct fake *f)
+td_fake_wait(struct td_fake *f)
 {
 	int st = -1;
 
 	if (f->pid <= 0 || waitpid(f->pid, &st, 0) != f->pid)
-		tl_die("fake_wait: no server");
+		tl_die("td_fake_wait: no server");
 	f->pid = -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
