@@ -2,9 +2,11 @@
 /*
  * input.c - where the typed token and the remote address come from.
  *
- * The token text always ends up as PAM's own PAM_AUTHTOK item, so the
- * module never holds a copy of it: what the conversation returns is handed
- * to pam_set_item(), then wiped and freed here.
+ * The token text always ends up as PAM's own PAM_AUTHTOK item: what the
+ * conversation returns is handed to pam_set_item(), then wiped and freed
+ * here.  The module keeps a copy only of a token apitokend accepted, on
+ * the PAM handle for the account re-check, wiped at pam_end
+ * (pam_apitoken.c, struct login).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -45,6 +45,10 @@ struct login {
 	int published;	/* environment set and last use recorded */
 	int via_daemon;	/* apitokend verified it: it re-checks it, and it
 			   records the last use */
+	char *token;	/* via_daemon: the token, for the daemon's account
+			   re-check (libpam clears PAM_AUTHTOK when
+			   pam_authenticate returns); wiped when freed */
+	size_t token_len;
 };
 
 static void
@@ -52,6 +56,10 @@ login_free(struct login *l)
 {
 	if (l == NULL)
 		return;
+	if (l->token != NULL) {
+		apitoken_wipe(l->token, l->token_len);
+		free(l->token);
+	}
 	free(l->user);
 	free(l->config);
 	free(l->service);
@@ -282,9 +290,26 @@ put_env(pam_handle_t *pamh, const char *name, const char *value)
 	return pam_putenv(pamh, buf);
 }
 
-/* The token login, kept on the handle; published later (setcred). */
+/* A daemon login keeps its token for the account phase: only the
+ * daemon can re-check it, and it needs the token, not the id. */
 static int
-remember_login(pam_handle_t *pamh, const char *config, struct decision *d)
+keep_token(struct login *l, const char *tok, size_t len)
+{
+	if (!l->via_daemon || tok == NULL)
+		return 0;
+	if ((l->token = malloc(len + 1)) == NULL)
+		return -1;
+	memcpy(l->token, tok, len);
+	l->token[len] = '\0';
+	l->token_len = len;
+	return 0;
+}
+
+/* The token login, kept on the handle; published later (setcred).  tok
+ * (may be NULL) is what was verified. */
+static int
+remember_login(pam_handle_t *pamh, const char *config, struct decision *d,
+    const char *tok, size_t len)
 {
 	struct login *l = calloc(1, sizeof(*l));
 	int rc = PAM_BUF_ERR;
@@ -294,9 +319,11 @@ remember_login(pam_handle_t *pamh, const char *config, struct decision *d)
 	    (l->service = strdup(d->service != NULL ? d->service : "")) ==
 	    NULL)
 		goto out;
+	l->via_daemon = d->via_daemon;
+	if (keep_token(l, tok, len) != 0)
+		goto out;
 	memcpy(l->id, d->res.id, sizeof(l->id));
 	memcpy(l->label, d->res.label, sizeof(l->label));
-	l->via_daemon = d->via_daemon;
 	if (d->rhost != NULL)
 		snprintf(l->rhost, sizeof(l->rhost), "%s", d->rhost);
 	rc = put_env(pamh, PENDING_VAR, l->id);
@@ -419,7 +446,7 @@ login_from_env(pam_handle_t *pamh, const struct args *a)
 	if (d.why != APITOKEN_ACCEPTED)
 		return NULL;
 	memcpy(d.res.id, probe.id, sizeof(d.res.id));
-	if (remember_login(pamh, a->config, &d) != 0)
+	if (remember_login(pamh, a->config, &d, NULL, 0) != 0)
 		return NULL;
 	return get_login(pamh);
 }
@@ -481,7 +508,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	verify(pamh, &a, cfg, tok, len, &d);
 	check_locked(pamh, &a, &d);
 	if (d.why == APITOKEN_ACCEPTED)
-		(void)remember_login(pamh, a.config, &d);
+		(void)remember_login(pamh, a.config, &d, tok, len);
 out:
 	rc = decision_pam_code(PHASE_AUTH, &d);
 	finish(pamh, &a, &d, rc, PHASE_AUTH);
@@ -595,35 +622,26 @@ recheck_local(const struct apitoken_config *cfg, const struct login *l,
 
 /*
  * apitokend: the daemon verifies the token again (the caller may not read
- * the store, so it cannot look the id up).  The token is PAM_AUTHTOK,
- * where auth left it; it must still be the one that logged in.
+ * the store, so it cannot look the id up), with the copy auth kept.
  */
 static void
-recheck_daemon(pam_handle_t *pamh, const struct apitoken_config *cfg,
-    const struct login *l, struct decision *d)
+recheck_daemon(const struct apitoken_config *cfg, const struct login *l,
+    struct decision *d)
 {
-	const void *item = NULL;
 	struct apitoken_request req;
-	const char *tok;
 
-	if (pam_get_item(pamh, PAM_AUTHTOK, &item) != PAM_SUCCESS ||
-	    item == NULL) {
+	if (l->token == NULL) {
 		d->why = WHY_NO_TOKEN;
-		d->note = "the token is no longer in PAM_AUTHTOK; apitokend "
-		    "cannot re-check it";
+		d->note = "the token was not kept; apitokend cannot re-check it";
 		return;
 	}
-	tok = item;
 	memset(&req, 0, sizeof(req));
 	req.user = d->user;
 	req.service = d->service;
 	req.rhost = d->rhost;
-	ask_daemon(cfg, tok, strnlen(tok, APITOKEN_INPUT_MAX + 1), &req, d);
-	if (d->why == APITOKEN_ACCEPTED && strcmp(d->res.id, l->id) != 0) {
-		d->why = WHY_NO_TOKEN;
-		d->note = "PAM_AUTHTOK is another token than the one that "
-		    "logged in";
-	}
+	ask_daemon(cfg, l->token, l->token_len, &req, d);
+	if (d->why == APITOKEN_ACCEPTED && strcmp(d->res.id, l->id) != 0)
+		d->why = APITOKEN_R_UNKNOWN;	/* cannot happen */
 	memcpy(d->res.id, l->id, sizeof(d->res.id));
 }
 
@@ -639,7 +657,7 @@ account_check(pam_handle_t *pamh, const struct args *a,
 	if (load_config(l->config, &cfg, d) != 0 || get_user(pamh, d) != 0)
 		goto out;
 	if (l->via_daemon)
-		recheck_daemon(pamh, cfg, l, d);
+		recheck_daemon(cfg, l, d);
 	else
 		recheck_local(cfg, l, d);
 	if (d->why == APITOKEN_ACCEPTED && account_exists(d) == 0)
