@@ -55,7 +55,7 @@ enum kind {
 	K_SIZE,		/* uint64_t: bytes with K/M/G, from min to max */
 	K_ALIASES,	/* struct svc_aliases: service -> [services] */
 	K_LIST,		/* struct strlist: a sequence of scalars, each
-			   checked by item (default: empty) */
+			   checked by list_item (default: empty) */
 	K_SELF,		/* struct self_conf: a mapping of its own keys */
 	K_CALLERS,	/* struct svc_aliases: user|@group -> [services] */
 	K_COUNT,	/* int64_t: a whole number from min to max */
@@ -68,8 +68,6 @@ struct key {
 	int64_t min, max, unit;
 	const char *def;	/* the default, written as in the file */
 	const char *msg;	/* what a bad value is told */
-	/* K_LIST: what is wrong with one item (written to err), or 0 */
-	int (*item)(const char *s, char *err, size_t errlen);
 };
 
 enum {
@@ -138,11 +136,10 @@ static const struct key keys[KEY_COUNT] = {
 	    "service names to lists of service names" },
 	/* apitokend(8), HTTP */
 	[KEY_HTTP_LISTEN] = { "http_listen", K_LIST, F(http_listen), 0, 16,
-	    0, "", "expected a list of at most 16 addresses",
-	    listen_item },
+	    0, "", "expected a list of at most 16 addresses" },
 	[KEY_HTTP_PROXIES] = { "http_trusted_proxies", K_LIST,
 	    F(http_proxies), 0, 64, 0, "",
-	    "expected a list of at most 64 CIDRs", proxy_item },
+	    "expected a list of at most 64 CIDRs" },
 	[KEY_SELF] = { "self_service", K_SELF, F(self), 0, 0, 0, "",
 	    "wrong type: expected a mapping (enabled, services, "
 	    "max_lifetime, max_tokens, allow_from_required, users, groups, "
@@ -484,8 +481,21 @@ set_map(struct walker *w, const struct list_map *lm, struct svc_aliases *a,
 	return APITOKEN_OK;
 }
 
+/* One item of a K_LIST key: 0, or what is wrong with it in err. */
+static int
+list_item(const struct key *k, const char *s, char *err, size_t errlen)
+{
+	switch (k - keys) {
+	case KEY_HTTP_LISTEN:
+		return listen_item(s, err, errlen);
+	case KEY_HTTP_PROXIES:
+		return proxy_item(s, err, errlen);
+	}
+	return set_err(err, errlen, APITOKEN_ERR_INTERNAL, "no item rule");
+}
+
 /* A K_LIST key: a sequence of at most k->max scalars, each passing
- * k->item. */
+ * list_item. */
 static int
 set_list(struct walker *w, const struct key *k, const yaml_node_t *v)
 {
@@ -509,7 +519,7 @@ set_list(struct walker *w, const struct key *k, const yaml_node_t *v)
 		if (strlen(s) != item->data.scalar.length)
 			return werr(w, item, k->name, "NUL byte in value");
 		why[0] = '\0';
-		if (k->item(s, why, sizeof(why)) != APITOKEN_OK) {
+		if (list_item(k, s, why, sizeof(why)) != APITOKEN_OK) {
 			m[0] = '"';
 			quote_key(s, m + 1, sizeof(m) / 2);
 			snprintf(m + strlen(m), sizeof(m) - strlen(m),

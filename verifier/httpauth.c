@@ -66,7 +66,9 @@ apitoken_auth_parse(const char *v, size_t len, struct apitoken_auth *a)
 	int r = APITOKEN_ERR_INVALID;
 
 	memset(a, 0, sizeof(*a));
-	if (len > AUTH_VALUE_MAX || memchr(v, '\0', len) != NULL)
+	/* no control byte anywhere (apitoken_strip_scheme would drop a
+	 * trailing CR or LF: fine at a prompt, never in a header) */
+	if (len > AUTH_VALUE_MAX || !field_ok(v, len, AUTH_VALUE_MAX, 1))
 		goto out;
 	if (len > 6 && strncasecmp(v, "Basic ", 6) == 0) {
 		r = basic(v + 6, len - 6, a);

@@ -186,3 +186,10 @@ printf '\001\002' | put proto lockouts
 { printf '\001\202'; field 14 hunter2; } | put proto answer
 { printf '\001\020'; field 12 --label; field 12 ci; } | put proto self
 printf '\002\001' | put proto version2
+
+# --- httpauth: an Authorization header's value ----------------------------
+printf 'Bearer apitok_x' | put httpauth bearer
+printf 'apikey apitok_x' | put httpauth apikey
+printf 'Basic %s' "$(printf 'alice:apitok_x' | base64 -w0)" | put httpauth basic
+printf 'basic %s' "$(printf 'a:b:c' | base64 -w0)" | put httpauth basic2
+printf 'Bearer  x' | put httpauth twospaces

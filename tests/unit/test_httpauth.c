@@ -77,6 +77,9 @@ Test(httpauth, malformed)
 	bad("Bearer\tapitok_x");
 	bad("Bearer apitok_x more");
 	bad("Bearer apitok\x01x");
+	bad("Bearer apitok_x\r");		/* found by fuzz_httpauth */
+	bad("Bearer apitok_x\r\n");
+	bad("ApiKey apitok_x\n");
 	bad("Bearerapitok_x");
 	bad("Basic");
 	bad("Basic ");
