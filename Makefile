@@ -119,6 +119,9 @@ D_OBJ    = $(D_SRC:%.c=$(B)/obj/%.o)
 DAEMON   = $(B)/apitokend
 SYSTEMD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libsystemd)
 SYSTEMD_LIBS   := $(shell $(PKG_CONFIG) --libs libsystemd)
+# GNU libmicrohttpd (the HTTP front end, apitokend/http*.c), likewise
+MHD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmicrohttpd)
+MHD_LIBS   := $(shell $(PKG_CONFIG) --libs libmicrohttpd)
 
 # --- tests (Criterion): one binary per layer ---------------------------
 UNIT_SRC = $(wildcard tests/unit/*.c)
@@ -182,11 +185,11 @@ $(CTL): $(CTL_OBJ) $(LIB_A)
 $(B)/obj/apitokend/%.o: apitokend/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -fvisibility=hidden $(SYSTEMD_CFLAGS) \
-		-c -o $@ $<
+		$(MHD_CFLAGS) -c -o $@ $<
 
 $(DAEMON): $(D_OBJ) $(LIB_A)
 	$(CC) -pie -o $@ $(D_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(DEPS_LIBS) \
-		$(SYSTEMD_LIBS) -lpthread
+		$(SYSTEMD_LIBS) $(MHD_LIBS) -lpthread
 
 $(B)/tobj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -248,33 +248,58 @@ log_lockout(const struct tkey *k, int64_t until)
 		snprintf(when, sizeof(when), "%lld", (long long)until);
 	if (k->kind == T_TOKEN)
 		core_log(LOG_WARNING, "lockout token=%s until=%s", name, when);
+	else if (k->kind == T_ADDR)
+		core_log(LOG_WARNING, "lockout rhost=%s until=%s", name, when);
 	else
 		core_log(LOG_WARNING, "lockout user=%s caller_uid=%ld until=%s",
 		    name, (long)(int)k->uid, when);
 }
 
 /* Count the failure res->reason against the keys, as apitokend(8) says:
- * a guess (unknown id, wrong secret) counts for the (caller, user) pair,
- * a wrong secret also for the token id.  Input that is no token at all
- * (a password typed at the same prompt) never counts. */
+ * a guess (unknown id, wrong secret) counts for the (caller, user) pair
+ * and the HTTP client address, a wrong secret also for the token id.
+ * Input that is no token at all (a password typed at the same prompt)
+ * never counts.  Keys not given are NULL. */
 static void
-count(struct core *c, const struct tkey *uk, const struct tkey *tk,
-    enum apitoken_reason r, int64_t now)
+count(struct core *c, const struct tkey *const k[3], enum apitoken_reason r,
+    int64_t now)
 {
-	if (r == APITOKEN_ACCEPTED) {
-		if (uk != NULL)
-			throttle_ok(&c->thr, uk);
-		if (tk != NULL)
-			throttle_ok(&c->thr, tk);
-		return;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		if (k[i] == NULL)
+			continue;
+		if (r == APITOKEN_ACCEPTED)
+			throttle_ok(&c->thr, k[i]);
+		else if ((r == APITOKEN_R_WRONG_SECRET ||
+		    (r == APITOKEN_R_UNKNOWN && k[i]->kind != T_TOKEN)) &&
+		    throttle_fail(&c->thr, k[i], now))
+			log_lockout(k[i], now + c->thr.lockout);
 	}
-	if (r != APITOKEN_R_UNKNOWN && r != APITOKEN_R_WRONG_SECRET)
-		return;
-	if (uk != NULL && throttle_fail(&c->thr, uk, now))
-		log_lockout(uk, now + c->thr.lockout);
-	if (tk != NULL && r == APITOKEN_R_WRONG_SECRET &&
-	    throttle_fail(&c->thr, tk, now))
-		log_lockout(tk, now + c->thr.lockout);
+}
+
+/* HTTP requests (http.c) have no caller uid: every client shares one,
+ * so they count per client address, not per (caller, user) pair. */
+static int
+is_http(const struct ask *a)
+{
+	return a->front != NULL && strcmp(a->front, "http") == 0;
+}
+
+/*
+ * The address an HTTP request counts against: its client's, unless that
+ * is a loopback address.  The endpoint listens on loopback only, so
+ * without a trusted proxy naming the client every request comes from the
+ * proxy itself, and counting that would let one client lock out all.
+ */
+static const char *
+http_client(const struct ask *a)
+{
+	if (!is_http(a) || a->rhost == NULL ||
+	    apitoken_cidr_match("127.0.0.0/8", a->rhost) == 1 ||
+	    apitoken_cidr_match("::1/128", a->rhost) == 1)
+		return NULL;
+	return a->rhost;
 }
 
 /* Under the mutex: throttle, store, verify, count, last use. */
@@ -286,22 +311,28 @@ verify_locked(struct core *c, const struct ask *a, const char *id,
 		(time_t)now };
 	struct tkey uk = { T_USER, a->uid, a->user };
 	struct tkey tk = { T_TOKEN, 0, id };
+	struct tkey ak = { T_ADDR, 0, http_client(a) };
+	const struct tkey *k[3] = { a->user != NULL && !is_http(a) ? &uk :
+		NULL, id[0] != '\0' ? &tk : NULL, ak.name != NULL ? &ak : NULL };
 	int64_t until;
+	size_t i;
 
-	if ((a->user != NULL && throttle_blocked(&c->thr, &uk, now, &until)) ||
-	    (id[0] != '\0' && throttle_blocked(&c->thr, &tk, now, &until))) {
-		memset(res, 0, sizeof(*res));
-		snprintf(res->id, sizeof(res->id), "%s", id);
-		res->reason = APITOKEN_R_THROTTLED;
-		return;
-	}
+	for (i = 0; i < 3; i++)
+		if (k[i] != NULL &&
+		    throttle_blocked(&c->thr, k[i], now, &until)) {
+			memset(res, 0, sizeof(*res));
+			snprintf(res->id, sizeof(res->id), "%s", id);
+			res->reason = APITOKEN_R_THROTTLED;
+			return;
+		}
 	if (store_fresh(c, res) != 0)
 		return;
-	if (apitoken_verify(c->store, a->token, a->len, &req, res) ==
+	if ((a->user != NULL ?
+	    apitoken_verify(c->store, a->token, a->len, &req, res) :
+	    apitoken_verify_owner(c->store, a->token, a->len, &req, res)) ==
 	    APITOKEN_ACCEPTED)
 		lastuse(c, a, res->id, now);
-	count(c, a->user != NULL ? &uk : NULL, id[0] != '\0' ? &tk : NULL,
-	    res->reason, now);
+	count(c, k, res->reason, now);
 }
 
 enum apitoken_reason
@@ -317,11 +348,7 @@ core_verify(struct core *c, const struct ask *a, struct apitoken_result *res)
 	    a->token, a->len, &t) == APITOKEN_FMT_OK)
 		memcpy(id, t.id, sizeof(id));
 	apitoken_token_clear(&t);
-	if (a->user == NULL) {	/* HTTP without a user: not yet */
-		res->reason = APITOKEN_R_WRONG_USER;
-		snprintf(res->id, sizeof(res->id), "%s", id);
-	} else
-		verify_locked(c, a, id, now, res);
+	verify_locked(c, a, id, now, res);
 	pthread_mutex_unlock(&c->mu);
 	core_log_decision(a, res);
 	return res->reason;

@@ -69,7 +69,9 @@ core_log_decision(const struct ask *a, const struct apitoken_result *res)
 	char comm[4 * 64 + 1], uid[24], extra[2048];
 	int ok = res->reason == APITOKEN_ACCEPTED;
 
-	user_text(a->user, ok, user, sizeof(user));
+	/* no claimed user (HTTP Bearer, ApiKey): the owner, when found */
+	user_text(a->user != NULL ? a->user : res->user[0] != '\0' ?
+	    res->user : NULL, ok, user, sizeof(user));
 	apitoken_log_escape(service, sizeof(service), a->service ?
 	    a->service : "", 0);
 	apitoken_log_escape(rhost, sizeof(rhost), a->rhost ? a->rhost : "", 0);

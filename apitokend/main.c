@@ -22,6 +22,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "http.h"
 #include "sock.h"
 
 #define VERSION "0.1.0"
@@ -29,6 +30,7 @@
 /* Front ends besides the socket, started in this order (http.c adds
  * itself here). */
 static const struct front *const fronts[] = {
+	&http_front,
 	NULL
 };
 

@@ -50,7 +50,7 @@ throttle_clear(struct throttle *t)
 {
 	size_t k, i;
 
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < T_KINDS; k++) {
 		for (i = 0; i < THROTTLE_BUCKETS; i++) {
 			free_chain(t->t[k].b[i]);
 			t->t[k].b[i] = NULL;
@@ -151,7 +151,8 @@ add(struct throttle *t, const struct tkey *k, int64_t now)
 		if (now - tt->full_logged >= 60) {
 			core_log(LOG_WARNING, "throttle table of %s full "
 			    "(%d entries): new failures not counted",
-			    k->kind == T_USER ? "users" : "token ids",
+			    k->kind == T_USER ? "users" : k->kind == T_TOKEN ?
+			    "token ids" : "client addresses",
 			    THROTTLE_MAX);
 			tt->full_logged = now;
 		}
@@ -224,7 +225,7 @@ throttle_lockouts(struct throttle *t, int64_t now, core_entry_fn fn,
 	size_t k, i;
 	int r;
 
-	for (k = 0; k < 2; k++)
+	for (k = 0; k < T_ADDR; k++)
 		for (i = 0; i < THROTTLE_BUCKETS; i++)
 			for (e = t->t[k].b[i]; e != NULL; e = e->next) {
 				if (e->until == 0 || now >= e->until)

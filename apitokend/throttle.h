@@ -17,7 +17,9 @@
 #define THROTTLE_MAX 16384	/* entries per table */
 #define THROTTLE_BUCKETS 4096
 
-enum tkind { T_USER, T_TOKEN };
+/* T_ADDR: an HTTP client address a trusted proxy named (apitokend(8),
+ * HTTP); logged when locked out, not listed by LOCKOUTS. */
+enum tkind { T_USER, T_TOKEN, T_ADDR, T_KINDS };
 
 struct tentry;
 
@@ -29,13 +31,14 @@ struct ttable {
 };
 
 struct throttle {
-	struct ttable t[2];	/* by enum tkind */
+	struct ttable t[T_KINDS];	/* by enum tkind */
 	int64_t max;		/* max_failures */
 	int64_t window;		/* failure_window, s */
 	int64_t lockout;	/* lockout, s */
 };
 
-/* A key: T_USER (uid, name) or T_TOKEN (name = id). */
+/* A key: T_USER (uid, name), T_TOKEN (name = id) or T_ADDR (name =
+ * address). */
 struct tkey {
 	enum tkind kind;
 	uid_t uid;
