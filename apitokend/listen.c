@@ -62,8 +62,9 @@ make_dir(const char *path, char *err, size_t errlen)
 	if (slash == NULL || slash == path)
 		return 0;
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	if (mkdir(dir, 0755) == 0)
-		return 0;
+	if (mkdir(dir, 0755) == 0)	/* 0755 whatever the umask */
+		return chmod(dir, 0755) == 0 ? 0 : (snprintf(err, errlen,
+		    "%s: %s", dir, strerror(errno)), -1);
 	if (errno == EEXIST && lstat(dir, &st) == 0 && S_ISDIR(st.st_mode))
 		return 0;
 	snprintf(err, errlen, "%s: %s", dir, errno == EEXIST ?

@@ -65,11 +65,13 @@ Test(life, check_config_and_usage)
 
 Test(life, socket_made_in_the_foreground_and_removed_at_exit)
 {
+	mode_t old = umask(077);	/* the daemon inherits it */
 	struct td *d = td_start(NULL);
 	char *dir = tl_fmt("%s/run", d->dir), *sock = tl_fmt("%s", d->sock);
 	char *top = tl_fmt("%s", d->dir);
 	struct stat st;
 
+	umask(old);
 	cr_assert_eq(stat(dir, &st), 0);
 	cr_assert_eq(st.st_mode & 07777, 0755);
 	cr_assert_eq(lstat(d->sock, &st), 0);
