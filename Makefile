@@ -4,7 +4,7 @@
 #   make                 library, PAM module, tokenctl
 #   make check           build and run every test (the README's test command)
 #   make check SANITIZE=1  the same under ASan+UBSan (in build-san/)
-#   make check-valgrind  the PAM end-to-end tests under valgrind memcheck
+#   make check-valgrind  the PAM end-to-end and apitokend tests under valgrind
 #   make demo            issue a token and log in through real PAM (temp dir)
 #   make STATIC_DEPS=1   link libyaml too into pam_apitoken.so (nettle always)
 #   make install / uninstall   honour DESTDIR PREFIX LIBDIR INCLUDEDIR ...
