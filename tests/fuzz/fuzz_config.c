@@ -50,6 +50,28 @@ check_aliases(const struct apitoken_config *c, const char *svc)
 	}
 }
 
+/* apitokend's keys: a clean socket path, throttling within its ranges,
+ * and no grant to a name daemon_callers could not have accepted. */
+static void
+check_daemon(const struct apitoken_config *c)
+{
+	int64_t n = apitoken_config_max_failures(c);
+	int64_t w = apitoken_config_failure_window(c);
+	int64_t l = apitoken_config_lockout(c);
+
+	FUZZ_ASSERT(clean_abs_path(apitoken_config_daemon_socket(c)),
+	    "daemon_socket \"%s\"", apitoken_config_daemon_socket(c));
+	FUZZ_ASSERT(n >= 1 && n <= 1000000, "max_failures %lld",
+	    (long long)n);
+	FUZZ_ASSERT(w >= 1 && w <= 7 * 86400 && l >= 1 && l <= 7 * 86400,
+	    "failure_window %lld, lockout %lld", (long long)w, (long long)l);
+	FUZZ_ASSERT(!apitoken_config_caller_allowed(c, "", "sshd") &&
+	    !apitoken_config_caller_allowed(c, "@", "sshd") &&
+	    !apitoken_config_caller_allowed(c, "a b", "sshd") &&
+	    !apitoken_config_caller_allowed(c, "-x", "sshd"),
+	    "daemon_callers holds an invalid name");
+}
+
 static void
 check_loaded(const struct apitoken_config *c)
 {
@@ -78,6 +100,7 @@ check_loaded(const struct apitoken_config *c)
 	    (unsigned long long)apitoken_config_max_store_size(c));
 	check_aliases(c, "su");
 	check_aliases(c, "sudo");
+	check_daemon(c);
 }
 
 int

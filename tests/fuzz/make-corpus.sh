@@ -150,6 +150,8 @@ printf 'a: &x 1\nb: *x\n' | put config alias
 printf 'service_aliases:\n  su: [su-l]\n  sudo: [sudo-i, "sudo-l"]\n  x: []\n' |
 	put config aliases
 printf 'max_lifetime: 30d\n' | put config max-alone
+printf 'daemon_socket: /run/x/s.sock\ndaemon_callers:\n  www-data: [nginx-api]\n  "@mail": [imap, pop3]\nmax_failures: 5\nfailure_window: 1h\nlockout: 2d\n' |
+	put config daemon
 
 # --- cli: A, or A "\n" B (CIDR, address) ---------------------------------
 printf '90d' | put cli duration
