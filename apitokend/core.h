@@ -120,6 +120,7 @@ int self_dispatch(struct core *c, int fd, const struct caller *who,
 #define IO_TIMEOUT_MS 5000	/* a request must arrive within this */
 #define IDLE_TIMEOUT_MS 10000	/* an idle kept-open connection closes */
 #define MAX_CONNS 256		/* concurrent socket connections */
+#define MAX_CONNS_UID 128	/* of them, one uid's (root: no limit) */
 
 /* Write a whole message to a blocking fd (MSG_NOSIGNAL); 0 or -1.
  * Read one whole message from a blocking fd into buf (bufsize >=

@@ -4,8 +4,10 @@
  * connections, each read bounded in size (the 4-byte length, at most
  * APITOKEN_MSG_MAX) and in time (IO_TIMEOUT_MS for a request, once it
  * has begun or from the accept; IDLE_TIMEOUT_MS between requests on a
- * kept-open connection), at most MAX_CONNS at once (the next one gets a
- * "daemon-unavailable" reply and is closed).  Every abuse is logged with
+ * kept-open connection), at most MAX_CONNS at once and MAX_CONNS_UID of
+ * one uid other than root, so that one user cannot shut out the others
+ * (the next one gets a "daemon-unavailable" reply and is closed).
+ * Every abuse is logged with
  * the caller's uid, pid and program.  Self-service requests go to a
  * worker thread (self_dispatch, at most SELF_THREADS), so a PAM
  * conversation never blocks the loop.
@@ -100,24 +102,45 @@ conn_reply(struct conn *k, const struct reply *rp)
 	return 0;
 }
 
-/* Refuse a connection past MAX_CONNS: one reply, best effort, close. */
+/* Refuse a connection past MAX_CONNS (uid < 0) or past MAX_CONNS_UID
+ * of that uid: one reply, best effort, close; logged at most once a
+ * second. */
 static void
-refuse_busy(struct loop *l, int fd)
+refuse_busy(struct loop *l, int fd, long uid)
 {
 	static struct reply rp;
 	unsigned char b[256];
 	size_t n = 0;
 	int64_t now = now_ms();
 
-	reply_reason(&rp, APITOKEN_R_UNAVAILABLE, "too many connections");
+	reply_reason(&rp, APITOKEN_R_UNAVAILABLE, uid < 0 ?
+	    "too many connections" : "too many connections from this user");
 	if (apitoken_msg_encode(&rp.m, b, sizeof(b), &n) == 0)
 		(void)send(fd, b, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	close(fd);
-	if (now - l->full_logged >= 1000) {
+	if (now - l->full_logged < 1000)
+		return;
+	l->full_logged = now;
+	if (uid < 0)
 		core_log(LOG_WARNING, "%d connections open: new ones refused "
 		    "(daemon-unavailable)", MAX_CONNS);
-		l->full_logged = now;
-	}
+	else
+		core_log(LOG_WARNING, "caller_uid=%ld has %d connections "
+		    "open: new ones refused (daemon-unavailable)", uid,
+		    MAX_CONNS_UID);
+}
+
+/* 1 if uid (not root) already holds MAX_CONNS_UID connections. */
+static int
+uid_full(const struct loop *l, uid_t uid)
+{
+	size_t i, n = 0;
+
+	if (uid == 0)
+		return 0;
+	for (i = 0; i < l->n; i++)
+		n += l->c[i]->peer.who.uid == uid;
+	return n >= MAX_CONNS_UID;
 }
 
 static void
@@ -129,13 +152,18 @@ accept_all(struct loop *l, int lfd)
 	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK |
 	    SOCK_CLOEXEC)) >= 0) {
 		if (l->n >= MAX_CONNS) {
-			refuse_busy(l, fd);
+			refuse_busy(l, fd, -1);
 			continue;
 		}
 		if ((k = calloc(1, sizeof(*k))) == NULL ||
 		    peer_init(&k->peer, fd) != 0) {
 			free(k);
 			close(fd);
+			continue;
+		}
+		if (uid_full(l, k->peer.who.uid)) {
+			refuse_busy(l, fd, (long)k->peer.who.uid);
+			free(k);
 			continue;
 		}
 		k->fd = fd;

@@ -11,6 +11,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -155,4 +156,49 @@ Test(policy, admin_ops_are_roots)
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
 	cr_assert(td_log_wait(D, "LOCKOUTS refused", 5000));
 	cr_assert(td_log_wait(D, "UNLOCK refused", 5000));
+}
+
+/* One user cannot take every connection: past its own cap it is
+ * refused, and root (a login through sshd, say) is still served. */
+Test(policy, one_user_cannot_take_every_connection)
+{
+	pid_t pid;
+	int st;
+
+	NEED_NOBODY();
+	pid = tl_fork();
+	if (pid == 0) {
+		unsigned char b[4 + APITOKEN_MSG_MAX];
+		struct apitoken_msg m;
+		int fds[140], i;
+		size_t len;
+
+		if (setgroups(0, NULL) != 0 || setgid(Nobody.pw_gid) != 0 ||
+		    setuid(Nobody.pw_uid) != 0)
+			_exit(120);
+		for (i = 0; i < 140; i++)
+			if ((fds[i] = td_connect(D)) < 0)
+				_exit(1);
+		/* the 129th and later: refused at once, before any request */
+		if (read(fds[139], b, 4) != 4)
+			_exit(2);
+		len = (size_t)b[2] << 8 | b[3];
+		if (len > 200 || read(fds[139], b + 4, len) != (ssize_t)len ||
+		    apitoken_msg_parse(b + 4, len, &m) != 0 ||
+		    td_field(&m, APITOKEN_T_DETAIL) == NULL ||
+		    strcmp(td_field(&m, APITOKEN_T_DETAIL),
+		    "too many connections from this user") != 0)
+			_exit(3);
+		/* hold them while the parent asks as root */
+		pause();
+		_exit(0);
+	}
+	cr_assert(td_log_wait(D, "connections open: new ones refused", 20000),
+	    "the per-user refusal was not logged");
+	cr_assert_eq(td_verify(D, "root", "sshd", NULL, "x", NULL, NULL),
+	    APITOKEN_R_MALFORMED);
+	kill(pid, SIGKILL);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFSIGNALED(st) || (WIFEXITED(st) && WEXITSTATUS(st) == 0),
+	    "child status %d", st);
 }
