@@ -4,10 +4,16 @@
  * (CVE-2013-7322: a parser and a rewriter that disagree let tokens be
  * replayed; here both sides are these two functions, round-trip tested).
  *
- * A record line is 16 TAB-separated fields, the rows of the field table
- * (fields.c, in this order), ending in '\n':
+ * A record line is 16 or 17 TAB-separated fields, the rows of the field
+ * table (fields.c, in this order), ending in '\n':
  *   id status user hash label description external_id services from
  *   created updated created_by expires revoked_at revoke_reason parent
+ *   [hosts]
+ * The columns after the first 16 (APITOKEN_FIELD_OPTIONAL: hosts) came
+ * later in v1: a line leaves them out exactly when they are empty, so
+ * every line of a store written before them is still a valid line with
+ * its one spelling, and a writer copies such lines unchanged.  The
+ * header names the columns; the one without "hosts" is still read.
  * Every field is escaped: "\\" "\t" "\n" "\r", and "\xHH" (lowercase hex)
  * for any other byte below 0x20 and 0x7f.  The parser accepts exactly these
  * escapes and nothing else, so format(parse(line)) == line for every line
@@ -22,12 +28,20 @@
 
 #include "internal.h"
 
+#define HEADER_V1_16 "#apitoken-store\tv1\tid\tstatus\tuser\thash\tlabel" \
+	"\tdescription\texternal_id\tservices\tfrom\tcreated\tupdated" \
+	"\tcreated_by\texpires\trevoked_at\trevoke_reason\tparent"
+
 const char *
 apitoken_store_header(void)
 {
-	return "#apitoken-store\tv1\tid\tstatus\tuser\thash\tlabel\tdescription"
-	    "\texternal_id\tservices\tfrom\tcreated\tupdated\tcreated_by"
-	    "\texpires\trevoked_at\trevoke_reason\tparent";
+	return HEADER_V1_16 "\thosts";
+}
+
+const char *
+codec_header_v1_16(void)
+{
+	return HEADER_V1_16;
 }
 
 const char *
@@ -81,8 +95,9 @@ first_byte(uint64_t m)
 }
 
 /*
- * Split a line (a trailing '\n' is allowed) into its 16 raw fields and
- * set bit i of *escp when field i holds a backslash.  The line is read
+ * Split a line (a trailing '\n' is allowed) into its 16 or 17 raw fields
+ * (a field left out gets p == NULL) and set bit i of *escp when field i
+ * holds a backslash.  The line is read
  * once, a word at a time, left to right; the first fault found is the
  * one reported, as a byte-by-byte scan would.
  */
@@ -141,9 +156,14 @@ codec_split(const char *line, size_t len, struct slice f[STORE_NFIELDS],
 	f[nf].p = line + start;
 	f[nf].n = len - start;
 	nf++;
-	if (nf != STORE_NFIELDS)
+	if (nf < STORE_NFIELDS_V1)
 		return set_err(err, errlen, APITOKEN_ERR_STORE_FORMAT,
-		    "%zu fields, expected %d", nf, STORE_NFIELDS);
+		    "%zu fields, expected %d to %d", nf, STORE_NFIELDS_V1,
+		    STORE_NFIELDS);
+	for (j = nf; j < STORE_NFIELDS; j++) {
+		f[j].p = NULL;
+		f[j].n = 0;
+	}
 	*escp = esc;
 	return APITOKEN_OK;
 }
@@ -262,7 +282,8 @@ set_field(struct rec_view *v, const struct apitoken_field *f, char *val)
 		return parse_status(val, &r->status);
 	case APITOKEN_FIELD_LIST:
 		return split_list(val, (f->flags & APITOKEN_FIELD_SERVICES) ?
-		    v->svc : v->from, f->max, (char ***)apitoken_field_str(r, f),
+		    v->svc : (f->flags & APITOKEN_FIELD_HOSTS) ? v->hosts :
+		    v->from, f->max, (char ***)apitoken_field_str(r, f),
 		    apitoken_field_count(r, f));
 	case APITOKEN_FIELD_TIME:
 		return parse_time(val, apitoken_field_time(r, f));
@@ -272,10 +293,24 @@ set_field(struct rec_view *v, const struct apitoken_field *f, char *val)
 	}
 }
 
+/* An optional column present but empty: a second spelling of the line
+ * without it.  The first such field, or -1. */
+static int
+noncanonical_tail(const struct slice f[STORE_NFIELDS])
+{
+	int i;
+
+	for (i = STORE_NFIELDS - 1; i >= STORE_NFIELDS_V1; i--)
+		if (f[i].p != NULL)
+			return f[i].n == 0 ? i : -1;
+	return -1;
+}
+
 /*
  * The parser.  Decodes a line into v without allocating: every string of
  * v->r points into scratch (CODEC_SCRATCH bytes), then applies the field
- * rules (apitoken_record_check).  v->r must not be freed.
+ * rules (apitoken_record_check).  v->r must not be freed.  A column the
+ * line leaves out is empty.
  */
 int
 codec_decode(const char *line, size_t len, char *scratch, struct rec_view *v,
@@ -293,8 +328,14 @@ codec_decode(const char *line, size_t len, char *scratch, struct rec_view *v,
 	if ((rc = codec_split(line, len, f, &esc, err, errlen)) !=
 	    APITOKEN_OK)
 		return rc;
+	if ((i = noncanonical_tail(f)) >= 0)
+		return set_err(err, errlen, APITOKEN_ERR_STORE_FORMAT,
+		    "field %d (%s): empty (the column is left out when empty)",
+		    i + 1, row[i].name);
 	for (i = 0; i < STORE_NFIELDS; i++) {
 		val = o;
+		if (f[i].p == NULL)
+			f[i].p = "";	/* left out: empty */
 		if (unescape(f[i], (esc >> i) & 1, &o) != APITOKEN_OK ||
 		    set_field(v, &row[i], val) != APITOKEN_OK)
 			return set_err(err, errlen, APITOKEN_ERR_STORE_FORMAT,
@@ -436,6 +477,23 @@ put_field(struct buf *b, const struct apitoken_record *r,
 	}
 }
 
+/* 1 if the row's value in r is empty (what an empty column decodes to). */
+static int
+field_empty(const struct apitoken_record *r, const struct apitoken_field *f)
+{
+	switch (f->kind) {
+	case APITOKEN_FIELD_LIST:
+		return apitoken_field_ccount(r, f) == 0;
+	case APITOKEN_FIELD_TIME:
+		return apitoken_field_ctime(r, f) == 0;
+	case APITOKEN_FIELD_ID:
+	case APITOKEN_FIELD_STATUS:
+		return 0;
+	default:
+		return apitoken_field_cstr(r, f)[0] == '\0';
+	}
+}
+
 int
 codec_format(const struct apitoken_record *r, char **linep, size_t *lenp)
 {
@@ -446,6 +504,10 @@ codec_format(const struct apitoken_record *r, char **linep, size_t *lenp)
 	*linep = NULL;
 	*lenp = 0;
 	f = apitoken_record_fields(&n);
+	/* trailing optional columns that are empty are left out */
+	while (n > STORE_NFIELDS_V1 && (f[n - 1].flags &
+	    APITOKEN_FIELD_OPTIONAL) && field_empty(r, &f[n - 1]))
+		n--;
 	for (i = 0; i < n; i++) {
 		put_field(&b, r, &f[i]);
 		put(&b, i + 1 < n ? "\t" : "\n", 1);

@@ -45,6 +45,7 @@ struct apitoken_config {
 	int64_t max_failures;
 	int64_t failure_window;		/* seconds */
 	int64_t lockout;		/* seconds */
+	struct hostid host;	/* host_name and host_groups */
 };
 
 enum kind {
@@ -59,6 +60,8 @@ enum kind {
 	K_SELF,		/* struct self_conf: a mapping of its own keys */
 	K_CALLERS,	/* struct svc_aliases: user|@group -> [services] */
 	K_COUNT,	/* int64_t: a whole number from min to max */
+	K_HOST_NAME,	/* struct hostid: its name; default gethostname(2) */
+	K_HOST_GROUPS,	/* struct hostid: its groups, a list of names */
 };
 
 struct key {
@@ -66,7 +69,8 @@ struct key {
 	enum kind kind;
 	size_t off;		/* the field in struct apitoken_config */
 	int64_t min, max, unit;
-	const char *def;	/* the default, written as in the file */
+	const char *def;	/* the default, written as in the file; NULL:
+				   computed (host_name) */
 	const char *msg;	/* what a bad value is told */
 };
 
@@ -77,6 +81,7 @@ enum {
 	KEY_SELF,
 	KEY_DAEMON_SOCKET, KEY_DAEMON_CALLERS, KEY_MAX_FAILURES,
 	KEY_FAILURE_WINDOW, KEY_LOCKOUT,
+	KEY_HOST_NAME, KEY_HOST_GROUPS,
 	KEY_COUNT
 };
 _Static_assert(KEY_COUNT <= 32, "struct walker's seen is 32 bits");
@@ -157,6 +162,10 @@ static const struct key keys[KEY_COUNT] = {
 	    "must be a duration from 1s to 7d" },
 	[KEY_LOCKOUT] = { "lockout", K_DURATION, F(lockout), 1, 7 * 86400, 1,
 	    "15m", "must be a duration from 1s to 7d" },
+	[KEY_HOST_NAME] = { "host_name", K_HOST_NAME, F(host), 0, 0, 0,
+	    NULL, NULL },
+	[KEY_HOST_GROUPS] = { "host_groups", K_HOST_GROUPS, F(host), 0, 0, 0,
+	    "", "wrong type: expected a list of host group names" },
 };
 
 const char *apitoken_config_path(const struct apitoken_config *c) { return c->path; }
@@ -181,6 +190,22 @@ apitoken_config_caller_allowed(const struct apitoken_config *c,
     const char *who, const char *service)
 {
 	return callers_allowed(&c->callers, who, service);
+}
+
+const struct hostid *config_hostid(const struct apitoken_config *c) { return &c->host; }
+const char *apitoken_config_host_name(const struct apitoken_config *c) { return c->host.name; }
+
+const char *
+apitoken_config_host_group(const struct apitoken_config *c, size_t i)
+{
+	return i < c->host.n_groups ? c->host.groups[i] : NULL;
+}
+
+int
+apitoken_config_hosts_allow(const struct apitoken_config *c,
+    char *const *hosts, size_t n)
+{
+	return hostid_allows(&c->host, hosts, n);
 }
 
 int
@@ -323,6 +348,15 @@ set_value(struct apitoken_config *c, const struct key *k, const char *val)
 			return k->msg;
 		*(int64_t *)field = d;
 		return NULL;
+	case K_HOST_NAME:
+		if (val == NULL) {	/* the default */
+			hostid_default_name(field);
+			return NULL;
+		}
+		return hostid_set_name(field, val);
+	case K_HOST_GROUPS:
+		((struct hostid *)field)->n_groups = 0;	/* default: none */
+		return NULL;
 	}
 	return "unknown key";
 }
@@ -461,6 +495,32 @@ map_entry(struct walker *w, const struct list_map *lm, struct svc_aliases *a,
 			snprintf(m, sizeof(m), "\"%s\": \"%s\": %s", from,
 			    to, msg);
 			return werr(w, item, lm->key, m);
+		}
+	}
+	return APITOKEN_OK;
+}
+
+/* host_groups: a sequence of group names. */
+static int
+set_groups(struct walker *w, const char *key, const yaml_node_t *v)
+{
+	const yaml_node_item_t *i;
+	const yaml_node_t *item;
+	const char *g, *msg;
+	char m[160];
+
+	for (i = v->data.sequence.items.start; i < v->data.sequence.items.top;
+	    i++) {
+		item = yaml_document_get_node(w->doc, *i);
+		if (item == NULL || item->type != YAML_SCALAR_NODE ||
+		    strlen((const char *)item->data.scalar.value) !=
+		    item->data.scalar.length)
+			return werr(w, item ? item : v, key, "expected a list "
+			    "of host group names (1 to 64 of [A-Za-z0-9._-])");
+		g = (const char *)item->data.scalar.value;
+		if ((msg = hostid_add_group(&w->c->host, g)) != NULL) {
+			snprintf(m, sizeof(m), "\"%.64s\": %s", g, msg);
+			return werr(w, item, key, m);
 		}
 	}
 	return APITOKEN_OK;
@@ -641,6 +701,9 @@ walk_pair(struct walker *w, const yaml_node_t *root,
 		return set_list(w, kd, v);
 	if (kd->kind == K_SELF)
 		return v->type == YAML_MAPPING_NODE ? set_self(w, v) :
+		    werr(w, v, key, kd->msg);
+	if (kd->kind == K_HOST_GROUPS)
+		return v->type == YAML_SEQUENCE_NODE ? set_groups(w, key, v) :
 		    werr(w, v, key, kd->msg);
 	if (v->type != YAML_SCALAR_NODE)
 		return werr(w, v, key, "wrong type: expected a scalar value");

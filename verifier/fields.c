@@ -5,8 +5,10 @@
  * free and check (record.c), the store line codec (codec.c) and
  * tokenctl's JSON forms.  Rows are in store order; a store line has one
  * column per row.  Adding a field: a member in struct apitoken_record,
- * a row here, a column in apitoken_store_header() (a new store format
- * version) and tests.
+ * a row here, a column in apitoken_store_header() and tests.  A new
+ * column goes last, flagged APITOKEN_FIELD_OPTIONAL, and is left out of
+ * a line when empty, so stores written before it still load (codec.c);
+ * a column that cannot be empty would need a new store format version.
  */
 #include <stddef.h>
 
@@ -28,7 +30,7 @@ static const struct apitoken_field fields[STORE_NFIELDS] = {
 	ROW(id, ID, IMPORT, APITOKEN_ID_LEN,
 	    "id: not 12 base62 characters", 1),
 	ROW(status, STATUS, IMPORT, 0,
-	    "status: not active, disabled or revoked", 8),
+	    "status: not active, disabled or revoked", 9),
 	ROW(user, TEXT, APITOKEN_FIELD_NONEMPTY | APITOKEN_FIELD_NOBLANK |
 	    IMPORT, APITOKEN_USER_MAX,
 	    "user: empty, too long or has blanks/control characters", 2),
@@ -44,17 +46,20 @@ static const struct apitoken_field fields[STORE_NFIELDS] = {
 	    "services: invalid service name", 6),
 	LIST(from, APITOKEN_FIELD_CIDRS, APITOKEN_FROM_MAX,
 	    "from: invalid CIDR", 7),
-	ROW(created, TIME, APITOKEN_FIELD_SET | IMPORT, 0, WHEN_SET, 9),
-	ROW(updated, TIME, APITOKEN_FIELD_AFTER_CREATED, 0, WHEN_SET, 11),
+	ROW(created, TIME, APITOKEN_FIELD_SET | IMPORT, 0, WHEN_SET, 10),
+	ROW(updated, TIME, APITOKEN_FIELD_AFTER_CREATED, 0, WHEN_SET, 12),
 	ROW(created_by, TEXT, 0, APITOKEN_USER_MAX,
-	    "created_by: too long or has control characters", 10),
-	ROW(expires, TIME, 0, 0, "expires: negative", 12),
+	    "created_by: too long or has control characters", 11),
+	ROW(expires, TIME, 0, 0, "expires: negative", 13),
 	ROW(revoked_at, TIME, APITOKEN_FIELD_IF_REVOKED, 0,
-	    "revoked_at: must be set exactly when status is revoked", 13),
+	    "revoked_at: must be set exactly when status is revoked", 14),
 	ROW(revoke_reason, TEXT, 0, APITOKEN_REASON_MAX,
-	    "revoke_reason: too long or has control characters", 14),
+	    "revoke_reason: too long or has control characters", 15),
 	ROW(parent, REF, 0, APITOKEN_ID_LEN,
-	    "parent: not a token id (or the token itself)", 15),
+	    "parent: not a token id (or the token itself)", 16),
+	LIST(hosts, APITOKEN_FIELD_HOSTS | APITOKEN_FIELD_OPTIONAL,
+	    APITOKEN_HOSTS_MAX, "hosts: invalid host name, pattern or @group",
+	    8),
 };
 
 const struct apitoken_field *

@@ -13,7 +13,9 @@
 #include "apitoken.h"
 
 #define STORE_LINE_MAX 16384	/* longest record line accepted */
-#define STORE_NFIELDS 16
+#define STORE_NFIELDS 17	/* columns of a record line, at most */
+#define STORE_NFIELDS_V1 16	/* the first v1 columns, always there;
+				   the rest are APITOKEN_FIELD_OPTIONAL */
 
 /* errmsg.c: write "fmt..." to err (if non-NULL); returns code. */
 int set_err(char *err, size_t errlen, int code, const char *fmt, ...)
@@ -43,16 +45,20 @@ struct rec_view {		/* a decoded line; strings point into scratch */
 	struct apitoken_record r;
 	char *svc[APITOKEN_SERVICES_MAX];
 	char *from[APITOKEN_FROM_MAX];
+	char *hosts[APITOKEN_HOSTS_MAX];
 };
 #define CODEC_SCRATCH (STORE_LINE_MAX + STORE_NFIELDS + 16)
 int codec_decode(const char *line, size_t len, char *scratch,
     struct rec_view *v, char *err, size_t errlen);
-/* split a line into its fields; bit i of *escp: field i has a backslash */
+/* split a line into its fields; bit i of *escp: field i has a backslash;
+ * an optional column the line leaves out has f[i].p == NULL */
 int codec_split(const char *line, size_t len, struct slice f[STORE_NFIELDS],
     unsigned *escp, char *err, size_t errlen);
 int codec_parse(const char *line, size_t len, struct apitoken_record **recp,
     char *err, size_t errlen);
 int codec_format(const struct apitoken_record *r, char **linep, size_t *lenp);
+/* the v1 header of a store written before the optional columns */
+const char *codec_header_v1_16(void);
 
 /* safefile.c: the owner/mode rule and safe opens */
 int safe_open_dir(const char *dir, int *dirfdp, char *err, size_t errlen);
@@ -139,6 +145,20 @@ int self_key(const char *name, int *is_list);
 const char *self_conf_set(struct self_conf *s, int key, const char *val);
 /* After the file: max_lifetime against the global one; NULL or why not. */
 const char *self_conf_finish(struct self_conf *s, int64_t global_max);
+/* hostscope.c: this host as a token's hosts are matched against it;
+ * owned by a config, copied into each store handle */
+struct hostid {
+	char name[APITOKEN_HOST_MAX + 1];	/* "" = none known */
+	char groups[APITOKEN_HOST_GROUPS_MAX][APITOKEN_HOST_GROUP_MAX + 1];
+	size_t n_groups;
+};
+void hostid_default_name(struct hostid *h);	/* gethostname(2) */
+const char *hostid_set_name(struct hostid *h, const char *name);
+const char *hostid_add_group(struct hostid *h, const char *g);
+int hostid_allows(const struct hostid *h, char *const *hosts, size_t n);
+/* config.c, store.c: the host identity of a config or a store handle */
+const struct hostid *config_hostid(const struct apitoken_config *c);
+const struct hostid *store_hostid(const struct apitoken_store *s);
 
 /* timefmt.c */
 int ymd_to_time(int y, int mo, int d, int h, int mi, int s, int64_t *t);

@@ -276,24 +276,36 @@ text_row_ok(const char *s, const struct apitoken_field *f)
 	    (f->flags & APITOKEN_FIELD_MULTILINE) ? "\t\n\r" : NULL);
 }
 
-/* A list row: at most max items, each a service (no duplicates) or CIDR. */
+/* One item of a list row, by the row's flags. */
+static int
+list_item_valid(const struct apitoken_field *f, const char *s)
+{
+	if (f->flags & APITOKEN_FIELD_SERVICES)
+		return apitoken_service_valid(s);
+	if (f->flags & APITOKEN_FIELD_HOSTS)
+		return apitoken_host_valid(s);
+	return apitoken_cidr_valid(s);
+}
+
+/* A list row: at most max items, each a service or a host item (no
+ * duplicates) or a CIDR. */
 static int
 list_row_check(const struct apitoken_record *r, const struct apitoken_field *f,
     char *err, size_t errlen)
 {
 	char *const *v = apitoken_field_clist(r, f);
 	size_t i, j, n = apitoken_field_ccount(r, f);
-	int svc = (f->flags & APITOKEN_FIELD_SERVICES) != 0;
+	int uniq = (f->flags & (APITOKEN_FIELD_SERVICES |
+	    APITOKEN_FIELD_HOSTS)) != 0;
 
 	if (n > f->max)
 		return set_err(err, errlen, APITOKEN_ERR_INVALID,
 		    "%s: more than %zu", f->name, f->max);
 	for (i = 0; i < n; i++) {
-		if ((svc ? apitoken_service_valid(v[i]) :
-		    apitoken_cidr_valid(v[i])) != 0)
+		if (list_item_valid(f, v[i]) != 0)
 			return set_err(err, errlen, APITOKEN_ERR_INVALID, "%s",
 			    f->why);
-		for (j = 0; svc && j < i; j++)
+		for (j = 0; uniq && j < i; j++)
 			if (strcmp(v[i], v[j]) == 0)
 				return set_err(err, errlen, APITOKEN_ERR_INVALID,
 				    "%s: \"%s\" listed twice", f->name, v[i]);

@@ -24,7 +24,20 @@ struct apitoken_store {
 	char *path;
 	char prefix[APITOKEN_PREFIX_MAX + 1];
 	struct svc_aliases aliases;	/* a copy of the config's */
+	struct hostid host;		/* a copy of the config's */
 };
+
+/* 1 if the header line (n bytes) lists the v1 columns: all of them, or
+ * the first 16 only (a store written before hosts). */
+static int
+header_columns_ok(const char *head, size_t n)
+{
+	const char *hdr = apitoken_store_header();
+	const char *old = codec_header_v1_16();
+
+	return (n == strlen(hdr) && memcmp(head, hdr, n) == 0) ||
+	    (n == strlen(old) && memcmp(head, old, n) == 0);
+}
 
 /* Header check on the first bytes of the file (n <= its size); *bodyp
  * gets the offset of the first record line. */
@@ -49,7 +62,7 @@ check_header(const char *head, size_t n, const char *path, uint64_t *bodyp,
 		return set_err(err, errlen, APITOKEN_ERR_STORE_VERSION,
 		    "%s:1: unknown store format version (this library reads v1)",
 		    path);
-	if (nl == NULL || n != strlen(hdr) || memcmp(head, hdr, n) != 0)
+	if (nl == NULL || !header_columns_ok(head, n))
 		return set_err(err, errlen, APITOKEN_ERR_STORE_FORMAT,
 		    "%s:1: v1 header does not list the v1 columns", path);
 	*bodyp = (uint64_t)n + 1;
@@ -440,6 +453,7 @@ apitoken_store_open(const struct apitoken_config *cfg,
 	snprintf(s->prefix, sizeof(s->prefix), "%s",
 	    apitoken_config_token_prefix(cfg));
 	s->maxsize = apitoken_config_max_store_size(cfg);
+	s->host = *config_hostid(cfg);
 	/* st: safe_open_file's fstat of this fd */
 	if ((r = aliases_copy(&s->aliases, config_aliases(cfg))) != 0 ||
 	    (r = check_size(&st, path, s->maxsize, &s->size, err,
@@ -479,6 +493,12 @@ const struct svc_aliases *
 store_aliases(const struct apitoken_store *s)
 {
 	return &s->aliases;
+}
+
+const struct hostid *
+store_hostid(const struct apitoken_store *s)
+{
+	return &s->host;
 }
 
 int

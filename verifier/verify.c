@@ -3,10 +3,11 @@
  * verify.c - the one verify path.  Format and checksum first (nothing
  * else is touched for malformed input), then look-up by the public id,
  * a constant-time compare of the stored hash, then policy: status,
- * expiry, owner, service, source address.  Fails closed: the result is
- * "store-error" until every check has passed.  apitoken_verify_owner is
- * the same path with the owner check left out (no user was claimed: an
- * HTTP Bearer or ApiKey credential); nothing else differs.
+ * expiry, owner, host, service, source address.  Fails closed: the
+ * result is "store-error" until every check has passed.
+ * apitoken_verify_owner is the same path with the owner check left out
+ * (no user was claimed: an HTTP Bearer or ApiKey credential); nothing
+ * else differs.
  */
 #include <stdio.h>
 #include <string.h>
@@ -54,11 +55,17 @@ source_allowed(const struct apitoken_record *rec, const char *rhost)
 	return 0;
 }
 
+/* What policy() checks a record against besides the request. */
+struct scope {
+	const struct svc_aliases *aliases;
+	const struct hostid *host;
+};
+
 /* any_user: no user was claimed (apitoken_verify_owner); else
  * req->user must own the token. */
 static enum apitoken_reason
 policy(const struct apitoken_record *rec, const struct apitoken_request *req,
-    const struct svc_aliases *aliases, int any_user)
+    const struct scope *sc, int any_user)
 {
 	time_t now = req->now ? req->now : time(NULL);
 
@@ -70,7 +77,9 @@ policy(const struct apitoken_record *rec, const struct apitoken_request *req,
 		return APITOKEN_R_EXPIRED;
 	if (!any_user && strcmp(rec->user, req->user) != 0)
 		return APITOKEN_R_WRONG_USER;
-	if (!service_allowed(rec, req->service, aliases))
+	if (!hostid_allows(sc->host, rec->hosts, rec->n_hosts))
+		return APITOKEN_R_HOST;
+	if (!service_allowed(rec, req->service, sc->aliases))
 		return APITOKEN_R_SERVICE;
 	if (!source_allowed(rec, req->rhost && *req->rhost ? req->rhost : NULL))
 		return APITOKEN_R_SOURCE;
@@ -81,7 +90,9 @@ enum apitoken_reason
 apitoken_record_usable(const struct apitoken_config *cfg,
     const struct apitoken_record *rec, const struct apitoken_request *req)
 {
-	return policy(rec, req, config_aliases(cfg), 0);
+	struct scope sc = { config_aliases(cfg), config_hostid(cfg) };
+
+	return policy(rec, req, &sc, 0);
 }
 
 static enum apitoken_reason
@@ -89,6 +100,7 @@ verify_parsed(struct apitoken_store *store, const struct apitoken_token *t,
     const struct apitoken_request *req, int any_user,
     struct apitoken_result *res)
 {
+	struct scope sc = { store_aliases(store), store_hostid(store) };
 	struct apitoken_record *rec = NULL;
 	char hash[APITOKEN_HASH_MAX];
 	int r;
@@ -113,7 +125,7 @@ verify_parsed(struct apitoken_store *store, const struct apitoken_token *t,
 	    !crypto_equal(hash, rec->hash, strlen(hash)))
 		res->reason = APITOKEN_R_WRONG_SECRET;
 	else
-		res->reason = policy(rec, req, store_aliases(store), any_user);
+		res->reason = policy(rec, req, &sc, any_user);
 out:
 	apitoken_wipe(hash, sizeof(hash));
 	apitoken_record_free(rec);

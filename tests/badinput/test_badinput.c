@@ -225,8 +225,9 @@ edit_good(struct bctx *c, void (*f)(char *line, size_t *len))
 static void
 f_extra_field(char *l, size_t *n)
 {
-	memcpy(l + *n - 1, "\textra\n", 7);
-	*n += 6;
+	/* two more: a 17th column (hosts) may follow the first 16 */
+	memcpy(l + *n - 1, "\textra\tmore\n", 12);
+	*n += 11;
 }
 
 static void
@@ -602,11 +603,11 @@ static const struct bcase cases[] = {
 	    CTL, { "issue", "root", "--label", "new" }, 4, 0, "truncated",
 	    0, 0 },
 	{ "record with too many fields", NULL, s_extra_field, VERIFY, {0},
-	    STORE_BAD(APITOKEN_ERR_STORE_FORMAT), "more than 16 fields", 0,
+	    STORE_BAD(APITOKEN_ERR_STORE_FORMAT), "more than 17 fields", 0,
 	    0 },
 	{ "record with too few fields", NULL, s_drop_field, VERIFY, {0},
-	    STORE_BAD(APITOKEN_ERR_STORE_FORMAT), "15 fields, expected 16", 0,
-	    0 },
+	    STORE_BAD(APITOKEN_ERR_STORE_FORMAT),
+	    "15 fields, expected 16 to 17", 0, 0 },
 	{ "record with too few fields (tokenctl list)", NULL, s_drop_field,
 	    CTL, { "list" }, 4, 0, ":4: 15 fields", 0, 0 },
 	{ "record with a bad escape", NULL, s_bad_escape, VERIFY, {0},

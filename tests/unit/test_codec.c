@@ -370,10 +370,10 @@ Test(codec_parse, field_count)
 	char *cut;
 
 	cr_assert_not_null(more);
-	sprintf(more, "%s\tx", line);
-	reject_line(more, strlen(more), "17 fields");
+	sprintf(more, "%s\tx\ty", line);
+	reject_line(more, strlen(more), "18 fields");
 	sprintf(more, "%s\t", line);
-	reject_line(more, strlen(more), "17 fields, last empty");
+	reject_line(more, strlen(more), "17 fields, hosts empty");
 	cut = strrchr(line, '\t');
 	*cut = '\0';
 	reject_line(line, strlen(line), "15 fields");

@@ -36,7 +36,7 @@ Test(fields, rows_are_the_store_header_columns_in_order)
 	size_t n, i, len;
 	const struct apitoken_field *f = rows(&n);
 
-	cr_assert_eq(n, 16);
+	cr_assert_eq(n, 17);
 	p = strchr(strchr(h, '\t') + 1, '\t') + 1;	/* past "v1" */
 	for (i = 0; i < n; i++) {
 		len = strcspn(p, "\t");
@@ -91,6 +91,8 @@ Test(fields, new_dup_free_walk_every_row)
 	    "sshd"), 0);
 	cr_assert_eq(apitoken_record_list_add(&r->from, &r->n_from,
 	    "10.0.0.0/8"), 0);
+	cr_assert_eq(apitoken_record_list_add(&r->hosts, &r->n_hosts,
+	    "build-*"), 0);
 	cr_assert_eq(apitoken_record_set(&r->description, "d"), 0);
 	d = apitoken_record_dup(r);
 	cr_assert_not_null(d);

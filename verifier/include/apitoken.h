@@ -17,6 +17,7 @@
  *    every field.  Only five functions answer a yes/no question with 1
  *    and 0, and none is named *_valid: apitoken_record_expired(),
  *    apitoken_config_service_covers(), apitoken_config_caller_allowed(),
+ *    apitoken_config_hosts_allow(),
  *    apitoken_ct_equal() and apitoken_cidr_match() (which also returns a
  *    negative code on error).
  *  - Functions that parse a file take (char *err, size_t errlen): on failure a
@@ -264,6 +265,20 @@ APITOKEN_API int64_t apitoken_config_max_failures(
 APITOKEN_API int64_t apitoken_config_failure_window(
     const struct apitoken_config *);
 APITOKEN_API int64_t apitoken_config_lockout(const struct apitoken_config *);
+/* host_name: this host's name as tokens' hosts are matched against it
+ * (the key, else gethostname(2); "" if that gave no valid host name:
+ * then only a group can match). */
+APITOKEN_API const char *apitoken_config_host_name(
+    const struct apitoken_config *cfg) APITOKEN_NONNULL(1);
+/* The i-th (from 0) of host_groups, or NULL past the last. */
+APITOKEN_API const char *apitoken_config_host_group(
+    const struct apitoken_config *cfg, size_t i) APITOKEN_NONNULL(1);
+/* 1 if a record with this hosts list may be used on this host (the list
+ * is empty, or an item is host_name, a pattern matching it or "@g" with
+ * g in host_groups; names and patterns ignore case), else 0. */
+APITOKEN_API int apitoken_config_hosts_allow(
+    const struct apitoken_config *cfg, char *const *hosts, size_t n)
+    APITOKEN_NONNULL(1);
 
 /* ------------------------------------------------------ time and text */
 
@@ -319,6 +334,10 @@ APITOKEN_API int apitoken_addr_valid(const char *s);
 #define APITOKEN_SERVICES_MAX 32
 #define APITOKEN_FROM_MAX 32
 #define APITOKEN_REASON_MAX 256
+#define APITOKEN_HOST_MAX 253	/* a host name, pattern or @group */
+#define APITOKEN_HOSTS_MAX 32	/* items in a record's hosts */
+#define APITOKEN_HOST_GROUP_MAX 64	/* a group name (without '@') */
+#define APITOKEN_HOST_GROUPS_MAX 32	/* config host_groups */
 
 /* 0 if s is acceptable as a label (non-empty, one line, valid UTF-8,
  * <= APITOKEN_LABEL_MAX, no control characters: neither C0, DEL nor C1
@@ -358,6 +377,22 @@ APITOKEN_API void apitoken_log_escape(char *dst, size_t dstlen,
     const char *s, int quoted) APITOKEN_NONNULL(1);
 /* 0 for a PAM service name: 1..64 of [A-Za-z0-9._+-]; else _INVALID. */
 APITOKEN_API int apitoken_service_valid(const char *s);
+/*
+ * 0 for an item of a record's hosts, else APITOKEN_ERR_INVALID:
+ *  - a host name: dot-separated labels of [A-Za-z0-9-], each 1..63 bytes
+ *    and neither starting nor ending with '-', at most APITOKEN_HOST_MAX
+ *    bytes (apitoken_host_name_valid);
+ *  - a pattern: host name characters and at least one '*' (any run of
+ *    characters, dots included), '?' (one character) or '[...]' (one
+ *    character of a set of host name characters and ranges such as a-z;
+ *    "[!...]" one not in it), as fnmatch(3) reads them;
+ *  - "@" and a group name (apitoken_host_group_valid).
+ */
+APITOKEN_API int apitoken_host_valid(const char *s);
+/* 0 for a host group name: 1..64 of [A-Za-z0-9._-]; else _INVALID. */
+APITOKEN_API int apitoken_host_group_valid(const char *s);
+/* 0 for a host name (no pattern, no group; the first form above). */
+APITOKEN_API int apitoken_host_name_valid(const char *s);
 
 /* The credential of an HTTP Authorization header (apitokend, HTTP). */
 enum apitoken_auth_scheme {
@@ -411,7 +446,7 @@ APITOKEN_API int apitoken_status_parse(const char *s,
  * One token's record.  All strings are heap-owned by the record, never
  * NULL after a successful parse ("" when empty); times are Unix seconds,
  * 0 when unset (expires: 0 = never).  services: empty = all services;
- * from: empty = any address.  hash is the stored hash string, never a
+ * from: empty = any address; hosts: empty = every host.  hash is the stored hash string, never a
  * secret; it must not be shown to users.
  */
 struct apitoken_record {
@@ -426,6 +461,8 @@ struct apitoken_record {
 	size_t n_services;
 	char **from;
 	size_t n_from;
+	char **hosts;	/* host names, patterns, @groups; empty = any host */
+	size_t n_hosts;
 	int64_t created;
 	int64_t updated;
 	char *created_by;
@@ -460,6 +497,10 @@ enum apitoken_field_kind {
 #define APITOKEN_FIELD_AFTER_CREATED 0x40 /* time: >= created */
 #define APITOKEN_FIELD_IF_REVOKED 0x80	/* time: > 0 exactly when revoked */
 #define APITOKEN_FIELD_IMPORT	0x100	/* a key an import must give */
+#define APITOKEN_FIELD_HOSTS	0x200	/* list of apitoken_host_valid */
+#define APITOKEN_FIELD_OPTIONAL	0x400	/* a column after v1's first 16:
+					   left out of a store line when
+					   empty (older stores lack it) */
 
 struct apitoken_field {
 	const char *name;	/* store column and JSON key */
@@ -547,6 +588,7 @@ APITOKEN_API void apitoken_record_list_clear(char ***list, size_t *n);
  *    no control characters) with their limits;
  *  services: <= APITOKEN_SERVICES_MAX, each apitoken_service_valid, no
  *    duplicates; from: <= APITOKEN_FROM_MAX, each apitoken_cidr_valid;
+ *  hosts: <= APITOKEN_HOSTS_MAX, each apitoken_host_valid, no duplicates;
  *  created > 0, updated >= created, expires >= 0 (0 = never);
  *  revoked_at > 0 exactly when status is APITOKEN_REVOKED;
  *  parent: "" or a valid id other than the record's own.
@@ -786,9 +828,10 @@ struct apitoken_result {
 
 /*
  * The one verify path.  Checks, in order: format and checksum, look-up by
- * id, constant-time hash compare, status, expiry, owner == user, service
- * allowed, remote address inside from (a token with a from list is
- * refused when rhost is unknown or not an IP).  Fills *res and returns
+ * id, constant-time hash compare, status, expiry, owner == user, this
+ * host in hosts (with the host_name and host_groups of the config the
+ * store was opened with), service allowed, remote address inside from (a
+ * token with a from list is refused when rhost is unknown or not an IP).  Fills *res and returns
  * res->reason: APITOKEN_ACCEPTED (0) only when every check passed.
  */
 APITOKEN_API enum apitoken_reason apitoken_verify(struct apitoken_store *store,
@@ -811,8 +854,9 @@ APITOKEN_API enum apitoken_reason apitoken_verify_owner(
 /*
  * The policy half of apitoken_verify, for a record already found (and
  * whose secret matched): status, expiry (at req->now, 0 = now), owner ==
- * req->user, service allowed (with cfg's service_aliases), remote address
- * inside from.  Returns APITOKEN_ACCEPTED or the first reason the record
+ * req->user, this host in hosts (cfg's host_name and host_groups),
+ * service allowed (with cfg's service_aliases), remote address inside
+ * from.  Returns APITOKEN_ACCEPTED or the first reason the record
  * may not be used.  The PAM module's account phase re-checks with it.
  */
 APITOKEN_API enum apitoken_reason apitoken_record_usable(
