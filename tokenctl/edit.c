@@ -78,11 +78,11 @@ edit_run(struct ctl *ctl, const char *id, const struct ctl_fields *f)
 	}
 	if ((r = db_commit(ctl, &db)) != CTL_EXIT_OK)
 		goto out;
-	snprintf(names, sizeof(names), "%s%s%s%s%s%s",
+	snprintf(names, sizeof(names), "%s%s%s%s%s%s%s",
 	    f->label ? "label," : "", f->description ? "description," : "",
 	    f->external_id ? "external_id," : "",
 	    f->services_set ? "services," : "", f->from_set ? "from," : "",
-	    f->expires ? "expires," : "");
+	    f->hosts_set ? "hosts," : "", f->expires ? "expires," : "");
 	if (names[0] != '\0')
 		names[strlen(names) - 1] = '\0';	/* the last comma */
 	ctl_audit(ctl, "edit id=%s user=%s fields=%s", rec->id,

@@ -38,6 +38,7 @@ static const struct req_field {
 	{ "--external-id", 'e', "external_id", STR(external_id) },
 	{ "--service", 's', "service", LIST(services) },
 	{ "--from", 'f', "from", LIST(from) },
+	{ "--host", 'H', "host", LIST(hosts) },
 	{ "--expires", 'x', "expires", STR(expires) },
 	{ "--parent", 0, "parent", STR(parent) },
 };
@@ -160,6 +161,7 @@ fields_free(struct ctl_fields *f)
 {
 	free(f->services);
 	free(f->from);
+	free(f->hosts);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -269,7 +271,7 @@ seen(char **list, size_t n, const char *v)
 	return 0;
 }
 
-/* One list option (--service, --from): its "everything" word, what it
+/* One list option (--service, --from, --host): its "everything" word, what it
  * cannot be combined with, the check of one value, the largest count. */
 struct list_opt {
 	const char *name;
@@ -306,10 +308,27 @@ check_from(const char *opt, const char *v, char *err, size_t errlen)
 	return CTL_EXIT_OK;
 }
 
+static int
+check_host(const char *opt, const char *v, char *err, size_t errlen)
+{
+	if (v[0] == '@' && apitoken_host_group_valid(v + 1) != APITOKEN_OK)
+		return fail(err, errlen, CTL_EXIT_USAGE, "invalid %s '%s': a "
+		    "host group is @ and 1..%d of [A-Za-z0-9._-]", opt, v,
+		    APITOKEN_HOST_GROUP_MAX);
+	if (apitoken_host_valid(v) != APITOKEN_OK)
+		return fail(err, errlen, CTL_EXIT_USAGE, "invalid %s '%s': "
+		    "give a host name (labels of [A-Za-z0-9-] joined by dots), "
+		    "a pattern of one with * ? or [...] such as build-*, or "
+		    "@GROUP", opt, v);
+	return CTL_EXIT_OK;
+}
+
 static const struct list_opt services_opt = { "--service", "all",
 	"other services", check_service, APITOKEN_SERVICES_MAX };
 static const struct list_opt from_opt = { "--from", "any", "addresses",
 	check_from, APITOKEN_FROM_MAX };
+static const struct list_opt hosts_opt = { "--host", "all", "other hosts",
+	check_host, APITOKEN_HOSTS_MAX };
 
 /* Replace *list by the values given: the "everything" word alone means
  * an empty list; duplicates are dropped. */
@@ -409,7 +428,9 @@ fields_apply(const struct ctl *ctl, const struct ctl_db *db,
 	    f->services, f->n_services, &rec->services, &rec->n_services, err,
 	    errlen)) != 0) ||
 	    (f->from_set && (r = apply_list(f, &from_opt, f->from, f->n_from,
-	    &rec->from, &rec->n_from, err, errlen)) != 0))
+	    &rec->from, &rec->n_from, err, errlen)) != 0) ||
+	    (f->hosts_set && (r = apply_list(f, &hosts_opt, f->hosts,
+	    f->n_hosts, &rec->hosts, &rec->n_hosts, err, errlen)) != 0))
 		return r;
 	if (is_new || f->expires != NULL)
 		return fields_expiry(ctl, db, fname(f, "--expires"),

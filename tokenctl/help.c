@@ -21,7 +21,7 @@ static const char global_help[] =
 "  list                  list tokens (filters: --user --status --service --expiring)\n"
 "  show ID               show every field of a token\n"
 "  edit ID               change label, description, external id, services,\n"
-"                        source addresses or expiry\n"
+"                        source addresses, hosts or expiry\n"
 "  disable ID            refuse a token until enabled again\n"
 "  enable ID             accept a disabled token again\n"
 "  revoke ID             revoke a token and the tokens derived from it\n"
@@ -60,8 +60,8 @@ static const struct help {
 "never rewritten.\n" },
 	{ "issue",
 "tokenctl issue USER --label TEXT [--description TEXT] [--external-id TEXT]\n"
-"               [--service NAME]... [--from CIDR]... [--expires WHEN]\n"
-"               [--parent ID] [--json]\n"
+"               [--service NAME]... [--from CIDR]... [--host HOST]...\n"
+"               [--expires WHEN] [--parent ID] [--json]\n"
 "tokenctl issue --batch FILE|- [--json]\n",
 "Issue a new token for the account USER and print it once, alone on one\n"
 "line (with --json: one JSON object, the fields of 'show --json' and token).\n"
@@ -73,21 +73,25 @@ static const struct help {
 "                        more; none (or 'all') means every service\n"
 "  --from CIDR           source address/network allowed; repeat for more;\n"
 "                        none (or 'any') means any address\n"
+"  --host HOST           host allowed to use the token: a name, a pattern\n"
+"                        (build-*) or @GROUP (config host_groups); repeat\n"
+"                        for more; none (or 'all') means every host\n"
 "  --expires WHEN        duration (45s 30m 12h 90d 2w 1y), YYYY-MM-DD,\n"
 "                        YYYY-MM-DDTHH:MM[:SS]Z or never; default from\n"
 "                        default_lifetime, at most max_lifetime\n"
 "  --parent ID           derive from token ID: revoking or rotating it\n"
 "                        revokes this one too; cannot outlive it\n"
 "  --batch FILE|-        one JSON object per line with keys user, label,\n"
-"                        description, external_id, service, from (arrays),\n"
-"                        expires, parent; all or nothing, one store write;\n"
-"                        prints one token (or JSON object) per line\n"
+"                        description, external_id, service, from, host\n"
+"                        (arrays), expires, parent; all or nothing, one\n"
+"                        store write; prints one token (or JSON object)\n"
+"                        per line\n"
 "  --json                JSON output\n" },
 	{ "list",
 "tokenctl list [--user USER] [--status active|disabled|revoked|expired]\n"
 "              [--service NAME] [--expiring WHEN] [--json]\n",
-"List tokens, one row each: ID, USER, LABEL, SERVICES, STATUS, CREATED,\n"
-"EXPIRES, LAST USED.  Filters combine (all must match).\n"
+"List tokens, one row each: ID, USER, LABEL, SERVICES, HOSTS, STATUS,\n"
+"CREATED, EXPIRES, LAST USED.  Filters combine (all must match).\n"
 "\n"
 "  --user USER           tokens of USER\n"
 "  --status S            active, disabled, revoked, or expired (an active\n"
@@ -103,9 +107,11 @@ static const struct help {
 "  --json                one JSON object\n" },
 	{ "edit",
 "tokenctl edit ID [--label TEXT] [--description TEXT] [--external-id TEXT]\n"
-"              [--service NAME]... [--from CIDR]... [--expires WHEN|never]\n",
-"Change a token's metadata; the secret stays.  --service and --from\n"
-"replace the whole list ('--service all', '--from any' clear it).\n"
+"              [--service NAME]... [--from CIDR]... [--host HOST]...\n"
+"              [--expires WHEN|never]\n",
+"Change a token's metadata; the secret stays.  --service, --from and\n"
+"--host replace the whole list ('--service all', '--from any', '--host\n"
+"all' clear it).\n"
 "Revoked tokens cannot be edited.\n" },
 	{ "disable", "tokenctl disable ID\n",
 "Refuse the token until 'tokenctl enable'.  Derived tokens are not\n"

@@ -25,7 +25,8 @@ static const struct {
 	const char *head;
 } columns[] = {
 	{ AT(id), "ID" }, { AT(user), "USER" }, { AT(label), "LABEL" },
-	{ AT(services), "SERVICES" }, { AT(status), "STATUS" },
+	{ AT(services), "SERVICES" }, { AT(hosts), "HOSTS" },
+	{ AT(status), "STATUS" },
 	{ AT(created), "CREATED" }, { AT(expires), "EXPIRES" },
 	{ LAST_USED, "LAST USED" },
 };
@@ -37,6 +38,7 @@ static const struct {
 	const char *none;	/* an empty value, or NULL: "-" */
 } shown[] = {
 	{ AT(services), NULL, "all" }, { AT(from), NULL, "any" },
+	{ AT(hosts), NULL, "all" },
 	{ AT(expires), NULL, "never" }, { AT(revoked_at), "revoked:", NULL },
 };
 

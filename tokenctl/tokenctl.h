@@ -212,6 +212,9 @@ struct ctl_fields {
 	const char **from;
 	size_t n_from;
 	int from_set;
+	const char **hosts;
+	size_t n_hosts;
+	int hosts_set;
 	const char *expires;
 	const char *parent;
 };
@@ -227,6 +230,7 @@ void fields_add(const char ***list, size_t *n, int *set, const char *v);
 	{ "external-id", required_argument, NULL, 'e' }, \
 	{ "service", required_argument, NULL, 's' }, \
 	{ "from", required_argument, NULL, 'f' }, \
+	{ "host", required_argument, NULL, 'H' }, \
 	{ "expires", required_argument, NULL, 'x' }
 int fields_option(struct ctl_fields *f, int c, const char *arg);
 /* Where f keeps the --batch key: a string (str) or a list (list, n,

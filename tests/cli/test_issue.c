@@ -374,8 +374,8 @@ Test(issue, batch_with_one_bad_line_writes_nothing)
 	snprintf(buf, sizeof(buf), "%s{\"user\": \"root\", \"label\": \"z\","
 	    " \"colour\": \"red\"}\n", good);
 	batch_fails(buf, "<stdin>:3: unknown key 'colour' (known: user, "
-	    "label, description, external_id, service, from, expires, "
-	    "parent)");
+	    "label, description, external_id, service, from, host, "
+	    "expires, parent)");
 	snprintf(buf, sizeof(buf), "%s{\"user\": \"root\", \"label\": \"g1\"}"
 	    "\n", good);
 	batch_fails(buf, "<stdin>:3: user root already has a token labelled "

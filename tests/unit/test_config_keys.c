@@ -263,6 +263,9 @@ Test(config_keys, shipped_config_equals_builtin_defaults)
 	cr_assert_null(apitoken_config_service_alias(shipped, "sudo", 1));
 	self_service_same(apitoken_config_self_service(shipped),
 	    apitoken_config_self_service(builtin));
+	cr_assert_null(apitoken_config_host_group(shipped, 0));
+	cr_assert_str_eq(apitoken_config_host_name(shipped),
+	    apitoken_config_host_name(builtin));
 	apitoken_config_free(shipped);
 	apitoken_config_free(builtin);
 }
