@@ -165,8 +165,7 @@ text_line(struct import *im, const char *p, size_t len, size_t lineno,
 	int r;
 
 	if (*state == 0) {
-		if (len != strlen(apitoken_store_header()) ||
-		    memcmp(p, apitoken_store_header(), len) != 0) {
+		if (apitoken_store_header_valid(p, len) != APITOKEN_OK) {
 			ctl_err("%s:%zu: not a tokenctl export (expected the "
 			    "store header line)", im->name, lineno);
 			return CTL_EXIT_REJECT;

@@ -38,10 +38,16 @@ apitoken_store_header(void)
 	return HEADER_V1_16 "\thosts";
 }
 
-const char *
-codec_header_v1_16(void)
+int
+apitoken_store_header_valid(const char *line, size_t len)
 {
-	return HEADER_V1_16;
+	const char *hdr = apitoken_store_header();
+
+	if ((len == strlen(hdr) && memcmp(line, hdr, len) == 0) ||
+	    (len == sizeof(HEADER_V1_16) - 1 &&
+	    memcmp(line, HEADER_V1_16, len) == 0))
+		return APITOKEN_OK;
+	return APITOKEN_ERR_INVALID;
 }
 
 const char *

@@ -57,8 +57,6 @@ int codec_split(const char *line, size_t len, struct slice f[STORE_NFIELDS],
 int codec_parse(const char *line, size_t len, struct apitoken_record **recp,
     char *err, size_t errlen);
 int codec_format(const struct apitoken_record *r, char **linep, size_t *lenp);
-/* the v1 header of a store written before the optional columns */
-const char *codec_header_v1_16(void);
 
 /* safefile.c: the owner/mode rule and safe opens */
 int safe_open_dir(const char *dir, int *dirfdp, char *err, size_t errlen);

@@ -27,18 +27,6 @@ struct apitoken_store {
 	struct hostid host;		/* a copy of the config's */
 };
 
-/* 1 if the header line (n bytes) lists the v1 columns: all of them, or
- * the first 16 only (a store written before hosts). */
-static int
-header_columns_ok(const char *head, size_t n)
-{
-	const char *hdr = apitoken_store_header();
-	const char *old = codec_header_v1_16();
-
-	return (n == strlen(hdr) && memcmp(head, hdr, n) == 0) ||
-	    (n == strlen(old) && memcmp(head, old, n) == 0);
-}
-
 /* Header check on the first bytes of the file (n <= its size); *bodyp
  * gets the offset of the first record line. */
 static int
@@ -62,7 +50,7 @@ check_header(const char *head, size_t n, const char *path, uint64_t *bodyp,
 		return set_err(err, errlen, APITOKEN_ERR_STORE_VERSION,
 		    "%s:1: unknown store format version (this library reads v1)",
 		    path);
-	if (nl == NULL || !header_columns_ok(head, n))
+	if (nl == NULL || apitoken_store_header_valid(head, n) != 0)
 		return set_err(err, errlen, APITOKEN_ERR_STORE_FORMAT,
 		    "%s:1: v1 header does not list the v1 columns", path);
 	*bodyp = (uint64_t)n + 1;

@@ -616,6 +616,11 @@ APITOKEN_API int apitoken_record_parse(const char *line, size_t len,
     APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 3);
 /* The store's first line (without '\n') and last line ("#end"). */
 APITOKEN_API const char *apitoken_store_header(void);
+/* 0 if the len bytes at line (no '\n') are a header this library reads:
+ * apitoken_store_header(), or the v1 header of a store written before
+ * the hosts column; else APITOKEN_ERR_INVALID. */
+APITOKEN_API int apitoken_store_header_valid(const char *line, size_t len)
+    APITOKEN_NONNULL(1);
 APITOKEN_API const char *apitoken_store_trailer(void);
 
 /* ------------------------------------------------------------ store
