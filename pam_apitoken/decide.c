@@ -212,6 +212,8 @@ user_message(const struct decision *d, enum phase ph)
 		return "This API token is not valid for this service.";
 	case APITOKEN_R_SOURCE:
 		return "This API token is not valid from this address.";
+	case APITOKEN_R_HOST:
+		return "This API token is not valid on this host.";
 	case WHY_LOCKED:
 		return "This account is locked.";
 	default:

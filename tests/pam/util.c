@@ -102,6 +102,7 @@ new_record(const char *user, const char *label, const struct issue_opts *o,
 	if (o != NULL) {
 		add_list(&rec->services, &rec->n_services, o->services);
 		add_list(&rec->from, &rec->n_from, o->from);
+		add_list(&rec->hosts, &rec->n_hosts, o->hosts);
 		rec->expires = o->expires;
 		if (o->parent != NULL)
 			cr_assert(apitoken_record_set(&rec->parent,

@@ -43,6 +43,7 @@ struct issue_opts {
 	const char *from;		/* comma-separated CIDRs, or NULL */
 	int64_t expires;		/* absolute, 0 = never */
 	const char *parent;		/* id, or NULL */
+	const char *hosts;		/* comma-separated, or NULL */
 };
 
 void fx_setup(struct fixture *fx);
