@@ -14,7 +14,7 @@
  *  - Predicates follow the same rule: every apitoken_*_valid() returns 0
  *    when its argument is acceptable and APITOKEN_ERR_INVALID when it is
  *    not, so "if (apitoken_x_valid(s) != 0) refuse" reads the same for
- *    every field.  Only five functions answer a yes/no question with 1
+ *    every field.  Only six functions answer a yes/no question with 1
  *    and 0, and none is named *_valid: apitoken_record_expired(),
  *    apitoken_config_service_covers(), apitoken_config_caller_allowed(),
  *    apitoken_config_hosts_allow(),
@@ -446,8 +446,8 @@ APITOKEN_API int apitoken_status_parse(const char *s,
  * One token's record.  All strings are heap-owned by the record, never
  * NULL after a successful parse ("" when empty); times are Unix seconds,
  * 0 when unset (expires: 0 = never).  services: empty = all services;
- * from: empty = any address; hosts: empty = every host.  hash is the stored hash string, never a
- * secret; it must not be shown to users.
+ * from: empty = any address; hosts: empty = every host.  hash is the
+ * stored hash string, never a secret; it must not be shown to users.
  */
 struct apitoken_record {
 	char id[APITOKEN_ID_LEN + 1];
@@ -836,8 +836,9 @@ struct apitoken_result {
  * id, constant-time hash compare, status, expiry, owner == user, this
  * host in hosts (with the host_name and host_groups of the config the
  * store was opened with), service allowed, remote address inside from (a
- * token with a from list is refused when rhost is unknown or not an IP).  Fills *res and returns
- * res->reason: APITOKEN_ACCEPTED (0) only when every check passed.
+ * token with a from list is refused when rhost is unknown or not an IP).
+ * Fills *res and returns res->reason: APITOKEN_ACCEPTED (0) only when
+ * every check passed.
  */
 APITOKEN_API enum apitoken_reason apitoken_verify(struct apitoken_store *store,
     const char *token, size_t len, const struct apitoken_request *req,
