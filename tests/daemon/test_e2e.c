@@ -24,27 +24,28 @@ TestSuite(e2e, .init = arm_watchdog);
 static void
 run_script(const char *name)
 {
-	char script[512];
+	char script[512], out[32768];
 	const char *argv[] = { "/bin/sh", script, BUILD_DIR, NULL };
 	struct tl_cmd c = { .argv = argv, .merge_err = 1,
 	    .timeout_ms = 240 * 1000 };
 	struct tl_proc p;
-	int rc;
+	int rc, timed_out;
 
 	snprintf(script, sizeof(script), "%s/tests/e2e/%s", SRC_DIR, name);
 	rc = tl_run(&c, &p);
+	timed_out = p.timed_out;
+	snprintf(out, sizeof(out), "%s", p.out);
+	tl_proc_free(&p);
 	if (rc == 77) {
-		char *nl = strchr(p.out, '\n');
+		char *nl = strchr(out, '\n');
 
 		if (nl != NULL)
 			*nl = '\0';
-		TL_SKIP("%s", strncmp(p.out, "SKIP: ", 6) == 0 ?
-		    p.out + 6 : p.out);
+		TL_SKIP("%s", strncmp(out, "SKIP: ", 6) == 0 ? out + 6 : out);
 	}
-	cr_log_info("%s", p.out);
-	cr_assert(!p.timed_out, "%s timed out:\n%s", name, p.out);
-	cr_assert_eq(rc, 0, "%s exited %d:\n%s", name, rc, p.out);
-	tl_proc_free(&p);
+	cr_log_info("%s", out);
+	cr_assert(!timed_out, "%s timed out:\n%s", name, out);
+	cr_assert_eq(rc, 0, "%s exited %d:\n%s", name, rc, out);
 }
 
 Test(e2e, nginx_auth_pam_as_www_data)
