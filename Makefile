@@ -187,9 +187,16 @@ $(B)/obj/apitokend/%.o: apitokend/%.c
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -fvisibility=hidden $(SYSTEMD_CFLAGS) \
 		$(MHD_CFLAGS) -c -o $@ $<
 
+# -lpam: self-service re-authentication (apitokend/self_pam.c only).
+# Under ASan, libcrypt is linked in: ASan intercepts crypt_r, and with
+# libcrypt first loaded by pam_unix (dlopen) the interceptor has no real
+# function to call (a jump to address 0).
+ifeq ($(SANITIZE),1)
+D_SAN_LIBS = -Wl,--no-as-needed -lcrypt -Wl,--as-needed
+endif
 $(DAEMON): $(D_OBJ) $(LIB_A)
 	$(CC) -pie -o $@ $(D_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(DEPS_LIBS) \
-		$(SYSTEMD_LIBS) $(MHD_LIBS) -lpthread
+		$(SYSTEMD_LIBS) $(MHD_LIBS) -lpam $(D_SAN_LIBS) -lpthread
 
 $(B)/tobj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -899,7 +899,18 @@ enum apitoken_op {
 	APITOKEN_OP_VERIFY = 1,		/* USER SERVICE [RHOST] TOKEN */
 	APITOKEN_OP_LOCKOUTS = 2,	/* (root) list lockouts */
 	APITOKEN_OP_UNLOCK = 3,		/* (root) ID or USER */
-	/* 16..63: self-service (issue 16), one op per verb */
+	/* 16..63: self-service (issue 16), one op per verb; apitokend(8),
+	 * SELF-SERVICE PROTOCOL.  Record lines travel as T_ENTRY pieces
+	 * (apitoken_msg_add_line), their hash replaced by a placeholder. */
+	APITOKEN_OP_SELF_LIST = 16,	/* -> the caller's records */
+	APITOKEN_OP_SELF_ISSUE = 17,	/* ENTRY (the record asked for) ->
+					   [PROMPT...] TOKEN ENTRY */
+	APITOKEN_OP_SELF_EDIT = 18,	/* ID ENTRY ARG(changed field)... */
+	APITOKEN_OP_SELF_DISABLE = 19,	/* ID */
+	APITOKEN_OP_SELF_ENABLE = 20,	/* ID */
+	APITOKEN_OP_SELF_REVOKE = 21,	/* ID or TOKEN, [ARG reason] */
+	APITOKEN_OP_SELF_ROTATE = 22,	/* ID [EXPIRES] -> [PROMPT...]
+					   TOKEN ENTRY */
 	APITOKEN_OP_REPLY = 128,	/* REASON [ID LABEL OWNER EXPIRES]
 					   [DETAIL] [ENTRY...] */
 	APITOKEN_OP_PROMPT = 129,	/* daemon -> client: a PAM prompt */
@@ -1011,6 +1022,27 @@ struct apitoken_self_service {
 					   default "apitoken-selfservice" */
 };
 #define APITOKEN_SELF_REAUTH_SERVICE "apitoken-selfservice"
+
+/*
+ * A line longer than one field (a record line, at most APITOKEN_LINE_MAX
+ * bytes with its '\n') as consecutive fields of tag, APITOKEN_LINE_PIECE
+ * bytes each but the last; the piece ending in '\n' ends the line.
+ * add: 0, APITOKEN_ERR_INVALID (no final '\n', or one inside), _TOO_LONG
+ * (past a cap or the field count).  next: the line starting at field
+ * *pos or after (other tags skipped) into buf, NUL-terminated, length in
+ * *lenp; *pos moves past it.  0, APITOKEN_ERR_NOT_FOUND at the end,
+ * _INVALID (a line without its end), _TOO_LONG (buf too small).
+ */
+/* The hash a record line sent to a user carries instead of its own. */
+#define APITOKEN_HASH_HIDDEN "sha256$" \
+	"0000000000000000000000000000000000000000000000000000000000000000"
+#define APITOKEN_LINE_PIECE 512
+#define APITOKEN_LINE_MAX (APITOKEN_MSG_MAX - 16)
+APITOKEN_API int apitoken_msg_add_line(struct apitoken_msg *m, uint8_t tag,
+    const char *line, size_t len) APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 3);
+APITOKEN_API int apitoken_msg_next_line(const struct apitoken_msg *m,
+    uint8_t tag, size_t *pos, char *buf, size_t bufsize, size_t *lenp)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 3, 4, 6);
 
 /* The config's self_service settings (defaults when absent); never NULL. */
 APITOKEN_API const struct apitoken_self_service *apitoken_config_self_service(
