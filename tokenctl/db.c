@@ -41,6 +41,12 @@ collect(struct apitoken_record **rec, void *ctx)
 	return 0;
 }
 
+void
+db_adopt(struct ctl_db *db, struct apitoken_record *rec)
+{
+	push(&db->v, &db->n, &db->cap, rec);
+}
+
 int
 db_open(struct ctl *ctl, struct ctl_db *db)
 {
@@ -48,6 +54,8 @@ db_open(struct ctl *ctl, struct ctl_db *db)
 	char err[CTL_ERR_MAX] = "";
 	int r;
 
+	if (ctl_self(ctl))
+		return self_db_open(ctl, db);
 	memset(db, 0, sizeof(*db));
 	db->full = 1;
 	r = apitoken_store_open(ctl->cfg, &store, err, sizeof(err));
@@ -268,7 +276,18 @@ db_label_taken(const struct ctl_db *db, const char *user, const char *label,
     const char *except_id)
 {
 	char id[APITOKEN_ID_LEN + 1];
+	size_t i;
 
+	if (db->txn == NULL) {	/* read-only: every record is in v */
+		for (i = 0; i < db->n; i++)
+			if (db->v[i]->status != APITOKEN_REVOKED &&
+			    strcmp(db->v[i]->user, user) == 0 &&
+			    strcmp(db->v[i]->label, label) == 0 &&
+			    (except_id == NULL ||
+			    strcmp(db->v[i]->id, except_id) != 0))
+				return db->v[i];
+		return NULL;
+	}
 	if (apitoken_txn_label_owner(db->txn, user, label, except_id, id) !=
 	    APITOKEN_OK)
 		return NULL;

@@ -123,7 +123,8 @@ cmd_edit(struct ctl *ctl, int argc, char **argv)
 		ctl_err("nothing to change: give at least one option");
 		r = ctl_help("edit", 0);
 	} else if ((r = ctl_config(ctl)) == CTL_EXIT_OK) {
-		r = edit_run(ctl, argv[optind], &f);
+		r = ctl_self(ctl) ? self_edit(ctl, argv[optind], &f) :
+		    edit_run(ctl, argv[optind], &f);
 	}
 out:
 	fields_free(&f);

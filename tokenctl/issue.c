@@ -406,10 +406,23 @@ cmd_issue(struct ctl *ctl, int argc, char **argv)
 		ctl_err("--batch takes no USER and no other options but "
 		    "--json");
 		r = ctl_help("issue", 0);
-	} else if (batch == NULL && optind != argc - 1) {
-		ctl_err(optind == argc ? "missing USER" : "too many arguments");
+	} else if (batch == NULL && optind < argc - 1) {
+		ctl_err("too many arguments");
 		r = ctl_help("issue", 0);
-	} else if ((r = ctl_config(ctl)) == CTL_EXIT_OK) {
+	} else if ((r = ctl_config(ctl)) != CTL_EXIT_OK) {
+		/* r says why */
+	} else if (ctl_self(ctl) && batch != NULL) {
+		ctl_err("--batch is root's; issue your own tokens one at a "
+		    "time");
+		r = CTL_EXIT_REJECT;
+	} else if (ctl_self(ctl)) {
+		/* a user's own token, through apitokend: USER optional */
+		r = self_issue(ctl, &f, optind < argc ? argv[optind] : NULL,
+		    json);
+	} else if (batch == NULL && optind == argc) {
+		ctl_err("missing USER");
+		r = ctl_help("issue", 0);
+	} else {
 		f.user = batch == NULL ? argv[optind] : NULL;
 		r = batch != NULL ? issue_batch(ctl, batch, json) :
 		    issue_single(ctl, &f, json);

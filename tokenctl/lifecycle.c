@@ -44,8 +44,12 @@ begin_one(struct ctl *ctl, const char *verb, int argc, char **argv,
 	memset(db, 0, sizeof(*db));
 	if ((r = one_id_args(verb, argc, argv, &id)) != CTL_EXIT_OK)
 		return r < 0 ? ctl_help(verb, 1) : r;
-	if ((r = ctl_config(ctl)) != CTL_EXIT_OK ||
-	    (r = db_begin(ctl, 0, db)) != CTL_EXIT_OK)
+	if ((r = ctl_config(ctl)) != CTL_EXIT_OK)
+		return r;
+	if (ctl_self(ctl) && (strcmp(verb, "disable") == 0 ||
+	    strcmp(verb, "enable") == 0))
+		return self_simple(ctl, verb, id, NULL);	/* *recp NULL */
+	if ((r = db_begin(ctl, 0, db)) != CTL_EXIT_OK)
 		return r;
 	return db_get(db, id, recp);
 }

@@ -250,8 +250,16 @@ cmd_revoke(struct ctl *ctl, int argc, char **argv)
 
 	if ((r = revoke_parse(argc, argv, &a)) != CTL_GO)
 		return r;
-	if ((r = ctl_config(ctl)) != CTL_EXIT_OK ||
-	    (r = db_begin(ctl, 0, &db)) != CTL_EXIT_OK)
+	if ((r = ctl_config(ctl)) != CTL_EXIT_OK)
+		return r;
+	if (ctl_self(ctl)) {
+		if (a.id != NULL)
+			return self_simple(ctl, "revoke", a.id, a.reason);
+		ctl_err("%s is for root; revoke your tokens one ID at a time",
+		    a.user != NULL ? "--user" : "--token-stdin");
+		return CTL_EXIT_REJECT;
+	}
+	if ((r = db_begin(ctl, 0, &db)) != CTL_EXIT_OK)
 		return r;
 	if (a.id != NULL)
 		r = revoke_id(ctl, &db, a.id, a.reason ? a.reason : "manual",
@@ -401,8 +409,11 @@ cmd_rotate(struct ctl *ctl, int argc, char **argv)
 		ctl_err(optind == argc ? "missing ID" : "too many arguments");
 		return ctl_help("rotate", 0);
 	}
-	if ((r = ctl_config(ctl)) != CTL_EXIT_OK ||
-	    (r = db_begin(ctl, 0, &db)) != CTL_EXIT_OK)
+	if ((r = ctl_config(ctl)) != CTL_EXIT_OK)
+		return r;
+	if (ctl_self(ctl))
+		return self_rotate(ctl, argv[optind], expires, json);
+	if ((r = db_begin(ctl, 0, &db)) != CTL_EXIT_OK)
 		return r;
 	r = rotate_run(ctl, &db, argv[optind], expires, json);
 	db_free(&db);

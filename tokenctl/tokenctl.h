@@ -182,6 +182,8 @@ int db_delete(struct ctl_db *db, const char *id, char *err, size_t errlen);
  * changed in the transaction; db_find loads it again.  Pointers to the
  * old copy stay valid until db_free. */
 int db_changed(const char *id, void *ctx);
+/* Add rec to a full, read-only db (it takes rec). */
+void db_adopt(struct ctl_db *db, struct apitoken_record *rec);
 /* The live token of user with this label (except except_id), or NULL. */
 const struct apitoken_record *db_label_taken(const struct ctl_db *db,
     const char *user, const char *label, const char *except_id);
@@ -297,6 +299,26 @@ void revoke_report(const struct ctl *ctl, const struct ctl_db *db,
     const struct ctl_idlist *l, const char *via, FILE *out);
 /* Parse exactly one ID operand for a verb taking only --help. */
 int one_id_args(const char *verb, int argc, char **argv, const char **id);
+
+/* ------------------------------------------------------------- self.c
+ *
+ * A user other than root whose store is not their own (ctl_self) lists,
+ * shows, issues, edits, disables, enables, revokes and rotates their own
+ * tokens through apitokend (apitokend(8), SELF-SERVICE); each returns an
+ * exit status, the output and messages as for root.
+ */
+int ctl_self(const struct ctl *ctl);
+/* db_open's work for such a user: their records, from apitokend. */
+int self_db_open(struct ctl *ctl, struct ctl_db *db);
+/* user: the USER operand or NULL (then the caller). */
+int self_issue(struct ctl *ctl, struct ctl_fields *f, const char *user,
+    int json);
+int self_edit(struct ctl *ctl, const char *id, const struct ctl_fields *f);
+/* verb: "disable", "enable" or "revoke" (reason: NULL = the default) */
+int self_simple(struct ctl *ctl, const char *verb, const char *id,
+    const char *reason);
+int self_rotate(struct ctl *ctl, const char *id, const char *expires,
+    int json);
 
 /* ------------------------------------------------------------- verbs */
 
