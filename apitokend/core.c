@@ -302,7 +302,30 @@ http_client(const struct ask *a)
 	return a->rhost;
 }
 
-/* Under the mutex: throttle, store, verify, count, last use. */
+/*
+ * The owner's account, for an accepted token: locked (passwd -l) refuses
+ * it, as the module does for the logins it checks itself; a failed
+ * look-up fails closed.  The daemon runs as root, so shadow is readable.
+ */
+static enum apitoken_reason
+check_account(struct apitoken_result *res)
+{
+	int unreadable = 0, r;
+
+	r = apitoken_account_locked(res->user, &unreadable);
+	if (r > 0)
+		res->reason = APITOKEN_R_LOCKED;
+	else if (r < 0) {
+		res->reason = APITOKEN_R_STORE_ERROR;
+		res->error = APITOKEN_ERR_SYSTEM;
+		snprintf(res->detail, sizeof(res->detail),
+		    "shadow look-up failed for the token's owner");
+	}
+	return res->reason;
+}
+
+/* Under the mutex: throttle, store, verify, account lock, count, last
+ * use. */
 static void
 verify_locked(struct core *c, const struct ask *a, const char *id,
     int64_t now, struct apitoken_result *res)
@@ -330,7 +353,7 @@ verify_locked(struct core *c, const struct ask *a, const char *id,
 	if ((a->user != NULL ?
 	    apitoken_verify(c->store, a->token, a->len, &req, res) :
 	    apitoken_verify_owner(c->store, a->token, a->len, &req, res)) ==
-	    APITOKEN_ACCEPTED)
+	    APITOKEN_ACCEPTED && check_account(res) == APITOKEN_ACCEPTED)
 		lastuse(c, a, res->id, now);
 	count(c, k, res->reason, now);
 }

@@ -68,6 +68,7 @@ decision_pam_code(enum phase ph, const struct decision *d)
 	case APITOKEN_R_REVOKED:
 		return account ? PAM_PERM_DENIED : PAM_AUTH_ERR;
 	case WHY_LOCKED:
+	case APITOKEN_R_LOCKED:
 		return PAM_PERM_DENIED;
 	case APITOKEN_R_EXPIRED:
 		return account ? PAM_ACCT_EXPIRED : PAM_AUTH_ERR;
@@ -215,6 +216,7 @@ user_message(const struct decision *d, enum phase ph)
 	case APITOKEN_R_HOST:
 		return "This API token is not valid on this host.";
 	case WHY_LOCKED:
+	case APITOKEN_R_LOCKED:
 		return "This account is locked.";
 	default:
 		return NULL;

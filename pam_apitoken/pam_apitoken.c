@@ -247,11 +247,12 @@ check_locked(pam_handle_t *pamh, const struct args *a, struct decision *d)
 		return;
 	if (d->via_daemon && geteuid() != 0) {
 		/* shadow is root's; what NSS gives others is no answer
-		 * (nss-systemd makes up "!*" for nobody) */
+		 * (nss-systemd makes up "!*" for nobody): apitokend,
+		 * which runs as root, checked the lock instead */
 		debug_log(pamh, a, "not root: lock not checked for", d->user);
 		return;
 	}
-	r = account_locked(d->user, &unreadable);
+	r = apitoken_account_locked(d->user, &unreadable);
 	if (r < 0)
 		d->why = WHY_USER_LOOKUP;
 	else if (r > 0)

@@ -118,10 +118,5 @@ void input_remote_addr(pam_handle_t *pamh, struct decision *d);
 /* account.c: the account behind PAM_USER.  0 when it exists; -1 with
  * d->why set (unknown, lookup failed, out of memory). */
 int account_exists(struct decision *d);
-/* 1 when the account is locked: its shadow hash is "!" followed by
- * something (passwd -l, usermod -L); 0 when not, when it has no shadow
- * entry, or when shadow cannot be read (then *unreadable is set, e.g.
- * not root); -1 when the look-up failed. */
-int account_locked(const char *user, int *unreadable);
 
 #endif

@@ -55,6 +55,7 @@ static const char *const reasons[] = {
 	[APITOKEN_R_THROTTLED] = "throttled",
 	[APITOKEN_R_UNAVAILABLE] = "daemon-unavailable",
 	[APITOKEN_R_HOST] = "host-not-allowed",
+	[APITOKEN_R_LOCKED] = "account-locked",
 };
 
 static const char *const formats[] = {

@@ -375,6 +375,15 @@ APITOKEN_API int apitoken_open_trusted(const char *path, int *fdp,
  */
 APITOKEN_API void apitoken_log_escape(char *dst, size_t dstlen,
     const char *s, int quoted) APITOKEN_NONNULL(1);
+/*
+ * 1 when user's account is locked: its shadow hash is "!" followed by
+ * something (passwd -l, usermod -L; "!" alone, useradd's default for an
+ * account without a password, is not); 0 when not, when it has no shadow
+ * entry, or when shadow cannot be read (then *unreadable is set: not
+ * root); -1 when the look-up failed.
+ */
+APITOKEN_API int apitoken_account_locked(const char *user, int *unreadable)
+    APITOKEN_NONNULL(1, 2);
 /* 0 for a PAM service name: 1..64 of [A-Za-z0-9._+-]; else _INVALID. */
 APITOKEN_API int apitoken_service_valid(const char *s);
 /*
@@ -797,6 +806,8 @@ enum apitoken_reason {
 					   see detail (names the socket) */
 	APITOKEN_R_HOST,		/* this host is not in the token's
 					   hosts */
+	APITOKEN_R_LOCKED,		/* apitokend: the owner's account is
+					   locked (passwd -l) */
 	APITOKEN_R_COUNT		/* not a reason: the number of them */
 };
 
@@ -804,7 +815,7 @@ enum apitoken_reason {
  * "wrong-secret", "disabled", "revoked", "expired", "wrong-user",
  * "service-not-allowed", "source-not-allowed", "store-error",
  * "caller-not-allowed", "throttled", "daemon-unavailable",
- * "host-not-allowed". */
+ * "host-not-allowed", "account-locked". */
 APITOKEN_API const char *apitoken_reason_str(enum apitoken_reason r);
 /* The inverse: 0 and *r, or APITOKEN_ERR_INVALID for another string. */
 APITOKEN_API int apitoken_reason_parse(const char *s,
