@@ -227,3 +227,42 @@ tu_assert_cloexec_under(const char *dir)
 	closedir(d);
 	return seen;
 }
+
+int
+tu_config_load(struct tu_env *e, const char *extra,
+    struct apitoken_config **cfgp)
+{
+	tl_write_config(e->conf, e->store, e->state, extra, 0600);
+	e->err[0] = '\0';
+	return apitoken_config_load(e->conf, cfgp, e->err, sizeof(e->err));
+}
+
+struct apitoken_config *
+tu_config_load_ok(struct tu_env *e, const char *extra)
+{
+	struct apitoken_config *c = NULL;
+
+	cr_assert_eq(tu_config_load(e, extra, &c), 0, "%s: %s", extra,
+	    e->err);
+	return c;
+}
+
+void
+tu_config_load_bad(struct tu_env *e, const char *extra, int line,
+    const char *text)
+{
+	struct apitoken_config *c = NULL;
+	char want[600];
+
+	cr_assert_eq(tu_config_load(e, extra, &c), APITOKEN_ERR_CONFIG,
+	    "accepted: %s", extra);
+	cr_assert_null(c);
+	if (line > 0) {
+		snprintf(want, sizeof(want), "%s:%d:", e->conf, line);
+		cr_assert_eq(strncmp(e->err, want, strlen(want)), 0,
+		    "want %s...: %s", want, e->err);
+	}
+	cr_assert_not_null(strstr(e->err, text), "want \"%s\" in: %s", text,
+	    e->err);
+	cr_assert_null(strpbrk(e->err, "\r\n"), "not one line: %s", e->err);
+}

@@ -36,6 +36,18 @@ void tu_env_setup(struct tu_env *e, const char *extra);
 /* Rewrite the config with other extra lines and reload it. */
 void tu_env_reconfig(struct tu_env *e, const char *extra);
 void tu_env_teardown(struct tu_env *e);
+/* Write e's config with the extra lines after store and state_dir (so the
+ * first extra line is line 3) and load it: apitoken_config_load's result,
+ * its message in e->err. */
+int tu_config_load(struct tu_env *e, const char *extra,
+    struct apitoken_config **cfgp);
+/* The same, asserting success; the caller frees the config. */
+struct apitoken_config *tu_config_load_ok(struct tu_env *e,
+    const char *extra);
+/* Asserts that extra is refused with a one-line message holding text and,
+ * when line > 0, starting "<config>:<line>:". */
+void tu_config_load_bad(struct tu_env *e, const char *extra, int line,
+    const char *text);
 
 /* Deterministic valid id "M%011u" (sorts numerically). */
 void tu_id(unsigned n, char id[APITOKEN_ID_LEN + 1]);

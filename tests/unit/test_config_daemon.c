@@ -14,6 +14,12 @@
 
 static struct tu_env E;
 
+/* The unit helpers' config loaders (helpers.h), on this suite's E. */
+#define load(extra, cfgp) tu_config_load(&E, (extra), (cfgp))
+#define load_ok(extra) tu_config_load_ok(&E, (extra))
+#define load_bad(extra, line, text) \
+	tu_config_load_bad(&E, (extra), (line), (text))
+
 static void
 setup(void)
 {
@@ -28,48 +34,6 @@ teardown(void)
 }
 
 TestSuite(config_daemon, .init = setup, .fini = teardown);
-
-static int
-load(const char *extra, struct apitoken_config **cfgp)
-{
-	char buf[4096];
-	int n;
-
-	n = snprintf(buf, sizeof(buf), "store: %s\nstate_dir: %s\n%s",
-	    E.store, E.state, extra);
-	cr_assert(n > 0 && (size_t)n < sizeof(buf));
-	tl_write_file(E.conf, buf, (size_t)n, 0600);
-	E.err[0] = '\0';
-	return apitoken_config_load(E.conf, cfgp, E.err, sizeof(E.err));
-}
-
-static struct apitoken_config *
-load_ok(const char *extra)
-{
-	struct apitoken_config *c = NULL;
-
-	cr_assert_eq(load(extra, &c), 0, "%s: %s", extra, E.err);
-	return c;
-}
-
-/* extra fails at line (the two lines load() puts first count), with text
- * in a one-line message */
-static void
-load_bad(const char *extra, int line, const char *text)
-{
-	struct apitoken_config *c = NULL;
-	char want[600];
-
-	cr_assert_eq(load(extra, &c), APITOKEN_ERR_CONFIG, "accepted: %s",
-	    extra);
-	cr_assert_null(c);
-	snprintf(want, sizeof(want), "%s:%d:", E.conf, line);
-	cr_assert_eq(strncmp(E.err, want, strlen(want)), 0, "want %s...: %s",
-	    want, E.err);
-	cr_assert_not_null(strstr(E.err, text), "want \"%s\" in: %s", text,
-	    E.err);
-	cr_assert_null(strpbrk(E.err, "\r\n"), "not one line: %s", E.err);
-}
 
 Test(config_daemon, defaults)
 {

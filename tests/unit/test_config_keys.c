@@ -18,6 +18,12 @@
 
 static struct tu_env E;
 
+/* The unit helpers' config loaders (helpers.h), on this suite's E. */
+#define load(extra, cfgp) tu_config_load(&E, (extra), (cfgp))
+#define load_ok(extra) tu_config_load_ok(&E, (extra))
+#define load_bad(extra, line, text) \
+	tu_config_load_bad(&E, (extra), (line), (text))
+
 static void
 setup(void)
 {
@@ -32,43 +38,6 @@ teardown(void)
 }
 
 TestSuite(config_keys, .init = setup, .fini = teardown);
-
-/* Load the config with extra lines; the apitoken_config_load result. */
-static int
-load(const char *extra, struct apitoken_config **cfgp)
-{
-	tl_write_config(E.conf, E.store, E.state, extra, 0600);
-	E.err[0] = '\0';
-	return apitoken_config_load(E.conf, cfgp, E.err, sizeof(E.err));
-}
-
-static struct apitoken_config *
-load_ok(const char *extra)
-{
-	struct apitoken_config *c = NULL;
-
-	cr_assert_eq(load(extra, &c), 0, "%s: %s", extra, E.err);
-	return c;
-}
-
-/* extra fails at line (counting the two lines load() puts first), with
- * text in the message */
-static void
-load_bad(const char *extra, int line, const char *text)
-{
-	struct apitoken_config *c = NULL;
-	char want[600];
-
-	cr_assert_eq(load(extra, &c), APITOKEN_ERR_CONFIG, "accepted: %s",
-	    extra);
-	cr_assert_null(c);
-	snprintf(want, sizeof(want), "%s:%d:", E.conf, line);
-	cr_assert_eq(strncmp(E.err, want, strlen(want)), 0, "want %s...: %s",
-	    want, E.err);
-	cr_assert_not_null(strstr(E.err, text), "want \"%s\" in: %s", text,
-	    E.err);
-	cr_assert_null(strpbrk(E.err, "\r\n"), "not one line: %s", E.err);
-}
 
 /* ------------------------------------------------ issue 15 item 7 */
 

@@ -19,6 +19,12 @@
 #define NOW ((time_t)1800000000)
 
 static struct tu_env E;
+
+/* The unit helpers' config loaders (helpers.h), on this suite's E. */
+#define load(extra, cfgp) tu_config_load(&E, (extra), (cfgp))
+#define load_ok(extra) tu_config_load_ok(&E, (extra))
+#define load_bad(extra, line, text) \
+	tu_config_load_bad(&E, (extra), (line), (text))
 static char me[APITOKEN_USER_MAX + 1];	/* an account that exists */
 
 static void
@@ -39,39 +45,6 @@ teardown(void)
 }
 
 TestSuite(selfsvc, .init = setup, .fini = teardown);
-
-static int
-load(const char *extra, struct apitoken_config **cfgp)
-{
-	char buf[2048];
-	int n;
-
-	n = snprintf(buf, sizeof(buf), "store: %s\nstate_dir: %s\n%s",
-	    E.store, E.state, extra);
-	cr_assert(n > 0 && (size_t)n < sizeof(buf));
-	tl_write_file(E.conf, buf, (size_t)n, 0600);
-	E.err[0] = '\0';
-	return apitoken_config_load(E.conf, cfgp, E.err, sizeof(E.err));
-}
-
-/* extra fails at line (after the two lines load() writes), with text */
-static void
-load_bad(const char *extra, int line, const char *text)
-{
-	struct apitoken_config *c = NULL;
-	char want[600];
-
-	cr_assert_eq(load(extra, &c), APITOKEN_ERR_CONFIG, "accepted: %s",
-	    extra);
-	cr_assert_null(c);
-	if (line > 0) {
-		snprintf(want, sizeof(want), "%s:%d:", E.conf, line);
-		cr_assert_eq(strncmp(E.err, want, strlen(want)), 0,
-		    "want %s...: %s", want, E.err);
-	}
-	cr_assert_not_null(strstr(E.err, text), "want \"%s\" in: %s", text,
-	    E.err);
-}
 
 Test(selfsvc, defaults_when_absent)
 {
