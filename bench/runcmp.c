@@ -14,6 +14,8 @@
  *	    NAME  STDIN_FILE  EXPECTED_EXIT  CMD  [ARG...]
  *	"{}" in STDIN_FILE is replaced by the run's number (0, 1, ...;
  *	warm-up runs included), so each run can get its own input.
+ *	CMD "@UID:GID" runs the rest of the line as that uid and gid, with
+ *	no supplementary groups (a non-root caller, with no extra exec).
  *	A run exiting other than EXPECTED_EXIT aborts (and is rerun once
  *	with stderr shown).  Prints per case:
  *	    NAME median_ms p10_ms p90_ms maxrss_kib rounds
@@ -23,6 +25,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +68,21 @@ redirect(const char *path, int fd, int flags)
 		close(f);
 }
 
+/* In the child: become "UID:GID" (numbers), or exit 127. */
+static void
+become(const char *spec)
+{
+	char *end;
+	unsigned long uid = strtoul(spec, &end, 10), gid;
+
+	gid = *end == ':' ? strtoul(end + 1, &end, 10) : 0;
+	if (*end != '\0' || setgroups(0, NULL) != 0 ||
+	    setgid((gid_t)gid) != 0 || setuid((uid_t)uid) != 0) {
+		fprintf(stderr, "runcmp: @%s: %s\n", spec, strerror(errno));
+		_exit(127);
+	}
+}
+
 /* Run argv once; returns its exit code (or 128+signal), sets ms/rss. */
 static int
 run(char *const argv[], const char *in, const char *out, int quiet,
@@ -84,6 +102,8 @@ run(char *const argv[], const char *in, const char *out, int quiet,
 		redirect(out, 1, O_WRONLY | O_CREAT | O_TRUNC);
 		if (quiet)
 			redirect("/dev/null", 2, O_WRONLY);
+		if (argv[0][0] == '@')
+			become(argv++[0] + 1);
 		execvp(argv[0], argv);
 		fprintf(stderr, "runcmp: %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
