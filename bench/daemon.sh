@@ -45,9 +45,11 @@ W=$(mktemp -d /var/tmp/apitoken-benchd.XXXXXX)
 # RUN: what the non-root caller must reach (config, socket, PAM files);
 # W stays root-only, and so does the store in it.
 RUN=$W/run
+# (the module opens each directory on the way to its config: r-x)
 mkdir -p "$RUN/pam.d" "$RUN/www" "$W/state"
-chmod 711 "$W"
+chmod 755 "$W"
 chmod 700 "$W/state"
+umask 077	# the tokens kept in W; what the caller reads gets chmod 644
 chmod 755 "$RUN" "$RUN/pam.d" "$RUN/www"
 stop_daemon() {
 	[ -n "$DPID" ] || return 0
@@ -118,17 +120,23 @@ start_daemon() {
 }
 
 # ------------------------------------------------------ socket load
+load_run() {	# name mode args...: one daemon_load run -> results name_*
+	n=$1 mode=$2
+	shift 2
+	"$BB/daemon_load" -p "$DPID" "$CFG" "$S/sample" "$@" >"$W/load.out" ||
+	    { note "daemon_load $* failed"; return 0; }
+	sed "s/^${mode}_/${n}_/" "$W/load.out" | record
+}
+
 socket_runs() {
 	note "socket: $CLIENTS clients, connect per request, ${SECS}s"
-	"$BB/daemon_load" "$CFG" "$S/sample" closed "$CLIENTS" "$SECS" | record
+	load_run conn conn closed "$CLIENTS" "$SECS"
 	note "socket: $CLIENTS clients, one connection each, ${SECS}s"
-	"$BB/daemon_load" "$CFG" "$S/sample" closed "$CLIENTS" "$SECS" keep |
-	    record
+	load_run keep keep closed "$CLIENTS" "$SECS" keep
 	note "socket: 1 client, connect per request, ${SECS}s"
-	"$BB/daemon_load" "$CFG" "$S/sample" closed 1 "$SECS" |
-	    sed 's/^conn_/one_/' | record
+	load_run one conn closed 1 "$SECS"
 	note "socket: paced $RATE/s (open loop), $((SECS * 2))s"
-	"$BB/daemon_load" "$CFG" "$S/sample" paced "$RATE" $((SECS * 2)) | record
+	load_run paced paced paced "$RATE" $((SECS * 2))
 }
 
 # ------------------------------------------------------ pamtester
@@ -306,6 +314,10 @@ line() {	# label value [unit]
 }
 ratio() { echo "$1 $2" | awk '$1 + 0 > 0 && $2 + 0 > 0 { printf "%.2f", $1 / $2; exit }
 	{ print "n/a" }'; }
+cpu_line() {	# name: CPU time per verification, daemon and clients
+	line "  CPU per verification: daemon / clients" \
+	    "$(val "$1_daemon_cpu_us") / $(val "$1_client_cpu_us")" us
+}
 pam_row() {	# label case
 	m=$(get "pam_$2_ms")
 	[ "$m" = n/a ] && { printf '  %-46s skipped\n' "$1"; return; }
@@ -330,16 +342,20 @@ print_table() {
 	echo "Unix socket, verifications/s and latency (us), every token a random sampled one:"
 	line "$CLIENTS clients, connect per request (as the module)" "$(val conn_vps)" "/s"
 	line "  p50 / p99" "$(val conn_p50_us) / $(val conn_p99_us)" us
+	cpu_line conn
 	if [ "$(get keep_supported)" = 1 ]; then
 		line "$CLIENTS clients, one connection each" "$(val keep_vps)" "/s"
 		line "  p50 / p99" "$(val keep_p50_us) / $(val keep_p99_us)" us
+		cpu_line keep
 	else
 		line "$CLIENTS clients, one connection each" "one request per connection"
 	fi
 	line "1 client, connect per request" "$(val one_vps)" "/s"
 	line "  p50 / p99" "$(val one_p50_us) / $(val one_p99_us)" us
+	cpu_line one
 	line "paced $RATE/s, open loop: p50 / p99" "$(val paced_p50_us) / $(val paced_p99_us)" us
 	line "  p99.9 / max" "$(val paced_p999_us) / $(val paced_max_us)" us
+	cpu_line paced
 	echo
 	echo "pamtester under pam_wrapper, $(get pam_rounds) alternating rounds (ms):"
 	pam_row "pam_permit, as $DUSER" permit_user permit_user

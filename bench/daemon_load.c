@@ -2,7 +2,7 @@
 /*
  * daemon_load - load generator for apitokend's socket, for the benchmark.
  *
- *   daemon_load CONFIG SAMPLE_FILE closed THREADS SECONDS [keep]
+ *   daemon_load [-p PID] CONFIG SAMPLE_FILE closed THREADS SECONDS [keep]
  *	Closed loop: THREADS clients, each verifying one random sampled
  *	token after another for SECONDS.  Without "keep", every request
  *	is one apitoken_client_verify() - connect, check the server, send,
@@ -10,7 +10,7 @@
  *	"keep", each client connects once and sends every request on that
  *	connection (apitoken_client_call); if the daemon closes the
  *	connection after a reply, the run prints "keep_supported 0".
- *   daemon_load CONFIG SAMPLE_FILE paced RATE SECONDS [THREADS]
+ *   daemon_load [-p PID] CONFIG SAMPLE_FILE paced RATE SECONDS [THREADS]
  *	Open loop: RATE requests a second on a fixed schedule, spread over
  *	THREADS (default 4) clients, connect per request.  A request's
  *	latency runs from the time it was due, not from when it was sent,
@@ -27,14 +27,18 @@
  * daemon writes each one's first last-use then).  Any answer other than
  * "accepted" stops the run.  Prints "key value" lines: requests,
  * verifications per second, latency median/p99/p99.9/max in
- * microseconds.
+ * microseconds, and the CPU time per request of this process (every
+ * client, user and system) and, with -p PID (the daemon's), of the
+ * daemon, both over the timed part only.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -298,8 +302,53 @@ cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* CPU time of this process (every thread), user + system, in us. */
+static double
+cpu_us(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
+/* CPU time of process pid (user + system) in us; 0 without one. */
+static double
+proc_cpu_us(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut, st;
+	ssize_t n;
+	int fd;
+
+	if (pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* fields 14 and 15 (utime, stime), counted after "(comm) " */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2,
+	    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+	    &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) * 1e6 / (double)sysconf(_SC_CLK_TCK);
+}
+
+struct cpu {
+	pid_t daemon;
+	double self, other;	/* at the start, then spent */
+};
+
 static void
-report(const char *name, struct client *cl, unsigned n, double secs)
+report(const char *name, struct client *cl, unsigned n, double secs,
+    const struct cpu *cpu)
 {
 	uint64_t *all;
 	size_t total = 0, i, k = 0;
@@ -324,15 +373,20 @@ report(const char *name, struct client *cl, unsigned n, double secs)
 	printf("%s_p999_us %.1f\n", name,
 	    (double)all[total * 999 / 1000] / 1e3);
 	printf("%s_max_us %.1f\n", name, (double)all[total - 1] / 1e3);
+	printf("%s_client_cpu_us %.1f\n", name, cpu->self / (double)total);
+	if (cpu->daemon > 0)
+		printf("%s_daemon_cpu_us %.1f\n", name,
+		    cpu->other / (double)total);
 	free(all);
 }
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: daemon_load CONFIG SAMPLE closed THREADS "
-	    "SECONDS [keep]\n"
-	    "       daemon_load CONFIG SAMPLE paced RATE SECONDS [THREADS]\n"
+	fprintf(stderr, "usage: daemon_load [-p PID] CONFIG SAMPLE closed "
+	    "THREADS SECONDS [keep]\n"
+	    "       daemon_load [-p PID] CONFIG SAMPLE paced RATE SECONDS "
+	    "[THREADS]\n"
 	    "       daemon_load CONFIG SAMPLE wait SECONDS\n");
 	exit(2);
 }
@@ -367,10 +421,16 @@ main(int argc, char **argv)
 	struct client *cl;
 	struct run r;
 	char err[512] = "";
+	struct cpu cpu = { 0, 0, 0 };
 	double secs;
 	unsigned j, failed = 0;
 
 	memset(&r, 0, sizeof(r));
+	if (argc > 2 && strcmp(argv[1], "-p") == 0) {
+		cpu.daemon = (pid_t)strtol(argv[2], NULL, 10);
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 4)
 		usage();
 	if (strcmp(argv[3], "wait") != 0)
@@ -390,6 +450,8 @@ main(int argc, char **argv)
 		return 1;
 	r.start = now_ns() + 50000000u;		/* all clients set off at once */
 	r.end = r.start + (uint64_t)(secs * 1e9);
+	cpu.self = cpu_us();
+	cpu.other = proc_cpu_us(cpu.daemon);
 	for (j = 0; j < r.threads; j++) {
 		cl[j].run = &r;
 		cl[j].no = j;
@@ -398,8 +460,11 @@ main(int argc, char **argv)
 		if (pthread_create(&cl[j].tid, NULL, client_main, &cl[j]) != 0)
 			return 1;
 	}
-	for (j = 0; j < r.threads; j++) {
+	for (j = 0; j < r.threads; j++)
 		pthread_join(cl[j].tid, NULL);
+	cpu.self = cpu_us() - cpu.self;
+	cpu.other = proc_cpu_us(cpu.daemon) - cpu.other;
+	for (j = 0; j < r.threads; j++) {
 		failed += (unsigned)cl[j].keep_failed;
 		if (cl[j].fd >= 0)
 			close(cl[j].fd);
@@ -408,7 +473,7 @@ main(int argc, char **argv)
 		printf("keep_supported %d\n", failed == 0);
 	if (!r.keep || failed == 0)
 		report(r.rate > 0 ? "paced" : r.keep ? "keep" : "conn", cl,
-		    r.threads, secs);
+		    r.threads, secs, &cpu);
 	for (j = 0; j < r.threads; j++)
 		free(cl[j].lat);
 	free(cl);
