@@ -18,7 +18,12 @@
 #include "throttle.h"
 
 #define LASTUSE_INTERVAL 60	/* s, as the module */
-#define LASTUSE_SLOTS 1024
+/* Direct-mapped, 24 bytes a slot (1.5 MiB, touched only as used): a
+ * miss costs the library's walk of state_dir, ~20 system calls, so the
+ * cache should hold every token used within LASTUSE_INTERVAL.  With 1024
+ * slots, 10,000 tokens in use made nearly every request miss
+ * (BENCHMARKS.md, apitokend). */
+#define LASTUSE_SLOTS 65536
 
 struct cfgref {
 	struct apitoken_config *cfg;
