@@ -193,10 +193,11 @@ pam_runs() {
 }
 
 # ------------------------------------------------------ HTTP
-free_port() {	# a loopback TCP port nobody listens on
+free_port() {	# n: a loopback TCP port nobody listens on (n: 1, 2, ...)
 	i=0
 	while [ $i -lt 50 ]; do
-		p=$(awk -v s="$$$i" 'BEGIN { srand(s); print 20000 + int(rand() * 40000) }')
+		p=$(awk -v s="$$" -v n="$1" -v i="$i" 'BEGIN { srand(s + 7919 * i)
+		    print 20000 + (int(rand() * 13331) * 3 + n) % 40000 }')
 		[ -n "$(ss -Hltn "sport = :$p" 2>/dev/null)" ] || { echo "$p"; return; }
 		i=$((i + 1))
 	done
@@ -288,7 +289,7 @@ http_runs() {	# http_port
 	have nginx || { note "nginx missing: nginx rows skipped"; return 0; }
 	head -c 1024 /dev/zero | tr '\0' x >"$RUN/www/index.html"
 	chmod 644 "$RUN/www/index.html"
-	p1=$(free_port) p2=$(free_port)
+	p1=$(free_port 1) p2=$(free_port 2)
 	nginx_conf "$p1" "$p2" "$1"
 	nginx -p "$W/nginx" -c "$W/nginx/nginx.conf" -e "$W/nginx/error.log" ||
 	    { note "nginx did not start: nginx rows skipped"; return 0; }
@@ -393,7 +394,7 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 HP=
 write_config
 if have curl; then
-	HP=$(free_port)
+	HP=$(free_port 0)
 	write_config "127.0.0.1:$HP"
 	"$BD/apitokend" -c "$CFG" --check-config >/dev/null 2>&1 || {
 		note "apitokend does not take http_listen: HTTP rows skipped"
