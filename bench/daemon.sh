@@ -233,7 +233,7 @@ wrk_run() {	# name url [header]
 	    sed 's/Socket errors: //' | record
 }
 
-nginx_conf() {	# port_plain port_auth http_port
+nginx_conf() {	# port_plain port_auth http_port port_null port_authnull
 	N=$W/nginx
 	mkdir -p "$N/tmp"
 	cat >"$N/nginx.conf" <<EOF
@@ -252,6 +252,18 @@ http {
 		server 127.0.0.1:$3;
 		keepalive 32;
 	}
+	# the floor of any auth service: same proxying, an answer that
+	# costs nothing (nginx's own "return 200")
+	upstream null {
+		server 127.0.0.1:$4;
+		keepalive 32;
+	}
+	server {
+		listen 127.0.0.1:$4;
+		location / {
+			return 200;
+		}
+	}
 	server {
 		listen 127.0.0.1:$1;
 		root $RUN/www;
@@ -265,6 +277,21 @@ http {
 		location = /_apitoken {
 			internal;
 			proxy_pass http://apitokend/auth/sshd;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+			proxy_pass_request_body off;
+			proxy_set_header Content-Length "";
+		}
+	}
+	server {
+		listen 127.0.0.1:$5;
+		root $RUN/www;
+		location / {
+			auth_request /_null;
+		}
+		location = /_null {
+			internal;
+			proxy_pass http://null/;
 			proxy_http_version 1.1;
 			proxy_set_header Connection "";
 			proxy_pass_request_body off;
@@ -289,8 +316,8 @@ http_runs() {	# http_port
 	have nginx || { note "nginx missing: nginx rows skipped"; return 0; }
 	head -c 1024 /dev/zero | tr '\0' x >"$RUN/www/index.html"
 	chmod 644 "$RUN/www/index.html"
-	p1=$(free_port 1) p2=$(free_port 2)
-	nginx_conf "$p1" "$p2" "$1"
+	p1=$(free_port 1) p2=$(free_port 2) p3=$(free_port 4) p4=$(free_port 5)
+	nginx_conf "$p1" "$p2" "$1" "$p3" "$p4"
 	nginx -p "$W/nginx" -c "$W/nginx/nginx.conf" -e "$W/nginx/error.log" ||
 	    { note "nginx did not start: nginx rows skipped"; return 0; }
 	NGINX_PID=$(cat "$W/nginx/nginx.pid")
@@ -305,6 +332,7 @@ http_runs() {	# http_port
 	note "HTTP: wrk at nginx, static file, no auth then auth_request"
 	wrk_run plain "http://127.0.0.1:$p1/index.html" -H "$h"
 	wrk_run authreq "http://127.0.0.1:$p2/index.html" -H "$h"
+	wrk_run authnull "http://127.0.0.1:$p4/index.html" -H "$h"
 	stop_nginx
 }
 
@@ -372,7 +400,11 @@ print_table() {
 	    "/s  $(val plain_p50_ms) / $(val plain_p99_ms)"
 	line "nginx, the same with auth_request to apitokend" "$(val authreq_rps)" \
 	    "/s  $(val authreq_p50_ms) / $(val authreq_p99_ms)"
-	for n in direct plain authreq; do
+	line "nginx, auth_request to nginx's own return 200" "$(val authnull_rps)" \
+	    "/s  $(val authnull_p50_ms) / $(val authnull_p99_ms)"
+	line "  ratio to no auth: apitokend / return 200" \
+	    "$(ratio "$(get authreq_rps)" "$(get plain_rps)") / $(ratio "$(get authnull_rps)" "$(get plain_rps)")" x
+	for n in direct plain authreq authnull; do
 		[ "$(get ${n}_non2xx)" = n/a ] ||
 		    line "  $n: non-2xx answers (should be none)" "$(get ${n}_non2xx)"
 		[ "$(get ${n}_errors)" = n/a ] ||
