@@ -24,6 +24,13 @@
  * slots, 10,000 tokens in use made nearly every request miss
  * (BENCHMARKS.md, apitokend). */
 #define LASTUSE_SLOTS 65536
+/* Whether an owner's account is locked, cached: getspnam scans
+ * /etc/shadow (~100 us a verification, BENCHMARKS.md).  The whole cache
+ * is dropped when /etc/shadow changes (passwd -l, usermod -L replace it)
+ * and at least every LOCK_TTL seconds (accounts from other NSS sources). */
+#define LOCK_SLOTS 1024
+#define LOCK_TTL 60
+#define SHADOW_FILE "/etc/shadow"
 
 struct cfgref {
 	struct apitoken_config *cfg;
@@ -38,6 +45,11 @@ struct lu_slot {
 	int64_t when;
 };
 
+struct lock_slot {
+	char *user;		/* NULL: empty */
+	int locked;
+};
+
 struct core {
 	pthread_mutex_t mu;
 	struct cfgref *cur;		/* the config for new requests */
@@ -46,6 +58,9 @@ struct core {
 	struct stat st;			/* the store file when opened */
 	struct throttle thr;
 	struct lu_slot lu[LASTUSE_SLOTS];
+	struct lock_slot lk[LOCK_SLOTS];
+	struct stat shadow;		/* SHADOW_FILE when lk was filled */
+	int64_t lk_born;		/* when lk was last emptied */
 };
 
 static void
@@ -56,6 +71,17 @@ apply_limits(struct core *c)
 	throttle_init(&c->thr, apitoken_config_max_failures(cfg),
 	    apitoken_config_failure_window(cfg),
 	    apitoken_config_lockout(cfg));
+}
+
+static void
+lock_cache_clear(struct core *c)
+{
+	size_t i;
+
+	for (i = 0; i < LOCK_SLOTS; i++) {
+		free(c->lk[i].user);
+		c->lk[i].user = NULL;
+	}
 }
 
 int
@@ -98,6 +124,7 @@ core_free(struct core *c)
 	if (c == NULL)
 		return;
 	apitoken_store_close(c->store);
+	lock_cache_clear(c);
 	throttle_clear(&c->thr);
 	free_refs(c->cur);
 	free_refs(c->old);
@@ -312,12 +339,53 @@ http_client(const struct ask *a)
  * it, as the module does for the logins it checks itself; a failed
  * look-up fails closed.  The daemon runs as root, so shadow is readable.
  */
-static enum apitoken_reason
-check_account(struct apitoken_result *res)
+static int
+same_file(const struct stat *a, const struct stat *b)
 {
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* apitoken_account_locked through the cache (under the mutex). */
+static int
+account_locked(struct core *c, const char *user, int64_t now)
+{
+	struct stat st;
+	struct lock_slot *slot;
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	const char *p;
 	int unreadable = 0, r;
 
-	r = apitoken_account_locked(res->user, &unreadable);
+	if (stat(SHADOW_FILE, &st) != 0)
+		memset(&st, 0, sizeof(st));
+	if (!same_file(&st, &c->shadow) || now - c->lk_born >= LOCK_TTL ||
+	    now < c->lk_born) {
+		lock_cache_clear(c);
+		c->shadow = st;
+		c->lk_born = now;
+	}
+	for (p = user; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	slot = &c->lk[h % LOCK_SLOTS];
+	if (slot->user != NULL && strcmp(slot->user, user) == 0)
+		return slot->locked;
+	r = apitoken_account_locked(user, &unreadable);
+	if (r >= 0) {
+		free(slot->user);
+		slot->user = strdup(user);	/* NULL: just not cached */
+		slot->locked = r;
+	}
+	return r;
+}
+
+static enum apitoken_reason
+check_account(struct core *c, struct apitoken_result *res, int64_t now)
+{
+	int r;
+
+	r = account_locked(c, res->user, now);
 	if (r > 0)
 		res->reason = APITOKEN_R_LOCKED;
 	else if (r < 0) {
@@ -342,6 +410,7 @@ verify_locked(struct core *c, const struct ask *a, const char *id,
 	struct tkey ak = { T_ADDR, 0, http_client(a) };
 	const struct tkey *k[3] = { a->user != NULL && !is_http(a) ? &uk :
 		NULL, id[0] != '\0' ? &tk : NULL, ak.name != NULL ? &ak : NULL };
+	enum apitoken_reason r;
 	int64_t until;
 	size_t i;
 
@@ -355,10 +424,13 @@ verify_locked(struct core *c, const struct ask *a, const char *id,
 		}
 	if (store_fresh(c, res) != 0)
 		return;
-	if ((a->user != NULL ?
-	    apitoken_verify(c->store, a->token, a->len, &req, res) :
-	    apitoken_verify_owner(c->store, a->token, a->len, &req, res)) ==
-	    APITOKEN_ACCEPTED && check_account(res) == APITOKEN_ACCEPTED)
+	if (a->user != NULL)
+		r = apitoken_verify(c->store, a->token, a->len, &req, res);
+	else
+		r = apitoken_verify_owner(c->store, a->token, a->len, &req,
+		    res);
+	if (r == APITOKEN_ACCEPTED &&
+	    check_account(c, res, now) == APITOKEN_ACCEPTED)
 		lastuse(c, a, res->id, now);
 	count(c, k, res->reason, now);
 }
