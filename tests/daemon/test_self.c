@@ -34,6 +34,7 @@
 static char user[32];		/* the throw-away account */
 static char reauth[64];		/* its re-authentication PAM service */
 static char login[64];		/* a PAM service with the module */
+static char ctl[400];		/* a copy of tokenctl the user may run */
 static struct td *D;
 
 /* Run cmd (malloc'ed; freed here) with sh -c; it must succeed. */
@@ -88,6 +89,10 @@ start(int enabled)
 	/* the user reads the config (not the store: db/ stays 0700) */
 	cr_assert_eq(chmod(D->dir, 0755), 0);
 	cr_assert_eq(chmod(D->conf, 0644), 0);
+	/* the build directory may be closed to the user (a clone in a 0700
+	 * home, tests/elsewhere.sh private) */
+	snprintf(ctl, sizeof(ctl), "%s/tokenctl", D->dir);
+	tl_copy_file(TOKENCTL, ctl, 0755);
 	mod = tl_fmt("auth required %s config=%s\naccount required %s "
 	    "config=%s\n", MODULE, D->conf, MODULE, D->conf);
 	write_pam(login, mod);
@@ -154,7 +159,7 @@ child(int slave_fd, int out, int err, const char **argv)
 	if (setgid(pw->pw_gid) != 0 || initgroups(user, pw->pw_gid) != 0 ||
 	    setuid(pw->pw_uid) != 0)
 		_exit(126);
-	execve(TOKENCTL, (char *const *)(uintptr_t)argv,
+	execve(ctl, (char *const *)(uintptr_t)argv,
 	    (char *const *)(uintptr_t)envp);
 	_exit(127);
 }
