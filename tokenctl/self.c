@@ -36,8 +36,11 @@ ctl_self(const struct ctl *ctl)
 	if (getuid() == 0)
 		return 0;
 	/* a store of one's own (tests, a personal setup) stays direct */
-	return !(stat(apitoken_config_store(ctl->cfg), &st) == 0 &&
-	    st.st_uid == getuid());
+	if (stat(apitoken_config_store(ctl->cfg), &st) == 0)
+		return st.st_uid != getuid();
+	/* one this user may not even look at is root's: ask apitokend; a
+	 * missing one stays the direct path's error (run tokenctl init) */
+	return errno == EACCES || errno == EPERM;
 }
 
 /* One connection to apitokend. */
