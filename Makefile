@@ -106,6 +106,14 @@ MOD_LIBS   = $(if $(filter 1,$(STATIC_DEPS)),$(MOD_STATIC_LIBS),\
 	$(MOD_NETTLE_LIBS))
 PAM_STATIC = $(B)/static/pam_apitoken.so
 
+# --- fleet/: PostgreSQL, the fleet's source of truth (fleet/fleet.h) ---
+# libpq is linked into tokenctl and apitokend only, never the module.
+F_SRC    = $(wildcard fleet/*.c)
+F_OBJ    = $(F_SRC:%.c=$(B)/obj/%.o)
+FLEET_A  = $(B)/libfleet.a
+PQ_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpq)
+PQ_LIBS   := $(shell $(PKG_CONFIG) --libs libpq)
+
 # --- tokenctl ----------------------------------------------------------
 CTL_SRC  = $(wildcard tokenctl/*.c)
 # tokenctl doctor checks module options with the module's own parser
@@ -178,14 +186,29 @@ $(PAM_STATIC): $(PAM_OBJ) $(LIB_A) pam_apitoken/pam_apitoken.map
 	$(CC) -shared -Wl,--version-script=pam_apitoken/pam_apitoken.map \
 		-o $@ $(PAM_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(MOD_STATIC_LIBS) -lpam
 
-$(CTL): $(CTL_OBJ) $(LIB_A)
-	$(CC) -pie -o $@ $(CTL_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(DEPS_LIBS) \
-		$(JSON_LIBS)
+$(B)/obj/fleet/%.o: fleet/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -fvisibility=hidden $(PQ_CFLAGS) \
+		-c -o $@ $<
+
+$(FLEET_A): $(F_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/obj/tokenctl/%.o: tokenctl/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -fvisibility=hidden $(JSON_CFLAGS) \
+		-Ifleet $(PQ_CFLAGS) -c -o $@ $<
+
+$(CTL): $(CTL_OBJ) $(FLEET_A) $(LIB_A)
+	$(CC) -pie -o $@ $(CTL_OBJ) $(FLEET_A) $(LIB_A) $(ALL_LDFLAGS) \
+		$(DEPS_LIBS) $(JSON_LIBS) $(PQ_LIBS)
 
 $(B)/obj/apitokend/%.o: apitokend/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -fvisibility=hidden $(SYSTEMD_CFLAGS) \
-		$(MHD_CFLAGS) -c -o $@ $<
+		$(MHD_CFLAGS) -Ifleet $(PQ_CFLAGS) -c -o $@ $<
 
 # -lpam: self-service re-authentication (apitokend/self_pam.c only).
 # Under ASan, libcrypt is linked in: ASan intercepts crypt_r, and with
@@ -194,9 +217,10 @@ $(B)/obj/apitokend/%.o: apitokend/%.c
 ifeq ($(SANITIZE),1)
 D_SAN_LIBS = -Wl,--no-as-needed -lcrypt -Wl,--as-needed
 endif
-$(DAEMON): $(D_OBJ) $(LIB_A)
-	$(CC) -pie -o $@ $(D_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(DEPS_LIBS) \
-		$(SYSTEMD_LIBS) $(MHD_LIBS) -lpam $(D_SAN_LIBS) -lpthread
+$(DAEMON): $(D_OBJ) $(FLEET_A) $(LIB_A)
+	$(CC) -pie -o $@ $(D_OBJ) $(FLEET_A) $(LIB_A) $(ALL_LDFLAGS) \
+		$(DEPS_LIBS) $(SYSTEMD_LIBS) $(MHD_LIBS) $(PQ_LIBS) -lpam \
+		$(D_SAN_LIBS) -lpthread
 
 $(B)/tobj/%.o: %.c
 	@mkdir -p $(dir $@)

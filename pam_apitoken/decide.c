@@ -19,7 +19,7 @@
  *   account-locked                             PAM_PERM_DENIED
  *   no-user, user-unknown                      PAM_USER_UNKNOWN
  *   store-error, config-error,
- *   daemon-unavailable                         PAM_AUTHINFO_UNAVAIL
+ *   daemon-unavailable, replica-stale          PAM_AUTHINFO_UNAVAIL
  *   out of memory, at any step                 PAM_BUF_ERR
  *   conversation-failed                        PAM_CONV_ERR
  *   conversation-incomplete                    PAM_INCOMPLETE
@@ -77,6 +77,7 @@ decision_pam_code(enum phase ph, const struct decision *d)
 		return PAM_USER_UNKNOWN;
 	case APITOKEN_R_STORE_ERROR:
 	case APITOKEN_R_UNAVAILABLE:
+	case APITOKEN_R_STALE:
 	case WHY_CONFIG:
 		return PAM_AUTHINFO_UNAVAIL;
 	case WHY_CONV:

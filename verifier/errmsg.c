@@ -56,6 +56,7 @@ static const char *const reasons[] = {
 	[APITOKEN_R_UNAVAILABLE] = "daemon-unavailable",
 	[APITOKEN_R_HOST] = "host-not-allowed",
 	[APITOKEN_R_LOCKED] = "account-locked",
+	[APITOKEN_R_STALE] = "replica-stale",
 };
 
 static const char *const formats[] = {

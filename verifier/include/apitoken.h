@@ -184,6 +184,14 @@ APITOKEN_API int apitoken_config_load(const char *path,
     APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
 APITOKEN_API void apitoken_config_free(struct apitoken_config *cfg);
 
+/* A copy of cfg whose store is path instead (tokenctl against
+ * PostgreSQL works on a private copy of the central store).  0 or
+ * APITOKEN_ERR_NOMEM. */
+APITOKEN_API int apitoken_config_clone_store(
+    const struct apitoken_config *cfg, const char *path,
+    struct apitoken_config **out) APITOKEN_MUST_CHECK
+    APITOKEN_NONNULL(1, 2, 3);
+
 /* Accessors; strings are owned by cfg. */
 APITOKEN_API const char *apitoken_config_path(const struct apitoken_config *);
 APITOKEN_API const char *apitoken_config_store(const struct apitoken_config *);
@@ -279,6 +287,64 @@ APITOKEN_API const char *apitoken_config_host_group(
 APITOKEN_API int apitoken_config_hosts_allow(
     const struct apitoken_config *cfg, char *const *hosts, size_t n)
     APITOKEN_NONNULL(1);
+
+/*
+ * The fleet (apitoken.yaml(5), "postgresql"; docs/fleet.md).  A
+ * postgresql mapping makes PostgreSQL the source of truth: tokenctl
+ * writes there and apitokend keeps the local store a replica of it.
+ *   postgresql:
+ *     conninfo: "host=db.example port=5432 dbname=apitoken sslmode=verify-full"
+ *     passfile: /etc/apitoken/pgpass        # optional; libpq's format
+ * conninfo is a libpq connection string or URI, passed as is (TLS
+ * settings included); a "password" keyword or a URI with a password is
+ * refused (the YAML file is no place for one).  NULL when the mapping is
+ * absent: nothing else changes, the store file stays the one store.
+ */
+APITOKEN_API const char *apitoken_config_pg_conninfo(
+    const struct apitoken_config *cfg) APITOKEN_NONNULL(1);
+/* postgresql.passfile, or NULL (libpq's defaults then apply). */
+APITOKEN_API const char *apitoken_config_pg_passfile(
+    const struct apitoken_config *cfg) APITOKEN_NONNULL(1);
+/* max_staleness: seconds a replica may go without a successful sync
+ * before verification refuses every token with APITOKEN_R_STALE (default
+ * 24h), or APITOKEN_NEVER.  Only read when postgresql is configured. */
+APITOKEN_API int64_t apitoken_config_max_staleness(
+    const struct apitoken_config *cfg) APITOKEN_NONNULL(1);
+
+/*
+ * A replica's state, kept with the local store in "<store>.replica"
+ * (apitoken-store(5), REPLICA STATE): written only by apitokend, read by
+ * the verify path (staleness) and by tokenctl replica status.  One
+ * "key value" line each, written to a temp file and renamed (atomic).
+ * The cursor means: every change of the central change log with
+ * (xid, seq) <= (cursor_xid, cursor_seq) is in the store.
+ */
+struct apitoken_replica_state {
+	uint64_t cursor_xid;	/* PostgreSQL xid8 of the last change in */
+	int64_t cursor_seq;	/* its change-log seq */
+	int64_t last_sync;	/* Unix time of the last successful sync */
+	int64_t updated;	/* Unix time this state was written */
+	int connected;		/* 1 while apitokend holds a connection */
+	int64_t pending_reports;	/* last-use reports not yet sent */
+	long pid;		/* the apitokend that wrote it */
+	char server[128];	/* the server, as libpq names it */
+	char error[256];	/* the last connection/sync error, or "" */
+};
+/* Read cfg's replica state: 0, APITOKEN_ERR_NOT_FOUND (no file yet: never
+ * synced), APITOKEN_ERR_STORE_FORMAT (err names file and line), _SYSTEM. */
+APITOKEN_API int apitoken_replica_state_read(
+    const struct apitoken_config *cfg, struct apitoken_replica_state *st,
+    char *err, size_t errlen) APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
+/* Write it atomically (same owner and mode as the store: 0600 root). */
+APITOKEN_API int apitoken_replica_state_write(
+    const struct apitoken_config *cfg,
+    const struct apitoken_replica_state *st, char *err, size_t errlen)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
+/* 1 if cfg names a postgresql store and its replica is stale at now (no
+ * state yet, or last_sync older than max_staleness), else 0.  Every
+ * verification calls it (apitoken_verify refuses with APITOKEN_R_STALE). */
+APITOKEN_API int apitoken_replica_stale(const struct apitoken_config *cfg,
+    time_t now) APITOKEN_NONNULL(1);
 
 /* ------------------------------------------------------ time and text */
 
@@ -711,6 +777,15 @@ APITOKEN_API size_t apitoken_store_count(struct apitoken_store *store);
 struct apitoken_txn;
 
 #define APITOKEN_TXN_CREATE 0x1	/* a missing store is an empty one */
+/* A replica applying the central store's changes (apitokend, fleet):
+ * each record is still checked (apitoken_record_check) but not the
+ * rules spanning records, which PostgreSQL's writers already enforced
+ * with this library; insert of an existing id and delete of a missing
+ * one are then errors as usual. */
+#define APITOKEN_TXN_MIRROR 0x2
+/* The view starts empty: commit replaces the whole store with what was
+ * inserted (a replica's full snapshot; with MIRROR, any order). */
+#define APITOKEN_TXN_EMPTY 0x4
 
 APITOKEN_API int apitoken_txn_begin(const struct apitoken_config *cfg,
     int flags, struct apitoken_txn **txnp, char *err, size_t errlen)
@@ -770,6 +845,14 @@ APITOKEN_API int apitoken_txn_set_expiry(struct apitoken_txn *txn,
     const char *id, int64_t expires, int64_t now, apitoken_id_fn fn,
     void *ctx, char *err, size_t errlen) APITOKEN_MUST_CHECK
     APITOKEN_NONNULL(1, 2);
+/* Call fn(id, rec, ctx) for each record the transaction changed, in id
+ * order: rec is its new version, or NULL if it was deleted (fleet:
+ * tokenctl sends these to PostgreSQL instead of committing).  fn returns
+ * 0 to go on, anything else to stop with that value. */
+typedef int (*apitoken_change_fn)(const char *id,
+    const struct apitoken_record *rec, void *ctx);
+APITOKEN_API int apitoken_txn_changes(struct apitoken_txn *txn,
+    apitoken_change_fn fn, void *ctx) APITOKEN_NONNULL(1, 2);
 /* Write the staged changes durably.  After it, only free is allowed. */
 APITOKEN_API int apitoken_txn_commit(struct apitoken_txn *txn,
     char *err, size_t errlen) APITOKEN_MUST_CHECK APITOKEN_NONNULL(1);
@@ -808,6 +891,9 @@ enum apitoken_reason {
 					   hosts */
 	APITOKEN_R_LOCKED,		/* apitokend: the owner's account is
 					   locked (passwd -l) */
+	APITOKEN_R_STALE,		/* a fleet replica (postgresql
+					   configured) has not synced for
+					   longer than max_staleness */
 	APITOKEN_R_COUNT		/* not a reason: the number of them */
 };
 
@@ -815,7 +901,7 @@ enum apitoken_reason {
  * "wrong-secret", "disabled", "revoked", "expired", "wrong-user",
  * "service-not-allowed", "source-not-allowed", "store-error",
  * "caller-not-allowed", "throttled", "daemon-unavailable",
- * "host-not-allowed", "account-locked". */
+ * "host-not-allowed", "account-locked", "replica-stale". */
 APITOKEN_API const char *apitoken_reason_str(enum apitoken_reason r);
 /* The inverse: 0 and *r, or APITOKEN_ERR_INVALID for another string. */
 APITOKEN_API int apitoken_reason_parse(const char *s,
