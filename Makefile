@@ -157,6 +157,10 @@ TEST_BINS += $(if $(FAULT_SRC),$(B)/test-fault)
 # apitokend (tests/daemon/): the daemon run in the foreground per test
 DMN_SRC   = $(wildcard tests/daemon/*.c)
 TEST_BINS += $(if $(DMN_SRC),$(B)/test-daemon)
+# the fleet (tests/fleet/): a real PostgreSQL server per test (tf.h),
+# replicas started with the daemon's fixture (tests/daemon/td.c)
+FLT_SRC   = $(wildcard tests/fleet/*.c)
+TEST_BINS += $(if $(FLT_SRC),$(B)/test-fleet)
 
 all: $(LIB_SO) $(LIB_A) $(if $(PAM_SRC),$(PAM_SO)) $(if $(CTL_SRC),$(CTL)) \
 	$(if $(D_SRC),$(DAEMON))
@@ -259,6 +263,11 @@ $(B)/test-stress: $(STRESS_SRC:%.c=$(B)/tobj/%.o) $(LIB_A) $(CTL) $(PAM_SO)
 $(B)/test-daemon: $(DMN_SRC:%.c=$(B)/tobj/%.o) $(B)/obj/apitokend/throttle.o \
 		$(B)/obj/apitokend/log.o $(B)/tobj/tests/pam/util.o $(LIB_A) \
 		$(CTL) $(DAEMON) $(PAM_SO)
+	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS) $(DEPS_LIBS) \
+		$(TEST_LIBS) -lpam -lpthread
+
+$(B)/test-fleet: $(FLT_SRC:%.c=$(B)/tobj/%.o) $(B)/tobj/tests/daemon/td.o \
+		$(B)/tobj/tests/pam/util.o $(LIB_A) $(CTL) $(DAEMON) $(PAM_SO)
 	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS) $(DEPS_LIBS) \
 		$(TEST_LIBS) -lpam -lpthread
 

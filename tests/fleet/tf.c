@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * tf.c - the PostgreSQL fixture (tf.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "tf.h"
+
+#define TF_TEMPLATE BUILD_DIR "/pg-template"
+
+/* Debian's server binaries: /usr/lib/postgresql/<major>/bin/<prog>. */
+static int
+pg_bin(const char *prog, char *buf, size_t size)
+{
+	char pat[128];
+	glob_t g;
+	int found = 0;
+
+	(void)snprintf(pat, sizeof(pat), "/usr/lib/postgresql/*/bin/%s", prog);
+	if (glob(pat, 0, NULL, &g) == 0 && g.gl_pathc > 0) {
+		(void)snprintf(buf, size, "%s", g.gl_pathv[g.gl_pathc - 1]);
+		found = 1;
+	}
+	globfree(&g);
+	return found;
+}
+
+/* Run argv as the user postgres; its exit status, output in *out. */
+static int
+as_postgres(const char *const *argv, char **out, int timeout_ms)
+{
+	const char *full[24];
+	struct tl_cmd c = { 0 };
+	struct tl_proc p;
+	size_t i, n = 0;
+	int st;
+
+	full[n++] = "runuser";
+	full[n++] = "-u";
+	full[n++] = "postgres";
+	full[n++] = "--";
+	for (i = 0; argv[i] != NULL && n < 23; i++)
+		full[n++] = argv[i];
+	full[n] = NULL;
+	c.argv = full;
+	c.search_path = 1;
+	c.merge_err = 1;
+	c.timeout_ms = timeout_ms;
+	st = tl_run(&c, &p);
+	if (st != 0)
+		fprintf(stderr, "tf: %s exited %d: %s\n", argv[0], st, p.out);
+	if (out != NULL) {
+		*out = p.out;
+		p.out = NULL;
+	}
+	tl_proc_free(&p);
+	return st;
+}
+
+static void
+chown_postgres(const char *path)
+{
+	struct passwd *pw = getpwnam("postgres");
+
+	if (pw == NULL || chown(path, pw->pw_uid, pw->pw_gid) != 0)
+		tl_die("tf: chown %s to postgres: %s", path, strerror(errno));
+}
+
+/* The template cluster, made once per build dir (under a lock: tests
+ * run in parallel). */
+static void
+make_template(void)
+{
+	char initdb[256], tmp[300];
+	struct stat st;
+	int fd;
+
+	if (!pg_bin("initdb", initdb, sizeof(initdb)))
+		tl_die("tf: no initdb");
+	fd = open(TF_TEMPLATE ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) != 0)
+		tl_die("tf: lock %s.lock: %s", TF_TEMPLATE, strerror(errno));
+	if (stat(TF_TEMPLATE "/PG_VERSION", &st) == 0) {
+		close(fd);
+		return;
+	}
+	(void)snprintf(tmp, sizeof(tmp), "%s.new", TF_TEMPLATE);
+	(void)tl_rmrf(tmp);
+	if (mkdir(tmp, 0700) != 0)
+		tl_die("tf: mkdir %s: %s", tmp, strerror(errno));
+	chown_postgres(tmp);
+	{
+		const char *argv[] = { initdb, "-D", tmp, "-U", "postgres",
+		    "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8",
+		    "--no-sync", NULL };
+		if (as_postgres(argv, NULL, 180000) != 0)
+			tl_die("tf: initdb failed");
+	}
+	if (rename(tmp, TF_TEMPLATE) != 0)
+		tl_die("tf: rename %s: %s", tmp, strerror(errno));
+	close(fd);
+}
+
+static void
+pg_ctl_start(struct tf_pg *pg)
+{
+	char pgctl[256], opts[512], log[320];
+	const char *argv[] = { pgctl, "-D", pg->data, "-l", log, "-w",
+	    "-t", "120", "-o", opts, "start", NULL };
+
+	if (!pg_bin("pg_ctl", pgctl, sizeof(pgctl)))
+		tl_die("tf: no pg_ctl");
+	(void)snprintf(log, sizeof(log), "%s/server.log", pg->dir);
+	(void)snprintf(opts, sizeof(opts), "-k %s -c listen_addresses= "
+	    "-p 5432 -c fsync=off -c synchronous_commit=off "
+	    "-c full_page_writes=off -c max_connections=200", pg->dir);
+	if (as_postgres(argv, NULL, 180000) != 0)
+		tl_die("tf: the server did not start (see %s)", log);
+	pg->running = 1;
+}
+
+struct tf_pg *
+tf_pg_start(void)
+{
+	char initdb[256], *out = NULL;
+	struct tf_pg *pg;
+
+	TL_NEED_ROOT("PostgreSQL runs as the user postgres");
+	if (!pg_bin("initdb", initdb, sizeof(initdb)) ||
+	    getpwnam("postgres") == NULL)
+		TL_SKIP("no PostgreSQL server (Debian package postgresql)");
+	make_template();
+	if ((pg = calloc(1, sizeof(*pg))) == NULL)
+		tl_die("tf: out of memory");
+	tl_tmpdir(pg->dir, sizeof(pg->dir), "tf-pg");
+	chown_postgres(pg->dir);
+	(void)snprintf(pg->data, sizeof(pg->data), "%s/data", pg->dir);
+	{
+		const char *argv[] = { "cp", "-a", TF_TEMPLATE, pg->data,
+		    NULL };
+		if (as_postgres(argv, NULL, 120000) != 0)
+			tl_die("tf: copy of the template failed");
+	}
+	pg_ctl_start(pg);
+	(void)snprintf(pg->conninfo, sizeof(pg->conninfo),
+	    "host=%s port=5432 dbname=postgres user=postgres", pg->dir);
+	if (tf_psql(pg, &out, "CREATE DATABASE apitoken") != 0)
+		tl_die("tf: CREATE DATABASE failed: %s", out ? out : "");
+	free(out);
+	(void)snprintf(pg->conninfo, sizeof(pg->conninfo),
+	    "host=%s port=5432 dbname=apitoken user=postgres", pg->dir);
+	return pg;
+}
+
+void
+tf_pg_pause(struct tf_pg *pg)
+{
+	char pgctl[256];
+	const char *argv[] = { pgctl, "-D", pg->data, "-w", "-t", "120",
+	    "-m", "fast", "stop", NULL };
+
+	if (!pg->running)
+		return;
+	if (!pg_bin("pg_ctl", pgctl, sizeof(pgctl)))
+		tl_die("tf: no pg_ctl");
+	if (as_postgres(argv, NULL, 180000) != 0)
+		tl_die("tf: the server did not stop");
+	pg->running = 0;
+}
+
+void
+tf_pg_resume(struct tf_pg *pg)
+{
+	if (!pg->running)
+		pg_ctl_start(pg);
+}
+
+void
+tf_pg_stop(struct tf_pg *pg)
+{
+	if (pg == NULL)
+		return;
+	tf_pg_pause(pg);
+	(void)tl_rmrf(pg->dir);
+	free(pg);
+}
+
+int
+tf_psql(const struct tf_pg *pg, char **out, const char *sql)
+{
+	char psql[256];
+	const char *argv[] = { psql, "-X", "-A", "-t", "-q", "-v",
+	    "ON_ERROR_STOP=1", "-d", pg->conninfo, "-c", sql, NULL };
+
+	if (!pg_bin("psql", psql, sizeof(psql)))
+		(void)snprintf(psql, sizeof(psql), "psql");
+	return as_postgres(argv, out, 120000);
+}
