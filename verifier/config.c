@@ -46,6 +46,9 @@ struct apitoken_config {
 	int64_t failure_window;		/* seconds */
 	int64_t lockout;		/* seconds */
 	struct hostid host;	/* host_name and host_groups */
+	char *pg_conninfo;	/* postgresql.conninfo; NULL: no fleet */
+	char *pg_passfile;	/* postgresql.passfile, or NULL */
+	int64_t max_staleness;	/* seconds, or APITOKEN_NEVER */
 };
 
 enum kind {
@@ -62,6 +65,8 @@ enum kind {
 	K_COUNT,	/* int64_t: a whole number from min to max */
 	K_HOST_NAME,	/* struct hostid: its name; default gethostname(2) */
 	K_HOST_GROUPS,	/* struct hostid: its groups, a list of names */
+	K_PG,		/* pg_conninfo, pg_passfile: a mapping (pgconf.c
+			   checks conninfo); default: absent */
 };
 
 struct key {
@@ -82,6 +87,7 @@ enum {
 	KEY_DAEMON_SOCKET, KEY_DAEMON_CALLERS, KEY_MAX_FAILURES,
 	KEY_FAILURE_WINDOW, KEY_LOCKOUT,
 	KEY_HOST_NAME, KEY_HOST_GROUPS,
+	KEY_PG, KEY_MAX_STALENESS,
 	KEY_COUNT
 };
 _Static_assert(KEY_COUNT <= 32, "struct walker's seen is 32 bits");
@@ -166,6 +172,11 @@ static const struct key keys[KEY_COUNT] = {
 	    NULL, NULL },
 	[KEY_HOST_GROUPS] = { "host_groups", K_HOST_GROUPS, F(host), 0, 0, 0,
 	    "", "wrong type: expected a list of host group names" },
+	/* the fleet (apitoken.yaml(5), "Fleet") */
+	[KEY_PG] = { "postgresql", K_PG, F(pg_conninfo), 0, 0, 0, "",
+	    "wrong type: expected a mapping (conninfo, passfile)" },
+	[KEY_MAX_STALENESS] = { "max_staleness", K_LIFETIME,
+	    F(max_staleness), 0, 0, 0, "24h", MSG_LIFETIME },
 };
 
 const char *apitoken_config_path(const struct apitoken_config *c) { return c->path; }
@@ -184,6 +195,9 @@ const char *apitoken_config_daemon_socket(const struct apitoken_config *c) { ret
 int64_t apitoken_config_max_failures(const struct apitoken_config *c) { return c->max_failures; }
 int64_t apitoken_config_failure_window(const struct apitoken_config *c) { return c->failure_window; }
 int64_t apitoken_config_lockout(const struct apitoken_config *c) { return c->lockout; }
+const char *apitoken_config_pg_conninfo(const struct apitoken_config *c) { return c->pg_conninfo; }
+const char *apitoken_config_pg_passfile(const struct apitoken_config *c) { return c->pg_passfile; }
+int64_t apitoken_config_max_staleness(const struct apitoken_config *c) { return c->max_staleness; }
 
 int
 apitoken_config_caller_allowed(const struct apitoken_config *c,
@@ -222,6 +236,14 @@ apitoken_config_service_alias(const struct apitoken_config *c,
 	return aliases_nth(&c->aliases, svc, i);
 }
 
+static void
+pg_clear(struct apitoken_config *c)
+{
+	free(c->pg_conninfo);
+	free(c->pg_passfile);
+	c->pg_conninfo = c->pg_passfile = NULL;
+}
+
 void
 apitoken_config_free(struct apitoken_config *c)
 {
@@ -236,6 +258,7 @@ apitoken_config_free(struct apitoken_config *c)
 	self_conf_clear(&c->self);
 	free(c->daemon_socket);
 	callers_clear(&c->callers);
+	pg_clear(c);
 	free(c);
 }
 
@@ -356,6 +379,9 @@ set_value(struct apitoken_config *c, const struct key *k, const char *val)
 		return hostid_set_name(field, val);
 	case K_HOST_GROUPS:
 		((struct hostid *)field)->n_groups = 0;	/* default: none */
+		return NULL;
+	case K_PG:
+		pg_clear(c);	/* the default: no fleet */
 		return NULL;
 	}
 	return "unknown key";
@@ -661,6 +687,62 @@ set_self(struct walker *w, const yaml_node_t *v)
 	return APITOKEN_OK;
 }
 
+/* One "key: value" of postgresql (conninfo or passfile). */
+static int
+pg_entry(struct walker *w, const yaml_node_t *map,
+    const yaml_node_pair_t *pair, unsigned *seen)
+{
+	static const char *const names[] = { "conninfo", "passfile" };
+	yaml_node_t *k = yaml_document_get_node(w->doc, pair->key);
+	yaml_node_t *v = yaml_document_get_node(w->doc, pair->value);
+	char full[96], **field;
+	const char *name, *val, *msg;
+	unsigned i;
+
+	if (k == NULL || v == NULL || k->type != YAML_SCALAR_NODE)
+		return werr(w, k ? k : map, "postgresql",
+		    "keys must be plain scalars");
+	name = (const char *)k->data.scalar.value;
+	snprintf(full, sizeof(full), "postgresql.%.60s", name);
+	for (i = 0; i < 2 && strcmp(name, names[i]) != 0; i++)
+		;
+	if (i == 2)
+		return werr(w, k, full, "unknown key");
+	if (*seen & (1u << i))
+		return werr(w, k, full, "given twice");
+	*seen |= 1u << i;
+	if (v->type != YAML_SCALAR_NODE)
+		return werr(w, v, full, "wrong type: expected a scalar value");
+	val = (const char *)v->data.scalar.value;
+	if (strlen(val) != v->data.scalar.length)
+		return werr(w, v, full, "NUL byte in value");
+	if (i == 0 && (msg = pg_conninfo_check(val)) != NULL)
+		return werr(w, v, full, msg);
+	if (i == 1 && !abs_path_ok(val))
+		return werr(w, v, full, MSG_PATH);
+	field = i == 0 ? &w->c->pg_conninfo : &w->c->pg_passfile;
+	return (*field = strdup(val)) ? APITOKEN_OK : APITOKEN_ERR_NOMEM;
+}
+
+/* postgresql: a mapping of conninfo (required) and passfile. */
+static int
+set_pg(struct walker *w, const yaml_node_t *v)
+{
+	yaml_node_pair_t *pair;
+	unsigned seen = 0;
+	int r;
+
+	pg_clear(w->c);
+	for (pair = v->data.mapping.pairs.start;
+	    pair < v->data.mapping.pairs.top; pair++)
+		if ((r = pg_entry(w, v, pair, &seen)) != APITOKEN_OK)
+			return r;
+	if (!(seen & 1u))
+		return werr(w, v, "postgresql", "conninfo is required (a libpq "
+		    "connection string or postgresql:// URI)");
+	return APITOKEN_OK;
+}
+
 /* A key not in keys[]: reported where the old per-key reader did. */
 static int
 unknown_key(const struct walker *w, const yaml_node_t *k,
@@ -704,6 +786,9 @@ walk_pair(struct walker *w, const yaml_node_t *root,
 		    werr(w, v, key, kd->msg);
 	if (kd->kind == K_HOST_GROUPS)
 		return v->type == YAML_SEQUENCE_NODE ? set_groups(w, key, v) :
+		    werr(w, v, key, kd->msg);
+	if (kd->kind == K_PG)
+		return v->type == YAML_MAPPING_NODE ? set_pg(w, v) :
 		    werr(w, v, key, kd->msg);
 	if (v->type != YAML_SCALAR_NODE)
 		return werr(w, v, key, "wrong type: expected a scalar value");
@@ -875,4 +960,80 @@ out:
 	free(buf);
 	apitoken_config_free(c);
 	return r;
+}
+
+static int
+strlist_copy(struct strlist *dst, const struct strlist *src)
+{
+	size_t i;
+
+	dst->v = NULL;
+	dst->n = 0;
+	for (i = 0; i < src->n; i++)
+		if (apitoken_record_list_add(&dst->v, &dst->n, src->v[i]) != 0)
+			return APITOKEN_ERR_NOMEM;
+	return APITOKEN_OK;
+}
+
+/* self_service's lists, and its reauth_service pointing into dst. */
+static int
+self_copy(struct self_conf *dst, const struct self_conf *src)
+{
+	const struct apitoken_self_service *s = &src->pub;
+	struct strlist l;
+	int r = APITOKEN_OK;
+
+	*dst = *src;
+	dst->pub.services = dst->pub.users = dst->pub.groups = NULL;
+	dst->pub.n_services = dst->pub.n_users = dst->pub.n_groups = 0;
+	dst->pub.reauth_service = dst->reauth;
+	r |= strlist_copy(&l, &(struct strlist){ s->services, s->n_services });
+	dst->pub.services = l.v, dst->pub.n_services = l.n;
+	r |= strlist_copy(&l, &(struct strlist){ s->users, s->n_users });
+	dst->pub.users = l.v, dst->pub.n_users = l.n;
+	r |= strlist_copy(&l, &(struct strlist){ s->groups, s->n_groups });
+	dst->pub.groups = l.v, dst->pub.n_groups = l.n;
+	return r ? APITOKEN_ERR_NOMEM : APITOKEN_OK;
+}
+
+static char *
+dup_or_null(const char *s, int *failed)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		*failed = 1;
+	return d;
+}
+
+int
+apitoken_config_clone_store(const struct apitoken_config *cfg,
+    const char *path, struct apitoken_config **out)
+{
+	struct apitoken_config *c;
+	int failed = 0;
+
+	*out = NULL;
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return APITOKEN_ERR_NOMEM;
+	*c = *cfg;	/* scalars and the host identity; owned parts below */
+	c->path = dup_or_null(cfg->path, &failed);
+	c->store = dup_or_null(path, &failed);
+	c->state_dir = dup_or_null(cfg->state_dir, &failed);
+	c->daemon_socket = dup_or_null(cfg->daemon_socket, &failed);
+	c->pg_conninfo = dup_or_null(cfg->pg_conninfo, &failed);
+	c->pg_passfile = dup_or_null(cfg->pg_passfile, &failed);
+	failed |= aliases_copy(&c->aliases, &cfg->aliases) != APITOKEN_OK;
+	failed |= aliases_copy(&c->callers, &cfg->callers) != APITOKEN_OK;
+	failed |= strlist_copy(&c->http_listen, &cfg->http_listen) != 0;
+	failed |= strlist_copy(&c->http_proxies, &cfg->http_proxies) != 0;
+	failed |= self_copy(&c->self, &cfg->self) != APITOKEN_OK;
+	if (failed) {
+		apitoken_config_free(c);
+		return APITOKEN_ERR_NOMEM;
+	}
+	*out = c;
+	return APITOKEN_OK;
 }

@@ -112,6 +112,9 @@ const char *aliases_nth(const struct svc_aliases *a, const char *svc,
 /* config.c: an absolute path without ".", ".." components, "//" or a
  * trailing slash */
 int abs_path_ok(const char *s);
+/* pgconf.c: NULL if s will do as postgresql.conninfo, else why not
+ * (a password in it, or not a libpq connection string or URI) */
+const char *pg_conninfo_check(const char *s);
 /* callers.c: daemon_callers, (who, service) pairs kept in the same
  * pair list; who is a user name or "@group" (caller_name_valid) */
 #define CALLERS_MAX 1024

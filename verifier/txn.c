@@ -163,6 +163,13 @@ open_store(struct apitoken_txn *t, const struct apitoken_config *cfg,
 		return APITOKEN_OK;
 	if (r != APITOKEN_OK)
 		return r;
+	if (flags & APITOKEN_TXN_EMPTY) {
+		/* replaced whole: its content is not read (a damaged store
+		 * is replaced too), only its owner and mode are kept */
+		close(fd);
+		t->have_store = 1;
+		return APITOKEN_OK;
+	}
 	r = store_map_fd(fd, t->path, apitoken_config_max_store_size(cfg),
 	    &t->m, err, errlen);
 	close(fd);
@@ -183,6 +190,7 @@ apitoken_txn_begin(const struct apitoken_config *cfg, int flags,
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return APITOKEN_ERR_NOMEM;
 	t->dirfd = t->lockfd = -1;
+	t->flags = flags;
 	if ((t->path = strdup(apitoken_config_store(cfg))) == NULL) {
 		r = APITOKEN_ERR_NOMEM;
 		goto fail;
@@ -364,7 +372,8 @@ txn_put(struct apitoken_txn *t, const struct apitoken_record *rec,
 		return set_err(err, errlen, want_exists ? APITOKEN_ERR_NOT_FOUND :
 		    APITOKEN_ERR_EXISTS, "token %s %s", rec->id, want_exists ?
 		    "not found" : "already exists");
-	if ((r = rules_check_put(t, rec, !want_exists, err, errlen)) !=
+	if (!(t->flags & APITOKEN_TXN_MIRROR) &&
+	    (r = rules_check_put(t, rec, !want_exists, err, errlen)) !=
 	    APITOKEN_OK)
 		return r;
 	if ((d = apitoken_record_dup(rec)) == NULL)
@@ -399,7 +408,8 @@ apitoken_txn_delete(struct apitoken_txn *t, const char *id, char *err,
 	if (apitoken_id_valid(id) != 0 || !view_has(t, id))
 		return set_err(err, errlen, APITOKEN_ERR_NOT_FOUND,
 		    "token %s not found", id);
-	if ((r = rules_check_delete(t, id, err, errlen)) != APITOKEN_OK)
+	if (!(t->flags & APITOKEN_TXN_MIRROR) &&
+	    (r = rules_check_delete(t, id, err, errlen)) != APITOKEN_OK)
 		return r;
 	return stage(t, id, NULL);
 }
@@ -533,6 +543,26 @@ apitoken_txn_foreach(struct apitoken_txn *t, apitoken_record_fn fn,
 
 	(void)err, (void)errlen;
 	return merge(t, foreach_emit, &fc);
+}
+
+/* The staged changes in id order; a delete of an id the store did not
+ * hold (inserted and deleted in this transaction) changed nothing. */
+int
+apitoken_txn_changes(struct apitoken_txn *t, apitoken_change_fn fn,
+    void *ctx)
+{
+	size_t i;
+	int r;
+
+	if ((r = sort_staged(t)) != APITOKEN_OK)
+		return r;
+	for (i = 0; i < t->nsv; i++) {
+		if (t->sv[i].rec == NULL && orig_find(t, t->sv[i].id) < 0)
+			continue;
+		if ((r = fn(t->sv[i].id, t->sv[i].rec, ctx)) != 0)
+			return r;
+	}
+	return APITOKEN_OK;
 }
 
 /* ------------------------------------------------------------ commit */

@@ -30,6 +30,7 @@ struct apitoken_txn {
 	const char *base;	/* last component of path */
 	int dirfd, lockfd;
 	int have_store;
+	int flags;		/* APITOKEN_TXN_*, as begin got them */
 	struct stat st;		/* the store replaced (mode, group kept) */
 	struct store_map m;
 	size_t *lines;		/* offsets of record lines in m */
