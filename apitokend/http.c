@@ -107,6 +107,7 @@ http_status(enum apitoken_reason reason, const char **error)
 		return MHD_HTTP_FORBIDDEN;
 	case APITOKEN_R_STORE_ERROR:
 	case APITOKEN_R_UNAVAILABLE:
+	case APITOKEN_R_STALE:
 		*error = NULL;
 		return MHD_HTTP_INTERNAL_SERVER_ERROR;
 	default:	/* a presented token that may not pass */

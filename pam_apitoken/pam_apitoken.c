@@ -225,7 +225,8 @@ verify(pam_handle_t *pamh, const struct args *a,
 	if (a->mode != MODE_DAEMON) {
 		d->why = apitoken_verify_once(cfg, tok, len, &req, &d->res);
 		if (a->mode == MODE_LOCAL || !store_unreadable(d)) {
-			if (d->why == APITOKEN_R_STORE_ERROR)
+			if (d->why == APITOKEN_R_STORE_ERROR ||
+			    d->why == APITOKEN_R_STALE)
 				store_fault(d);
 			return;
 		}

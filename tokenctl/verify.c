@@ -36,8 +36,8 @@ verify_report(enum apitoken_reason why, const struct apitoken_result *res)
 		    res->id);
 	else
 		ctl_err("rejected: %s", apitoken_reason_str(why));
-	return why == APITOKEN_R_STORE_ERROR || why == APITOKEN_R_UNAVAILABLE ?
-	    CTL_EXIT_STORE : CTL_EXIT_REJECT;
+	return why == APITOKEN_R_STORE_ERROR || why == APITOKEN_R_UNAVAILABLE ||
+	    why == APITOKEN_R_STALE ? CTL_EXIT_STORE : CTL_EXIT_REJECT;
 }
 
 static int

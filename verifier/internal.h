@@ -161,6 +161,15 @@ int hostid_allows(const struct hostid *h, char *const *hosts, size_t n);
 const struct hostid *config_hostid(const struct apitoken_config *c);
 const struct hostid *store_hostid(const struct apitoken_store *s);
 
+/* replica.c: 1 if the replica whose state is name in dirfd (path for
+ * messages) is stale at now, its reason in why; max: max_staleness */
+int replica_stale_at(int dirfd, const char *name, const char *path,
+    int64_t max, time_t now, char *why, size_t whylen);
+/* store.c: 1 if the store is a fleet replica that is stale at now (the
+ * config it was opened with names postgresql), its reason in why */
+int store_replica_stale(const struct apitoken_store *s, time_t now,
+    char *why, size_t whylen);
+
 /* timefmt.c */
 int ymd_to_time(int y, int mo, int d, int h, int mi, int s, int64_t *t);
 

@@ -25,6 +25,11 @@ struct apitoken_store {
 	char prefix[APITOKEN_PREFIX_MAX + 1];
 	struct svc_aliases aliases;	/* a copy of the config's */
 	struct hostid host;		/* a copy of the config's */
+	/* a fleet replica (postgresql configured): its state file, read
+	 * at every verification for staleness (replica.c) */
+	int rdirfd;			/* the store's directory; -1: none */
+	char *rpath;			/* "<store>.replica" */
+	int64_t max_staleness;
 };
 
 /* Header check on the first bytes of the file (n <= its size); *bodyp
@@ -433,11 +438,22 @@ apitoken_store_open(const struct apitoken_config *cfg,
 	if ((r = safe_open_file(dirfd, base, path, &fd, &st, err, errlen)) != 0)
 		goto out;
 	r = APITOKEN_ERR_NOMEM;
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->path = strdup(path)) == NULL)
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		goto out;
+	s->rdirfd = -1;
+	if ((s->path = strdup(path)) == NULL)
 		goto out;
 	s->fd = fd;
 	fd = -1;
+	if (apitoken_config_pg_conninfo(cfg) != NULL) {
+		if (asprintf(&s->rpath, "%s.replica", path) < 0) {
+			s->rpath = NULL;
+			goto out;
+		}
+		s->rdirfd = dirfd;	/* kept: one openat per verification */
+		dirfd = -1;
+		s->max_staleness = apitoken_config_max_staleness(cfg);
+	}
 	snprintf(s->prefix, sizeof(s->prefix), "%s",
 	    apitoken_config_token_prefix(cfg));
 	s->maxsize = apitoken_config_max_store_size(cfg);
@@ -468,7 +484,20 @@ apitoken_store_close(struct apitoken_store *s)
 		close(s->fd);
 	free(s->path);
 	aliases_clear(&s->aliases);
+	if (s->rdirfd >= 0)
+		close(s->rdirfd);
+	free(s->rpath);
 	free(s);
+}
+
+int
+store_replica_stale(const struct apitoken_store *s, time_t now, char *why,
+    size_t whylen)
+{
+	if (s->rpath == NULL)
+		return 0;
+	return replica_stale_at(s->rdirfd, strrchr(s->rpath, '/') + 1,
+	    s->rpath, s->max_staleness, now, why, whylen);
 }
 
 const char *

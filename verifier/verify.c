@@ -7,7 +7,8 @@
  * result is "store-error" until every check has passed.
  * apitoken_verify_owner is the same path with the owner check left out
  * (no user was claimed: an HTTP Bearer or ApiKey credential); nothing
- * else differs.
+ * else differs.  A fleet replica (postgresql configured) that is stale
+ * refuses every parsed token before its look-up (replica-stale).
  */
 #include <stdio.h>
 #include <string.h>
@@ -92,6 +93,8 @@ apitoken_record_usable(const struct apitoken_config *cfg,
 {
 	struct scope sc = { config_aliases(cfg), config_hostid(cfg) };
 
+	if (apitoken_replica_stale(cfg, req->now ? req->now : time(NULL)))
+		return APITOKEN_R_STALE;
 	return policy(rec, req, &sc, 0);
 }
 
@@ -106,6 +109,12 @@ verify_parsed(struct apitoken_store *store, const struct apitoken_token *t,
 	int r;
 
 	memcpy(res->id, t->id, sizeof(res->id));
+	if (store_replica_stale(store, req->now ? req->now : time(NULL),
+	    res->detail, sizeof(res->detail))) {
+		res->reason = APITOKEN_R_STALE;
+		res->error = APITOKEN_OK;
+		goto out;
+	}
 	r = apitoken_store_find(store, t->id, &rec, res->detail,
 	    sizeof(res->detail));
 	if (r == APITOKEN_ERR_NOT_FOUND) {
