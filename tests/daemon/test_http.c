@@ -5,7 +5,7 @@
  * the client address and trusted proxies, throttling per token and per
  * client address, the log line, header size limits, a slow client
  * dropped without hurting others, 500 concurrent connections, a Unix
- * socket, and a reload.
+ * socket, a reload, and a stale fleet replica (500).
  */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -287,6 +287,27 @@ Test(http, scope_is_403_insufficient_scope)
 	free(a);
 	free(svc);
 	free(from);
+}
+
+/* A fleet replica (postgresql configured) that never synced: 500, as a
+ * store that cannot be read, and the reason in the log. */
+Test(http, a_stale_fleet_replica_is_500)
+{
+	char *tok, *a, *yaml;
+
+	th_start(&H, NULL);
+	tok = td_issue(H.d, tl_user(), "--label", "fleet", NULL);
+	a = bearer("Bearer", tok);
+	expect_answer("billing-api", a, 200, NULL);
+	yaml = tl_fmt("http_listen: [\"127.0.0.1:%d\"]\npostgresql:\n"
+	    "  conninfo: host=/nonexistent dbname=apitoken\n", H.port);
+	td_config(H.d, yaml);
+	td_reload(H.d);
+	expect_answer("billing-api", a, 500, NULL);
+	cr_assert(td_log_wait(H.d, "reason=replica-stale", 5000));
+	free(yaml);
+	free(a);
+	free(tok);
 }
 
 Test(http, malformed_header_is_400)
