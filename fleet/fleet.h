@@ -88,18 +88,48 @@ int fleet_schema_init(struct fleet *f, char *err, size_t errlen);
 /* 0 if the schema is ours, else FLEET_ERR_SCHEMA ("run tokenctl db init"
  * or "made by a newer tokenctl"). */
 int fleet_schema_check(struct fleet *f, char *err, size_t errlen);
+/* GRANT the least privileges to an administrators' role admin (every
+ * tokenctl verb) and a hosts' role hosts (apitokend: read tokens,
+ * changes and meta, report last use, keep apitoken_replicas); either
+ * may be NULL.  The SQL is in schema.c and docs/fleet.md. */
+int fleet_schema_grants(struct fleet *f, const char *admin,
+    const char *hosts, char *err, size_t errlen);
+
+/* write.c (tokenctl) */
+/* BEGIN and take the writers' lock (FLEET_LOCK_KEY) until its end. */
+int fleet_begin_locked(struct fleet *f, char *err, size_t errlen);
+/* Roll back the transaction in progress, if any (errors ignored: the
+ * server drops it with the connection anyway). */
+void fleet_rollback(struct fleet *f);
+/* Who made a change, for apitoken_audit. */
+struct fleet_who {
+	const char *actor;	/* SUDO_USER, else the login name of the uid */
+	const char *host;	/* host_name */
+	const char *action;	/* the tokenctl verb */
+};
+/* In the locked transaction: txn's changes (apitoken_txn_changes) as
+ * rows of apitoken_tokens (deletes first, then records becoming revoked,
+ * then the rest: the live-label index never sees two at once), one
+ * audit row per change, the change log pruned past its retention; then
+ * COMMIT.  *n gets the number of records changed. */
+int fleet_write_commit(struct fleet *f, struct apitoken_txn *txn,
+    const struct fleet_who *who, size_t *n, char *err, size_t errlen);
 
 struct fleet_cursor {
 	uint64_t xid;
 	int64_t seq;
 };
 
-/* replica.c (apitokend): the whole central store into cfg's store file
- * (APITOKEN_TXN_EMPTY | MIRROR | CREATE), consistent with *cur. */
+/* snapshot.c: the whole central store into cfg's store file
+ * (APITOKEN_TXN_EMPTY | MIRROR | CREATE), each line parsed by
+ * apitoken_record_parse.  On an idle connection it reads in its own
+ * REPEATABLE READ transaction and sets *cur to (xmin of its snapshot, 0):
+ * every change below is in the store.  Inside the caller's transaction
+ * (tokenctl's locked writer) it reads there, and cur may be NULL. */
 int fleet_snapshot(struct fleet *f, const struct apitoken_config *cfg,
     struct fleet_cursor *cur, char *err, size_t errlen);
-/* Apply up to max changes after *cur to cfg's store in one library
- * transaction; *n gets how many.  FLEET_ERR_SNAPSHOT if *cur is older
+/* replica.c (apitokend): apply up to max changes after *cur to cfg's
+ * store in one library transaction; *n gets how many.  FLEET_ERR_SNAPSHOT if *cur is older
  * than the change log keeps. */
 int fleet_catch_up(struct fleet *f, const struct apitoken_config *cfg,
     struct fleet_cursor *cur, size_t max, size_t *n, char *err,

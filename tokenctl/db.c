@@ -5,7 +5,8 @@
  * records a command uses, loaded on demand (apitoken_txn_find).  Every
  * change goes through apitoken_txn_*, which enforces the store's rules
  * and keeps its own indexes (apitoken.h, "Store rules").  One commit per
- * command.
+ * command.  With postgresql the same, on a private copy read inside a
+ * locked PostgreSQL transaction (dbpg.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,11 @@ db_open(struct ctl *ctl, struct ctl_db *db)
 		return self_db_open(ctl, db);
 	memset(db, 0, sizeof(*db));
 	db->full = 1;
+	if (pg_mode(ctl)) {
+		if ((r = pg_open(ctl, db)) != CTL_EXIT_OK)
+			db_free(db);
+		return r;
+	}
 	r = apitoken_store_open(ctl->cfg, &store, err, sizeof(err));
 	if (r != APITOKEN_OK)
 		return ctl_lib_fail(r, "cannot open the store", err);
@@ -78,6 +84,11 @@ db_begin(struct ctl *ctl, int flags, struct ctl_db *db)
 
 	memset(db, 0, sizeof(*db));
 	db->c = xcalloc(1, sizeof(*db->c));
+	if (pg_mode(ctl)) {
+		if ((r = pg_begin(ctl, flags, db)) != CTL_EXIT_OK)
+			db_free(db);
+		return r;
+	}
 	r = apitoken_txn_begin(ctl->cfg, flags, &db->txn, err, sizeof(err));
 	if (r != APITOKEN_OK) {
 		db_free(db);
@@ -108,9 +119,14 @@ int
 db_commit(struct ctl *ctl, struct ctl_db *db)
 {
 	char err[CTL_ERR_MAX] = "";
-	mode_t before = ctl_store_mode(ctl);
+	mode_t before;
 	int r;
 
+	if (db->pg != NULL) {
+		db->committed = 1;
+		return pg_commit(ctl, db);
+	}
+	before = ctl_store_mode(ctl);
 	r = apitoken_txn_commit(db->txn, err, sizeof(err));
 	db->committed = 1;
 	if (r != APITOKEN_OK)
@@ -133,6 +149,7 @@ void
 db_free(struct ctl_db *db)
 {
 	apitoken_txn_free(db->txn);
+	pg_free(db->pg);	/* after the txn on its private copy */
 	free_all(db->v, db->n);
 	if (db->c != NULL) {
 		free_all(db->c->v, db->c->n);

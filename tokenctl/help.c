@@ -37,6 +37,7 @@ static const char global_help[] =
 "  lockouts              list apitokend's current lockouts (root)\n"
 "  unlock ID             clear a token's lockout in apitokend (or --user\n"
 "                        USER) (root)\n"
+"  db init|status        the central store in PostgreSQL (config postgresql)\n"
 "  help [COMMAND]        show help\n"
 "\n"
 "Options:\n"
@@ -210,6 +211,19 @@ static const struct help {
 "daemon.\n"
 "\n"
 "  --user USER           the user's lockouts instead of a token's\n" },
+	{ "db",
+"tokenctl db init [--admin-role ROLE --hosts-role ROLE]\n"
+"tokenctl db status [--json]\n",
+"The central store in PostgreSQL (config key postgresql).  'db init'\n"
+"creates the schema, or migrates an older one (a newer one is refused);\n"
+"safe to run again.  'db status' shows the schema version, tokens by\n"
+"status, the change log kept and its retention, the audit rows and the\n"
+"replicas that reported in (host, cursor, last sync and its age).\n"
+"\n"
+"  --admin-role ROLE     grant ROLE what tokenctl needs (write)\n"
+"  --hosts-role ROLE     grant ROLE what apitokend needs (read tokens and\n"
+"                        changes, report last use, its replicas row)\n"
+"  --json                db status as one JSON object\n" },
 	{ "help", "tokenctl help [COMMAND]\n", "Show help.\n" },
 };
 

@@ -129,5 +129,8 @@ cmd_init(struct ctl *ctl, int argc, char **argv)
 	    (r = make_dirs(dir)) != CTL_EXIT_OK ||
 	    (r = make_dirs(apitoken_config_state_dir(ctl->cfg))) != 0)
 		return r;
+	if (pg_mode(ctl))	/* the local store is apitokend's replica */
+		printf("postgresql is configured: create the central store "
+		    "with 'tokenctl db init'\n");
 	return init_store(ctl);
 }

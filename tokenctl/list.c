@@ -134,13 +134,16 @@ static char *
 last_used_text(const struct ctl *ctl, const char *id)
 {
 	struct apitoken_lastuse lu;
-	char err[CTL_ERR_MAX], buf[96];
+	char host[APITOKEN_HOST_MAX + 1], buf[96 + sizeof(host)];
+	size_t n;
 
-	if (apitoken_lastuse_get(ctl->cfg, id, &lu, err, sizeof(err)) !=
-	    APITOKEN_OK)
+	if (db_lastuse(ctl, id, &lu, host, sizeof(host)) != APITOKEN_OK)
 		return xstrdup("unknown");
 	ctl_time_both(lu.when, ctl->now, "never", buf, sizeof(buf));
-	return xstrdup(buf);
+	n = strlen(buf);
+	if (lu.when != 0 && host[0] != '\0')
+		(void)snprintf(buf + n, sizeof(buf) - n, " on %s", host);
+	return ctl_escape(buf);
 }
 
 /* The field table's row of the member at offset at. */
@@ -426,18 +429,18 @@ static void
 show_lastuse(const struct ctl *ctl, const struct apitoken_record *r)
 {
 	struct apitoken_lastuse lu;
-	char err[CTL_ERR_MAX], when[96], buf[256];
+	char host[APITOKEN_HOST_MAX + 1], when[96], buf[512];
 
-	if (apitoken_lastuse_get(ctl->cfg, r->id, &lu, err, sizeof(err)) !=
-	    APITOKEN_OK) {
+	if (db_lastuse(ctl, r->id, &lu, host, sizeof(host)) != APITOKEN_OK) {
 		field("last used:", "unknown");
 		return;
 	}
 	ctl_time_both(lu.when, ctl->now, "never", when, sizeof(when));
-	snprintf(buf, sizeof(buf), "%s%s%s%s%s", when,
+	snprintf(buf, sizeof(buf), "%s%s%s%s%s%s%s", when,
 	    lu.when && lu.service[0] ? " via " : "",
 	    lu.when ? lu.service : "",
-	    lu.when && lu.rhost[0] ? " from " : "", lu.when ? lu.rhost : "");
+	    lu.when && lu.rhost[0] ? " from " : "", lu.when ? lu.rhost : "",
+	    lu.when && host[0] ? " on " : "", lu.when ? host : "");
 	field("last used:", buf);
 }
 

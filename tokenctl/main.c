@@ -42,6 +42,7 @@ static const struct verb {
 	{ "doctor",	cmd_doctor },
 	{ "lockouts",	cmd_lockouts },
 	{ "unlock",	cmd_unlock },
+	{ "db",		cmd_db },
 	{ "help",	cmd_help },
 };
 
@@ -159,6 +160,7 @@ main(int argc, char **argv)
 	ctl_json_init();
 	openlog("tokenctl", LOG_PID, LOG_AUTHPRIV);
 	r = run(&ctl, argc, argv);
+	db_fleetuse_free(&ctl);
 	apitoken_config_free(ctl.cfg);
 	closelog();
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -47,6 +47,8 @@ struct ctl {
 	char by[APITOKEN_USER_MAX + 1];		/* the real uid's name */
 	unsigned long uid;			/* the real uid */
 	char sudo_user[APITOKEN_USER_MAX + 1];	/* "" unless really via sudo */
+	struct ctl_fleetuse *fleetuse;	/* postgresql: fleet-wide last use,
+					   read with the records (dbpg.c) */
 };
 
 /* ------------------------------------------------------------ util.c */
@@ -146,6 +148,7 @@ int ctl_options(const char *verb, int argc, char **argv,
  * apitoken_txn_*.
  */
 struct ctl_cache;
+struct ctl_pg;
 
 struct ctl_db {
 	struct apitoken_txn *txn;	/* NULL when read-only */
@@ -154,6 +157,7 @@ struct ctl_db {
 	int full;			/* db_open, db_begin_full */
 	int committed;			/* no more apitoken_txn_find */
 	struct ctl_cache *c;		/* records loaded (db_begin) */
+	struct ctl_pg *pg;		/* postgresql: the locked writer */
 };
 
 int db_open(struct ctl *ctl, struct ctl_db *db);
@@ -187,6 +191,32 @@ void db_adopt(struct ctl_db *db, struct apitoken_record *rec);
 /* The live token of user with this label (except except_id), or NULL. */
 const struct apitoken_record *db_label_taken(const struct ctl_db *db,
     const char *user, const char *label, const char *except_id);
+
+/* A token's last use for list and show: state_dir's; with postgresql
+ * the fleet-wide one the replicas reported, or this host's if newer, and
+ * in host the host it was on ("" without postgresql).  0 or the
+ * APITOKEN_ERR_* of reading state_dir. */
+int db_lastuse(const struct ctl *ctl, const char *id,
+    struct apitoken_lastuse *lu, char *host, size_t hostlen);
+void db_fleetuse_free(struct ctl *ctl);
+
+/* ------------------------------------------------------------ dbpg.c
+ *
+ * db.c's store when the config has postgresql (fleet/fleet.h): every
+ * verb the same, PostgreSQL the store.  Exit statuses; messages name
+ * the server ("PostgreSQL server at HOST:PORT: ...", exit 4).
+ */
+struct fleet;
+
+/* 1 if the config names a postgresql store. */
+int pg_mode(const struct ctl *ctl);
+/* Connect (and check the schema is this tokenctl's, unless 0). */
+int pg_connect(struct ctl *ctl, int check_schema, struct fleet **fp);
+/* db_open, db_begin (records in the locked copy), db_commit. */
+int pg_open(struct ctl *ctl, struct ctl_db *db);
+int pg_begin(struct ctl *ctl, int flags, struct ctl_db *db);
+int pg_commit(struct ctl *ctl, struct ctl_db *db);
+void pg_free(struct ctl_pg *pg);
 
 /* IDs changed by a command, for the audit log and output after commit. */
 struct ctl_idlist {
@@ -340,5 +370,6 @@ int cmd_import(struct ctl *ctl, int argc, char **argv);
 int cmd_doctor(struct ctl *ctl, int argc, char **argv);
 int cmd_lockouts(struct ctl *ctl, int argc, char **argv);
 int cmd_unlock(struct ctl *ctl, int argc, char **argv);
+int cmd_db(struct ctl *ctl, int argc, char **argv);
 
 #endif

@@ -58,17 +58,19 @@ view_lastuse(const struct ctl *ctl, const struct apitoken_record *r,
     json_t *o)
 {
 	struct apitoken_lastuse lu;
-	char err[CTL_ERR_MAX];
+	char host[APITOKEN_HOST_MAX + 1];
 
 	memset(&lu, 0, sizeof(lu));
-	if (apitoken_lastuse_get(ctl->cfg, r->id, &lu, err, sizeof(err)) !=
-	    APITOKEN_OK)
+	if (db_lastuse(ctl, r->id, &lu, host, sizeof(host)) != APITOKEN_OK)
 		memset(&lu, 0, sizeof(lu));
 	json_object_set_new(o, "last_used", jtime(lu.when));
 	json_object_set_new(o, "last_used_service", lu.when ?
 	    jstr_or_null(lu.service) : json_null());
 	json_object_set_new(o, "last_used_rhost", lu.when ?
 	    jstr_or_null(lu.rhost) : json_null());
+	if (pg_mode(ctl))	/* the fleet: which host it was used on */
+		json_object_set_new(o, "last_used_host", lu.when ?
+		    jstr_or_null(host) : json_null());
 }
 
 /* A row's value of r as JSON, as the record form writes it. */
