@@ -117,8 +117,12 @@ fleet_result(struct fleet *f, PGresult *res, ExecStatusType want,
 
 	if (res != NULL && PQresultStatus(res) == want)
 		return APITOKEN_OK;
-	pq_message(res != NULL ? PQresultErrorMessage(res) :
-	    PQerrorMessage(f->conn), msg, sizeof(msg));
+	if (res != NULL && PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))
+		pq_message(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY),
+		    msg, sizeof(msg));	/* without "ERROR:  " */
+	else
+		pq_message(res != NULL ? PQresultErrorMessage(res) :
+		    PQerrorMessage(f->conn), msg, sizeof(msg));
 	if (msg[0] == '\0')
 		pq_message(PQerrorMessage(f->conn), msg, sizeof(msg));
 	(void)snprintf(err, errlen, "PostgreSQL server at %s: %s", f->server,

@@ -14,19 +14,20 @@
 
 #include "fleet.h"
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
-
 int
 fleet_begin_locked(struct fleet *f, char *err, size_t errlen)
 {
+	const char *p[1];
+	char key[24];
 	PGresult *res;
 	int r;
 
 	if ((r = fleet_exec(f, "BEGIN", err, errlen)) != 0)
 		return r;
-	res = PQexec(f->conn, "SELECT pg_advisory_xact_lock("
-	    STR(FLEET_LOCK_KEY) ")");
+	(void)snprintf(key, sizeof(key), "%ld", (long)FLEET_LOCK_KEY);
+	p[0] = key;
+	res = PQexecParams(f->conn, "SELECT pg_advisory_xact_lock($1::bigint)",
+	    1, NULL, p, NULL, NULL, 0);
 	if ((r = fleet_result(f, res, PGRES_TUPLES_OK, err, errlen)) != 0) {
 		fleet_rollback(f);
 		return r;

@@ -337,10 +337,14 @@ cmd_db(struct ctl *ctl, int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
 		return ctl_help("db", 1);
-	if (strcmp(argv[1], "init") == 0)
+	if (strcmp(argv[1], "init") == 0) {
+		ctl_set_verb("db init");
 		return db_init(ctl, argc - 1, argv + 1);
-	if (strcmp(argv[1], "status") == 0)
+	}
+	if (strcmp(argv[1], "status") == 0) {
+		ctl_set_verb("db status");
 		return db_status(ctl, argc - 1, argv + 1);
+	}
 	ctl_err("unknown db command '%s' (init or status)", argv[1]);
 	return ctl_help("db", 0);
 }

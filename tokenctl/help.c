@@ -212,7 +212,7 @@ static const struct help {
 "\n"
 "  --user USER           the user's lockouts instead of a token's\n" },
 	{ "db",
-"tokenctl db init [--admin-role ROLE --hosts-role ROLE]\n"
+"tokenctl db init [--admin-role ROLE] [--hosts-role ROLE]\n"
 "tokenctl db status [--json]\n",
 "The central store in PostgreSQL (config key postgresql).  'db init'\n"
 "creates the schema, or migrates an older one (a newer one is refused);\n"
