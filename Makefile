@@ -271,7 +271,7 @@ $(B)/tobj/tests/fleet/%.o: TEST_CFLAGS += -Ifleet $(PQ_CFLAGS)
 $(B)/test-fleet: $(FLT_SRC:%.c=$(B)/tobj/%.o) $(B)/tobj/tests/daemon/td.o \
 		$(B)/tobj/tests/pam/util.o $(LIB_A) $(CTL) $(DAEMON) $(PAM_SO)
 	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS) $(DEPS_LIBS) \
-		$(TEST_LIBS) $(PQ_LIBS) -lpam -lpthread
+		$(TEST_LIBS) $(PQ_LIBS) $(JSON_LIBS) -lpam -lpthread
 
 $(B)/test-badinput: $(BADIN_SRC:%.c=$(B)/tobj/%.o) \
 		$(B)/tobj/tests/stress/sx.o $(LIB_A) $(CTL)
