@@ -417,7 +417,7 @@ $(B)/test-fault: $(FAULT_SRC:%.c=$(B)/tobj/%.o) $(LIB_A)
 FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 60
 FUZZ_B       ?= build-fuzz
-FUZZ_TARGETS  = token header store config cli proto httpauth
+FUZZ_TARGETS  = token header store config cli proto httpauth replica
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -g -O1 $(FUZZ_SAN) $(WARNINGS) \

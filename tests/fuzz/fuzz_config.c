@@ -72,6 +72,31 @@ check_daemon(const struct apitoken_config *c)
 	    "daemon_callers holds an invalid name");
 }
 
+/* The fleet's keys: a conninfo (never empty), a clean passfile path,
+ * max_staleness a duration or never; a copy with another store holds
+ * the same values. */
+static void
+check_fleet(const struct apitoken_config *c)
+{
+	const char *ci = apitoken_config_pg_conninfo(c);
+	const char *pf = apitoken_config_pg_passfile(c);
+	struct apitoken_config *d = NULL;
+
+	FUZZ_ASSERT(ci == NULL || ci[0] != '\0', "empty conninfo");
+	FUZZ_ASSERT(pf == NULL || (ci != NULL && clean_abs_path(pf)),
+	    "passfile \"%s\"", pf);
+	FUZZ_ASSERT(lifetime_ok(apitoken_config_max_staleness(c)),
+	    "max_staleness %lld", (long long)apitoken_config_max_staleness(c));
+	FUZZ_ASSERT(apitoken_config_clone_store(c, "/x/copy", &d) == 0,
+	    "clone_store failed");
+	FUZZ_ASSERT(strcmp(apitoken_config_store(d), "/x/copy") == 0 &&
+	    (ci == NULL ? apitoken_config_pg_conninfo(d) == NULL :
+	    strcmp(apitoken_config_pg_conninfo(d), ci) == 0) &&
+	    apitoken_config_max_staleness(d) ==
+	    apitoken_config_max_staleness(c), "the copy differs");
+	apitoken_config_free(d);
+}
+
 static void
 check_loaded(const struct apitoken_config *c)
 {
@@ -101,6 +126,7 @@ check_loaded(const struct apitoken_config *c)
 	check_aliases(c, "su");
 	check_aliases(c, "sudo");
 	check_daemon(c);
+	check_fleet(c);
 }
 
 int

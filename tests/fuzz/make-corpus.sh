@@ -152,6 +152,12 @@ printf 'service_aliases:\n  su: [su-l]\n  sudo: [sudo-i, "sudo-l"]\n  x: []\n' |
 printf 'max_lifetime: 30d\n' | put config max-alone
 printf 'daemon_socket: /run/x/s.sock\ndaemon_callers:\n  www-data: [nginx-api]\n  "@mail": [imap, pop3]\nmax_failures: 5\nfailure_window: 1h\nlockout: 2d\n' |
 	put config daemon
+printf 'postgresql:\n  conninfo: "host=db.example port=5432 dbname=apitoken sslmode=verify-full"\n  passfile: /etc/apitoken/pgpass\nmax_staleness: 1h\n' |
+	put config fleet
+printf 'postgresql: {conninfo: "postgresql://u:secret@db/x?sslmode=require"}\nmax_staleness: never\n' |
+	put config fleet-uri
+printf "postgresql:\n  conninfo: host=db application_name='a \\\\' b' password = x\n" |
+	put config fleet-password
 
 # --- cli: A, or A "\n" B (CIDR, address) ---------------------------------
 printf '90d' | put cli duration
@@ -195,3 +201,11 @@ printf 'apikey apitok_x' | put httpauth apikey
 printf 'Basic %s' "$(printf 'alice:apitok_x' | base64 -w0)" | put httpauth basic
 printf 'basic %s' "$(printf 'a:b:c' | base64 -w0)" | put httpauth basic2
 printf 'Bearer  x' | put httpauth twospaces
+
+# --- replica: a fleet replica's state file (apitoken-store(5)) -----------
+RS='#apitoken-replica v1'
+printf '%s\ncursor_xid 7493\ncursor_seq 1204\nlast_sync 1749990000\nupdated 1749990003\nconnected 1\npending_reports 0\npid 812\nserver db.example:5432\nerror\n' "$RS" |
+	put replica synced
+printf '%s\nerror PostgreSQL server at db: connection refused\nserver \npid 0\nconnected 0\nupdated 1\nlast_sync 0\npending_reports 9223372036854775807\ncursor_seq 0\ncursor_xid 18446744073709551615\n' "$RS" |
+	put replica never
+printf '%s\ncursor_xid 1\ncursor_xid 2\n' "$RS" | put replica twice
