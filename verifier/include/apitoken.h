@@ -331,17 +331,23 @@ struct apitoken_replica_state {
 	char error[256];	/* the last connection/sync error, or "" */
 };
 /* Read cfg's replica state: 0, APITOKEN_ERR_NOT_FOUND (no file yet: never
- * synced), APITOKEN_ERR_STORE_FORMAT (err names file and line), _SYSTEM. */
+ * synced), APITOKEN_ERR_STORE_FORMAT (err names file and line), _SYSTEM;
+ * _STORE_UNSAFE or _ACCESS for a file the store's file rule refuses.  On
+ * failure *st is all zero. */
 APITOKEN_API int apitoken_replica_state_read(
     const struct apitoken_config *cfg, struct apitoken_replica_state *st,
     char *err, size_t errlen) APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
-/* Write it atomically (same owner and mode as the store: 0600 root). */
+/* Write it atomically (the store's owner, group and read bits; 0600
+ * without a store).  Control characters in server and error are written
+ * as '?'.  0, APITOKEN_ERR_INVALID (a negative number, connected other
+ * than 0 or 1), _SYSTEM, _ACCESS. */
 APITOKEN_API int apitoken_replica_state_write(
     const struct apitoken_config *cfg,
     const struct apitoken_replica_state *st, char *err, size_t errlen)
     APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
 /* 1 if cfg names a postgresql store and its replica is stale at now (no
- * state yet, or last_sync older than max_staleness), else 0.  Every
+ * state yet, one that cannot be read, last_sync 0, or last_sync older
+ * than max_staleness unless that is APITOKEN_NEVER), else 0.  Every
  * verification calls it (apitoken_verify refuses with APITOKEN_R_STALE). */
 APITOKEN_API int apitoken_replica_stale(const struct apitoken_config *cfg,
     time_t now) APITOKEN_NONNULL(1);
