@@ -96,14 +96,86 @@ commit(struct fleet *f, char *err, size_t errlen)
 	return r;
 }
 
+/*
+ * The rows go in pipeline mode (one round trip per PIPE_CHUNK statements
+ * rather than one each: an import or a revoke --user of thousands);
+ * results are read at each chunk's sync point, so neither side's socket
+ * buffer can fill up while the other waits.
+ */
+#define PIPE_CHUNK 256
+
 struct send {
 	struct fleet *f;
 	const struct fleet_who *who;
 	int pass;		/* 0 deletes, 1 revoked records, 2 others */
-	size_t n;
+	size_t n;		/* changes sent */
+	size_t queued;		/* statements since the last sync */
 	char *err;
 	size_t errlen;
 };
+
+/* One result of the pipeline: 0, 1 at the sync point, or an error (the
+ * first one is kept in s->err; the statements after it are aborted). */
+static int
+one_result(struct send *s, PGresult *res, int *r)
+{
+	switch (PQresultStatus(res)) {
+	case PGRES_PIPELINE_SYNC:
+		PQclear(res);
+		return 1;
+	case PGRES_COMMAND_OK:
+	case PGRES_PIPELINE_ABORTED:
+		PQclear(res);
+		return 0;
+	default:
+		if (*r == APITOKEN_OK)
+			*r = fleet_result(s->f, res, PGRES_COMMAND_OK, s->err,
+			    s->errlen);	/* clears res */
+		else
+			PQclear(res);
+		return 0;
+	}
+}
+
+/* Sync and read every result of the statements queued since the last. */
+static int
+drain(struct send *s)
+{
+	PGresult *res;
+	int r = APITOKEN_OK, nulls = 0;
+
+	if (s->queued == 0)
+		return APITOKEN_OK;
+	s->queued = 0;
+	if (PQpipelineSync(s->f->conn) != 1)
+		return fleet_result(s->f, NULL, PGRES_COMMAND_OK, s->err,
+		    s->errlen);
+	for (;;) {
+		if ((res = PQgetResult(s->f->conn)) == NULL) {
+			/* one ends each statement's results; two in a row:
+			 * the connection is gone */
+			if (++nulls > 1)
+				return r != APITOKEN_OK ? r : fleet_result(s->f,
+				    NULL, PGRES_COMMAND_OK, s->err, s->errlen);
+			continue;
+		}
+		nulls = 0;
+		if (one_result(s, res, &r) == 1)
+			return r;
+	}
+}
+
+static int
+queue(struct send *s, const char *sql, int n, const char *const *p)
+{
+	if (PQsendQueryParams(s->f->conn, sql, n, NULL, p, NULL, NULL, 0) !=
+	    1)
+		return fleet_result(s->f, NULL, PGRES_COMMAND_OK, s->err,
+		    s->errlen);
+	if (++s->queued >= PIPE_CHUNK)
+		return drain(s);
+	return APITOKEN_OK;
+}
 
 static int
 send_upsert(struct send *s, const struct apitoken_record *rec)
@@ -111,7 +183,6 @@ send_upsert(struct send *s, const struct apitoken_record *rec)
 	const char *p[9];
 	char *line = NULL;
 	size_t len = 0;
-	PGresult *res;
 	int r;
 
 	if ((r = apitoken_record_format(rec, &line, &len)) != APITOKEN_OK) {
@@ -125,13 +196,9 @@ send_upsert(struct send *s, const struct apitoken_record *rec)
 	p[3] = apitoken_status_str(rec->status), p[4] = rec->parent;
 	p[5] = line, p[6] = s->who->actor, p[7] = s->who->host;
 	p[8] = s->who->action;
-	res = PQexecParams(s->f->conn, upsert_sql, 9, NULL, p, NULL, NULL, 0);
+	r = queue(s, upsert_sql, 9, p);	/* libpq copied the values */
 	free(line);
-	if ((r = fleet_result(s->f, res, PGRES_COMMAND_OK, s->err,
-	    s->errlen)) != 0)
-		return r;
-	PQclear(res);
-	return APITOKEN_OK;
+	return r;
 }
 
 static int
@@ -139,15 +206,8 @@ send_delete(struct send *s, const char *id)
 {
 	const char *p[4] = { id, s->who->actor, s->who->host,
 	    s->who->action };
-	PGresult *res;
-	int r;
 
-	res = PQexecParams(s->f->conn, delete_sql, 4, NULL, p, NULL, NULL, 0);
-	if ((r = fleet_result(s->f, res, PGRES_COMMAND_OK, s->err,
-	    s->errlen)) != 0)
-		return r;
-	PQclear(res);
-	return APITOKEN_OK;
+	return queue(s, delete_sql, 4, p);
 }
 
 /* apitoken_change_fn: the changes of this pass. */
@@ -163,16 +223,35 @@ send_change(const char *id, const struct apitoken_record *rec, void *ctx)
 	return rec == NULL ? send_delete(s, id) : send_upsert(s, rec);
 }
 
+/* Every change, in the three passes, through the pipeline. */
+static int
+send_all(struct send *s, struct apitoken_txn *txn)
+{
+	int r = APITOKEN_OK, d;
+
+	if (PQenterPipelineMode(s->f->conn) != 1)
+		return fleet_result(s->f, NULL, PGRES_COMMAND_OK, s->err,
+		    s->errlen);
+	for (s->pass = 0; s->pass < 3 && r == APITOKEN_OK; s->pass++)
+		r = apitoken_txn_changes(txn, send_change, s);
+	d = drain(s);
+	if (r == APITOKEN_OK)
+		r = d;
+	if (PQexitPipelineMode(s->f->conn) != 1 && r == APITOKEN_OK)
+		r = fleet_result(s->f, NULL, PGRES_COMMAND_OK, s->err,
+		    s->errlen);
+	return r;
+}
+
 int
 fleet_write_commit(struct fleet *f, struct apitoken_txn *txn,
     const struct fleet_who *who, size_t *n, char *err, size_t errlen)
 {
-	struct send s = { f, who, 0, 0, err, errlen };
-	int r = APITOKEN_OK;
+	struct send s = { f, who, 0, 0, 0, err, errlen };
+	int r;
 
 	*n = 0;
-	for (s.pass = 0; s.pass < 3 && r == APITOKEN_OK; s.pass++)
-		r = apitoken_txn_changes(txn, send_change, &s);
+	r = send_all(&s, txn);
 	if (r == APITOKEN_OK)
 		r = fleet_exec(f, prune_sql, err, errlen);
 	if (r == APITOKEN_OK)

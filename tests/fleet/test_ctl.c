@@ -275,6 +275,11 @@ Test(ctl, db_init_twice_then_status)
 	expect(3, E.fcfg, NULL, &r, "db", "status", NULL);
 	cr_assert(strstr(r.err, "no postgresql mapping"), "%s", r.err);
 	res_free(&r);
+	/* init makes the local replica's directories and points here */
+	expect(0, E.cfg, NULL, &r, "init", NULL);
+	cr_assert(strstr(r.out, "postgresql is configured: create the "
+	    "central store with 'tokenctl db init'"), "%s", r.out);
+	res_free(&r);
 	env_stop();
 }
 
@@ -758,5 +763,44 @@ Test(ctl, the_hosts_role_reads_and_reports_but_cannot_write)
 	    "('a', 'h', 'x'); DELETE FROM apitoken_changes; "
 	    "UPDATE apitoken_meta SET value = value; ROLLBACK");
 	free(s);
+	env_stop();
+}
+
+/* A statement the server refuses in the middle of a large write: the
+ * whole write is rolled back and the message is the server's. */
+Test(ctl, a_refused_row_in_a_large_write_rolls_it_all_back)
+{
+	char *batch = NULL, *line;
+	size_t len = 0;
+	struct res r;
+	FILE *f;
+	int i;
+
+	env_init();
+	free(sql1("CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql "
+	    "AS $$BEGIN IF NEW.label = 'l300' THEN RAISE EXCEPTION "
+	    "'no label l300 here'; END IF; RETURN NEW; END$$; "
+	    "CREATE TRIGGER boom BEFORE INSERT ON apitoken_tokens "
+	    "FOR EACH ROW EXECUTE FUNCTION boom()"));
+	cr_assert_not_null(f = open_memstream(&batch, &len));
+	for (i = 0; i < 600; i++)
+		fprintf(f, "{\"user\":\"root\",\"label\":\"l%d\"}\n", i);
+	fclose(f);
+	expect(4, E.cfg, batch, &r, "issue", "--batch", "-", NULL);
+	cr_assert(strstr(r.err, "no label l300 here"), "%s", r.err);
+	cr_assert_str_eq(r.out, "", "tokens printed for a failed write");
+	res_free(&r);
+	cr_assert_eq(sqlnum("SELECT count(*) FROM apitoken_tokens"), 0);
+	cr_assert_eq(sqlnum("SELECT count(*) FROM apitoken_audit"), 0);
+	/* and 600 at once go through */
+	free(sql1("DROP TRIGGER boom ON apitoken_tokens"));
+	expect(0, E.cfg, batch, &r, "issue", "--batch", "-", NULL);
+	for (i = 0, line = r.out; (line = strchr(line, '\n')) != NULL; line++)
+		i++;
+	cr_assert_eq(i, 600);
+	res_free(&r);
+	cr_assert_eq(sqlnum("SELECT count(*) FROM apitoken_tokens"), 600);
+	cr_assert_eq(sqlnum("SELECT count(*) FROM apitoken_audit"), 600);
+	free(batch);
 	env_stop();
 }
