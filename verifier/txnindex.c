@@ -185,6 +185,12 @@ slabel_put(struct apitoken_txn *t, size_t i)
 	const struct apitoken_record *rec = t->sv[i].rec;
 	size_t s;
 
+	/* Only live records own a label, and a revoked one stays revoked
+	 * (under MIRROR no label is looked up).  Indexing revoked ones made
+	 * a snapshot of many revoked records of one (user, label), a token
+	 * rotated for years, quadratic: they all probe one cluster. */
+	if (rec->status == APITOKEN_REVOKED)
+		return;
 	for (s = slot_of(txn_label_hash(rec->user, rec->label), t->slcap);
 	    t->slabel[s]; s = (s + 1) & (t->slcap - 1))
 		;
