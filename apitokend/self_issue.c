@@ -15,40 +15,6 @@
 
 #include "self.h"
 
-#define ISSUE_TRIES 8	/* fresh ids to try if one is taken */
-
-/* A new token for rec (filled but for id and hash), staged in txn. */
-static int
-stage_token(struct self *s, struct apitoken_txn *txn,
-    struct apitoken_record *rec, char *token, size_t tokensize, char *err,
-    size_t errlen)
-{
-	const char *prefix = apitoken_config_token_prefix(s->cfg);
-	struct apitoken_token parts;
-	char hash[APITOKEN_HASH_MAX] = "";
-	int r = APITOKEN_ERR_EXISTS, tries;
-
-	memset(&parts, 0, sizeof(parts));
-	for (tries = 0; tries < ISSUE_TRIES && r == APITOKEN_ERR_EXISTS;
-	    tries++) {
-		r = apitoken_token_generate(prefix, token, tokensize, &parts,
-		    hash);
-		if (r != APITOKEN_OK)
-			break;
-		memcpy(rec->id, parts.id, sizeof(rec->id));
-		apitoken_token_clear(&parts);
-		if (apitoken_record_set(&rec->hash, hash) != 0)
-			r = APITOKEN_ERR_NOMEM;
-		else
-			r = apitoken_txn_insert(txn, rec, err, errlen);
-	}
-	apitoken_token_clear(&parts);
-	apitoken_wipe(hash, sizeof(hash));
-	if (r != APITOKEN_OK)
-		apitoken_wipe(token, tokensize);
-	return r;
-}
-
 /* The reply of issue and rotate: the secret and the new record. */
 static int
 send_token(struct self *s, const struct apitoken_record *rec, char *token)
@@ -162,7 +128,8 @@ issue_txn(struct self *s, struct apitoken_record *rec, int commit,
 	if ((r = apitoken_txn_begin(s->cfg, 0, &txn, err, sizeof(err))) != 0)
 		return SELF_SENT(self_fail(s, r, err));
 	if ((r = issue_check(s, txn, rec)) == 0 && commit &&
-	    ((r = stage_token(s, txn, rec, token, tokensize, err,
+	    ((r = apitoken_txn_insert_new(txn,
+	    apitoken_config_token_prefix(s->cfg), rec, token, tokensize, err,
 	    sizeof(err))) != 0 ||
 	    (r = apitoken_txn_commit(txn, err, sizeof(err))) != 0))
 		r = SELF_SENT(self_fail(s, r, err));
@@ -282,7 +249,8 @@ rotate_stage(struct self *s, struct apitoken_txn *txn, const char *oldid,
 	    (int64_t)s->now, self_revoked_add, rv, err, errlen)) != 0 ||
 	    (r = apitoken_txn_revoke(txn, oldid, "rotated", (int64_t)s->now,
 	    err, errlen)) != 0 ||
-	    (r = stage_token(s, txn, n, token, tokensize, err, errlen)) != 0 ||
+	    (r = apitoken_txn_insert_new(txn, apitoken_config_token_prefix(
+	    s->cfg), n, token, tokensize, err, errlen)) != 0 ||
 	    (r = apitoken_txn_find(txn, oldid, &o, err, errlen)) != 0)
 		return r;
 	snprintf(why, sizeof(why), "rotated to %s", n->id);

@@ -230,11 +230,18 @@ db_insert(struct ctl_db *db, struct apitoken_record *rec, char *err,
 {
 	int r = apitoken_txn_insert(db->txn, rec, err, errlen);
 
-	if (r == APITOKEN_OK && db->full)
-		push(&db->v, &db->n, &db->cap, rec);
-	else if (r == APITOKEN_OK)
-		push(&db->c->v, &db->c->n, &db->c->cap, rec);
+	if (r == APITOKEN_OK)
+		db_keep(db, rec);
 	return r;
+}
+
+void
+db_keep(struct ctl_db *db, struct apitoken_record *rec)
+{
+	if (db->full)
+		push(&db->v, &db->n, &db->cap, rec);
+	else
+		push(&db->c->v, &db->c->n, &db->c->cap, rec);
 }
 
 int

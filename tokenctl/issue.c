@@ -11,8 +11,6 @@
 
 #include "tokenctl.h"
 
-#define ISSUE_TRIES 8	/* fresh ids to try if one is taken */
-
 /* A token issued in this run; holds the secret until printed. */
 struct issued {
 	char token[APITOKEN_TOKEN_MAX + 1];
@@ -25,35 +23,16 @@ token_stage(const struct ctl *ctl, struct ctl_db *db,
     struct apitoken_record *rec, char *token, size_t tokensize, char *err,
     size_t errlen)
 {
-	const char *prefix = apitoken_config_token_prefix(ctl->cfg);
-	struct apitoken_token parts;
-	char hash[APITOKEN_HASH_MAX] = "";
-	int r = APITOKEN_ERR_EXISTS, tries;
+	int r;
 
-	memset(&parts, 0, sizeof(parts));
-	for (tries = 0; tries < ISSUE_TRIES && r == APITOKEN_ERR_EXISTS;
-	    tries++) {
-		r = apitoken_token_generate(prefix, token, tokensize, &parts,
-		    hash);
-		if (r == APITOKEN_OK) {
-			memcpy(rec->id, parts.id, sizeof(rec->id));
-			apitoken_token_clear(&parts);
-			if (apitoken_record_set(&rec->hash, hash) != 0)
-				r = APITOKEN_ERR_NOMEM;
-			else
-				r = db_insert(db, rec, err, errlen);
-		}
-	}
-	apitoken_token_clear(&parts);
-	apitoken_wipe(hash, sizeof(hash));
-	if (r != APITOKEN_OK) {
-		apitoken_wipe(token, tokensize);
-		if (err[0] == '\0')
-			snprintf(err, errlen, "cannot issue a token: %s",
-			    apitoken_strerror(r));
+	err[0] = '\0';
+	r = apitoken_txn_insert_new(db->txn,
+	    apitoken_config_token_prefix(ctl->cfg), rec, token, tokensize,
+	    err, errlen);
+	if (r != APITOKEN_OK)
 		return r == APITOKEN_ERR_INVALID ? CTL_EXIT_REJECT :
 		    ctl_exit_code(r);
-	}
+	db_keep(db, rec);
 	return CTL_EXIT_OK;
 }
 

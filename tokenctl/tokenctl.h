@@ -178,6 +178,9 @@ int db_get(const struct ctl_db *db, const char *id,
  * APITOKEN_ERR_* code (EXISTS if the id is taken); err gets a message. */
 int db_insert(struct ctl_db *db, struct apitoken_record *rec, char *err,
     size_t errlen);
+/* Keep rec, just staged in db's transaction (apitoken_txn_insert_new),
+ * as db_insert keeps what it stages (it takes rec). */
+void db_keep(struct ctl_db *db, struct apitoken_record *rec);
 /* Stage the new content of a record that lives in db. */
 int db_update(struct ctl_db *db, struct apitoken_record *rec, char *err,
     size_t errlen);
@@ -309,8 +312,9 @@ int json_print(json_t *v, int secret);
 /* ------------------------------------------------------------ issue.c */
 
 /* Give rec (filled but for id and hash) a fresh token and stage it in db
- * under an unused id; the token string goes to token (wiped on failure).
- * On success rec belongs to db.  Exit status; err gets the reason. */
+ * under an unused id (apitoken_txn_insert_new); the token string goes to
+ * token (wiped on failure).  On success rec belongs to db.  Exit status;
+ * err gets the reason. */
 int token_stage(const struct ctl *ctl, struct ctl_db *db,
     struct apitoken_record *rec, char *token, size_t tokensize, char *err,
     size_t errlen);

@@ -225,6 +225,50 @@ Test(txn, insert_invalid_record)
 	apitoken_record_free(r);
 }
 
+/* apitoken_txn_insert_new: a fresh token whose id and hash the record
+ * gets, staged; what is committed verifies with that token.  A record
+ * the store refuses is not staged, and the token is wiped. */
+Test(txn, insert_new_stages_a_fresh_token)
+{
+	const char *prefix = apitoken_config_token_prefix(E.cfg);
+	struct apitoken_record *r = rec_n(100, "alice"), *found = NULL;
+	struct apitoken_request req = { "alice", NULL, NULL, 0 };
+	struct apitoken_result res;
+	struct apitoken_txn *t;
+	char tok[APITOKEN_TOKEN_MAX + 1], zero[sizeof(tok)];
+	char old[APITOKEN_ID_LEN + 1];
+
+	tu_store_build_ids(E.cfg, 1, 1, 3);
+	memcpy(old, r->id, sizeof(old));
+	t = begin(0);
+	E.err[0] = '\0';
+	cr_assert_eq(apitoken_txn_insert_new(t, prefix, r, tok, sizeof(tok),
+	    E.err, sizeof(E.err)), 0, "%s", E.err);
+	cr_assert_str_neq(r->id, old, "the record keeps its old id");
+	cr_assert_not_null(strstr(tok, r->id), "%s vs %s", tok, r->id);
+	cr_assert_eq(apitoken_txn_find(t, r->id, &found, NULL, 0), 0);
+	cr_assert_str_eq(found->hash, r->hash);
+	apitoken_record_free(found);
+	commit(t);
+	cr_assert_eq(store_count(), 4u);
+	cr_assert_eq(apitoken_verify_once(E.cfg, tok, strlen(tok), &req, &res),
+	    APITOKEN_ACCEPTED, "%s", res.detail);
+	cr_assert_str_eq(res.id, r->id);
+	/* refused: nothing staged, the token wiped, err says why */
+	cr_assert_eq(apitoken_record_set(&r->label, ""), 0);
+	t = begin(0);
+	E.err[0] = '\0';
+	cr_assert_eq(apitoken_txn_insert_new(t, prefix, r, tok, sizeof(tok),
+	    E.err, sizeof(E.err)), APITOKEN_ERR_INVALID);
+	cr_assert_neq(E.err[0], '\0');
+	memset(zero, 0, sizeof(zero));
+	cr_assert_eq(memcmp(tok, zero, sizeof(tok)), 0, "token not wiped");
+	commit(t);
+	cr_assert_eq(store_count(), 4u);
+	apitoken_wipe(tok, sizeof(tok));
+	apitoken_record_free(r);
+}
+
 struct walk {
 	size_t n;
 	int ordered;

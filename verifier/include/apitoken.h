@@ -808,6 +808,21 @@ APITOKEN_API int apitoken_txn_foreach(struct apitoken_txn *txn,
 APITOKEN_API int apitoken_txn_insert(struct apitoken_txn *txn,
     const struct apitoken_record *rec, char *err, size_t errlen)
     APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
+/*
+ * Stage rec as a new token: give it a fresh token (prefix, as
+ * apitoken_token_generate makes one) and that token's id and hash, and
+ * insert it; while the id is taken (APITOKEN_ERR_EXISTS) try another,
+ * APITOKEN_TXN_NEW_TRIES times in all.  rec is filled but for id and
+ * hash, which this sets; it stays the caller's.  The token string goes
+ * to token (tokensize >= APITOKEN_TOKEN_MAX + 1), NUL-terminated, for the
+ * caller to show once and wipe; wiped here on failure.  Returns 0, or
+ * apitoken_token_generate's or apitoken_txn_insert's code with err.
+ */
+#define APITOKEN_TXN_NEW_TRIES 8
+APITOKEN_API int apitoken_txn_insert_new(struct apitoken_txn *txn,
+    const char *prefix, struct apitoken_record *rec, char *token,
+    size_t tokensize, char *err, size_t errlen)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2, 3, 4);
 /* Stage a replacement (checked); APITOKEN_ERR_NOT_FOUND if absent. */
 APITOKEN_API int apitoken_txn_replace(struct apitoken_txn *txn,
     const struct apitoken_record *rec, char *err, size_t errlen)
