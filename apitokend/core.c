@@ -495,6 +495,16 @@ core_fail(struct core *c, uid_t uid, const char *user)
 	return r;
 }
 
+void
+core_ok(struct core *c, uid_t uid, const char *user)
+{
+	struct tkey k = { T_USER, uid, user };
+
+	pthread_mutex_lock(&c->mu);
+	throttle_ok(&c->thr, &k);
+	pthread_mutex_unlock(&c->mu);
+}
+
 int
 core_locked(struct core *c, uid_t uid, const char *user)
 {

@@ -75,6 +75,9 @@ int core_unlock(struct core *c, const char *id, const char *user,
 /* Count one failure for (uid, user) outside core_verify (self-service's
  * wrong password).  1 if that pair is now locked out, else 0. */
 int core_fail(struct core *c, uid_t uid, const char *user);
+/* A success for (uid, user) outside core_verify (self-service's right
+ * password): its failure count is forgotten, as a login's success does. */
+void core_ok(struct core *c, uid_t uid, const char *user);
 /* 1 if (uid, user) is locked out now. */
 int core_locked(struct core *c, uid_t uid, const char *user);
 

@@ -132,6 +132,41 @@ self_add_line(struct self *s, const char *text)
 	return 0;
 }
 
+/* The bytes m's body takes encoded. */
+static size_t
+msg_bytes(const struct apitoken_msg *m)
+{
+	size_t i, n = 2;
+
+	for (i = 0; i < m->n; i++)
+		n += 3 + m->f[i].len;
+	return n;
+}
+
+/* After a record line: its last use (T_LASTUSE), as root's tokenctl
+ * reads it from state_dir; none when that cannot be read, or next to a
+ * record so long that it would not fit (the user's tokenctl then shows
+ * "unknown", as root's does for what it cannot read). */
+static int
+add_lastuse(struct self *s, const char *id)
+{
+	struct apitoken_lastuse lu;
+	char buf[APITOKEN_LASTUSE_LINE_MAX], *copy;
+
+	if (apitoken_lastuse_get(s->cfg, id, &lu, NULL, 0) != APITOKEN_OK ||
+	    apitoken_lastuse_format(&lu, buf, sizeof(buf)) != APITOKEN_OK ||
+	    msg_bytes(&s->out) + 3 + strlen(buf) > APITOKEN_MSG_MAX - 512)
+		return 0;
+	if ((copy = strdup(buf)) == NULL)
+		return -1;
+	if (apitoken_msg_add_str(&s->out, APITOKEN_T_LASTUSE, copy) != 0) {
+		free(copy);
+		return -1;
+	}
+	s->held[s->n_held++] = copy;	/* freed by self_flush */
+	return 0;
+}
+
 int
 self_add_record(struct self *s, const struct apitoken_record *rec)
 {
@@ -146,12 +181,12 @@ self_add_record(struct self *s, const struct apitoken_record *rec)
 		goto out;
 	pieces = len / APITOKEN_LINE_PIECE + 1;
 	if ((s->out.n + pieces + 8 > APITOKEN_MSG_FIELDS ||
-	    s->n_held >= APITOKEN_MSG_FIELDS) && self_flush(s) != 0)
+	    s->n_held + 2 > APITOKEN_MSG_FIELDS) && self_flush(s) != 0)
 		goto out;
 	if (apitoken_msg_add_line(&s->out, APITOKEN_T_ENTRY, line, len) == 0) {
 		s->held[s->n_held++] = line;	/* freed by self_flush */
 		line = NULL;
-		e = 0;
+		e = add_lastuse(s, rec->id);
 	}
 out:
 	free(line);
@@ -180,12 +215,15 @@ list_one(struct apitoken_record **rp, void *ctx)
 	if (apitoken_record_format(r, &line, &len) != APITOKEN_OK)
 		return l->e = -1;
 	free(line);
+	/* the record's pieces and its last use, each with a 3-byte header */
+	len += 3 * (len / APITOKEN_LINE_PIECE + 1) + 3 +
+	    APITOKEN_LASTUSE_LINE_MAX;
 	if (l->bytes + len + 64 > APITOKEN_MSG_MAX / 2) {
 		if (self_flush(l->s) != 0)
 			return l->e = -1;
 		l->bytes = 0;
 	}
-	l->bytes += len + 3 * (len / APITOKEN_LINE_PIECE + 1);
+	l->bytes += len;
 	return l->e = self_add_record(l->s, r);
 }
 
@@ -324,7 +362,8 @@ self_revoked_add(const char *id, void *ctx)
 }
 
 void
-self_revoked_details(struct apitoken_txn *txn, struct revoked *rv)
+self_revoked_details(const struct self *s, struct apitoken_txn *txn,
+    struct revoked *rv)
 {
 	struct apitoken_record *r;
 	size_t i;
@@ -337,6 +376,7 @@ self_revoked_details(struct apitoken_txn *txn, struct revoked *rv)
 		    r ? r->user : "?", 0);
 		apitoken_log_escape(rv->v[i].reason, sizeof(rv->v[i].reason),
 		    r ? r->revoke_reason : "", 1);
+		rv->v[i].mine = r != NULL && strcmp(r->user, s->user) == 0;
 		apitoken_record_free(r);
 	}
 }
@@ -348,13 +388,15 @@ self_revoked_report(struct self *s, const struct revoked *rv, int out)
 	size_t i;
 
 	for (i = 0; i < rv->n; i++) {
+		self_audit(s, "revoke id=%s user=%s reason=\"%s\"",
+		    rv->v[i].id, rv->v[i].user, rv->v[i].reason);
+		if (!rv->v[i].mine)	/* another user's: not a word of it */
+			continue;
 		snprintf(line, sizeof(line), "revoked %s", rv->v[i].id);
 		if (!out)
 			self_note(s, "%s", line);
 		else if (self_add_line(s, line) != 0)
 			return -1;
-		self_audit(s, "revoke id=%s user=%s reason=\"%s\"",
-		    rv->v[i].id, rv->v[i].user, rv->v[i].reason);
 	}
 	return 0;
 }
@@ -378,7 +420,7 @@ revoke_run(struct self *s, struct apitoken_txn *txn,
 		r = apitoken_txn_revoke_descendants(txn, rec->id, why,
 		    (int64_t)s->now, self_revoked_add, &rv, err, sizeof(err));
 	if (r == 0 && rv.n > 0) {
-		self_revoked_details(txn, &rv);
+		self_revoked_details(s, txn, &rv);
 		r = apitoken_txn_commit(txn, err, sizeof(err));
 	}
 	if (r != 0)
@@ -501,23 +543,24 @@ take_fields(const struct apitoken_msg *req, const struct apitoken_record *p,
 	return e != 0 || k != n || n == 0 ? -1 : 0;
 }
 
-struct capped {
-	struct self *s;
-	const char *parent;
-	int64_t when;
-};
-
-/* A descendant the library capped to its ancestor's new expiry. */
-static int
-note_capped(const char *id, void *ctx)
+/* After the commit: each descendant the library capped to the new
+ * expiry of parent, audited as tokenctl edit does; told of to the user
+ * only when it is the user's own. */
+static void
+report_capped(struct self *s, const struct revoked *cap, const char *parent,
+    int64_t expires)
 {
-	struct capped *c = ctx;
 	char when[32];
+	size_t i;
 
-	apitoken_time_format(c->when, when, sizeof(when));
-	self_note(c->s, "note: token %s (derived from %s) now expires at "
-	    "%s too", id, c->parent, when);
-	return 0;
+	apitoken_time_format(expires, when, sizeof(when));
+	for (i = 0; i < cap->n; i++) {
+		self_audit(s, "edit id=%s user=%s fields=expires ancestor=%s",
+		    cap->v[i].id, cap->v[i].user, parent);
+		if (cap->v[i].mine)
+			self_note(s, "note: token %s (derived from %s) now "
+			    "expires at %s too", cap->v[i].id, parent, when);
+	}
 }
 
 static int
@@ -527,24 +570,31 @@ edit_run(struct self *s, struct apitoken_txn *txn,
 {
 	struct apitoken_self_change ch = { APITOKEN_SELF_EDIT, s->user, old,
 		rec, txn, s->now };
-	struct capped cap = { s, old->id, rec->expires };
+	struct revoked cap = { NULL, 0 };
 	char err[SELF_ERR_MAX] = "", esc[4 * APITOKEN_USER_MAX + 1];
 	int r;
 
 	rec->updated = (int64_t)s->now;
 	if ((r = apitoken_self_check(s->cfg, &ch, err, sizeof(err))) != 0 ||
 	    (rec->expires != old->expires && (r = apitoken_txn_set_expiry(txn,
-	    rec->id, rec->expires, (int64_t)s->now, note_capped, &cap, err,
-	    sizeof(err))) != 0) ||
-	    (r = apitoken_txn_replace(txn, rec, err, sizeof(err))) != 0 ||
-	    (r = apitoken_txn_commit(txn, err, sizeof(err))) != 0)
-		return self_fail(s, r, err);
+	    rec->id, rec->expires, (int64_t)s->now, self_revoked_add, &cap,
+	    err, sizeof(err))) != 0) ||
+	    (r = apitoken_txn_replace(txn, rec, err, sizeof(err))) != 0)
+		goto fail;
+	self_revoked_details(s, txn, &cap);
+	if ((r = apitoken_txn_commit(txn, err, sizeof(err))) != 0)
+		goto fail;
 	self_audit(s, "edit id=%s user=%s fields=%s", rec->id,
 	    self_esc(esc, sizeof(esc), rec->user, 0), names);
+	report_capped(s, &cap, rec->id, rec->expires);
+	free(cap.v);
 	snprintf(err, sizeof(err), "edited %s", rec->id);
 	if (self_add_line(s, err) != 0)
 		return -1;
 	return self_finish(s, APITOKEN_ACCEPTED, SELF_OK);
+fail:
+	free(cap.v);
+	return self_fail(s, r, err);
 }
 
 /* edit: ID, the record as the user's tokenctl changed it (ENTRY) and

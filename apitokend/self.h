@@ -83,12 +83,15 @@ int self_req_id(struct self *s, char id[APITOKEN_ID_LEN + 1], int *sent);
 /* 1 if the request carries T_ARG name. */
 int self_has_arg(const struct apitoken_msg *req, const char *name);
 
-/* The tokens a revocation cascade changed, for the audit and the reply
- * (owners and reasons, escaped, read before the commit). */
+/* The tokens a cascade (revocation, a capped expiry) changed, for the
+ * audit and the reply (owners and reasons, escaped, read before the
+ * commit).  A token derived from the user's may be another user's: it
+ * is audited but its id never told to the user (mine == 0). */
 struct revoked_one {
 	char id[APITOKEN_ID_LEN + 1];
 	char user[4 * APITOKEN_USER_MAX + 1];
 	char reason[4 * APITOKEN_REASON_MAX + 1];
+	int mine;		/* owned by the caller */
 };
 struct revoked {
 	struct revoked_one *v;
@@ -96,10 +99,12 @@ struct revoked {
 };
 /* An apitoken_id_fn (ctx: struct revoked) for the cascades. */
 int self_revoked_add(const char *id, void *ctx);
-/* Before the commit: each one's owner and reason. */
-void self_revoked_details(struct apitoken_txn *txn, struct revoked *rv);
-/* After it: an audit line and "revoked ID" for each, as output lines
- * (out) or notes. */
+/* Before the commit: each one's owner and reason, and whether it is
+ * s->user's. */
+void self_revoked_details(const struct self *s, struct apitoken_txn *txn,
+    struct revoked *rv);
+/* After it: an audit line for each, and "revoked ID" for each of the
+ * user's own, as output lines (out) or notes. */
 int self_revoked_report(struct self *s, const struct revoked *rv, int out);
 
 /* self_issue.c */

@@ -41,8 +41,10 @@ reauth(struct self *s)
 		return SELF_SENT(self_finish(s, APITOKEN_R_THROTTLED,
 		    SELF_REJECT));
 	}
-	if ((r = self_reauth(s, err, sizeof(err))) == APITOKEN_OK)
+	if ((r = self_reauth(s, err, sizeof(err))) == APITOKEN_OK) {
+		core_ok(s->core, s->who->uid, s->user);
 		return 0;
+	}
 	core_log(LOG_NOTICE, "self-service re-authentication failed for %s "
 	    "(uid %lu pid %ld): %s", s->user, (unsigned long)s->who->uid,
 	    (long)s->who->pid, err);
@@ -257,7 +259,7 @@ rotate_stage(struct self *s, struct apitoken_txn *txn, const char *oldid,
 	if ((r = apitoken_record_set(&o->revoke_reason, why)) == 0)
 		r = apitoken_txn_replace(txn, o, err, errlen);
 	apitoken_record_free(o);
-	self_revoked_details(txn, rv);
+	self_revoked_details(s, txn, rv);
 	return r;
 }
 

@@ -172,6 +172,9 @@ db_lastuse(const struct ctl *ctl, const char *id, struct apitoken_lastuse *lu,
 	int r;
 
 	host[0] = '\0';
+	if (ctl->self_lu != NULL)	/* a user's: what apitokend sent */
+		return self_lastuse(ctl, id, lu) == 0 ? APITOKEN_OK :
+		    APITOKEN_ERR_NOT_FOUND;
 	r = apitoken_lastuse_get(ctl->cfg, id, lu, err, sizeof(err));
 	if (ctl->fleetuse == NULL)
 		return r;

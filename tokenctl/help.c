@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * help.c - the text of `tokenctl --help` and of each verb's --help.
+ * help.c - the text of `tokenctl --help` and of each verb's --help (for
+ * a user other than root, with what self-service lets them do).
  * Keep in step with man/tokenctl.8: test-install compares every verb's
  * synopsis and options in both (tests/install/test_docs.c).
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tokenctl.h"
 #include "doctor.h"
@@ -227,6 +229,72 @@ static const struct help {
 	{ "help", "tokenctl help [COMMAND]\n", "Show help.\n" },
 };
 
+/* What a user other than root may do (self-service): shown after the
+ * help when such a user asks for it (tokenctl(8), SELF-SERVICE). */
+static const char self_help[] =
+"\n"
+"As a user other than root you manage your own tokens through apitokend,\n"
+"when the administrator turned self_service on (tokenctl(8), SELF-SERVICE):\n"
+"  issue [USER] --label T --service NAME [--description TEXT]\n"
+"        [--external-id TEXT] [--from CIDR]... [--expires WHEN] [--json]\n"
+"                        a token for yourself (USER: none, or your own\n"
+"                        name); asks for your password first\n"
+"  list, show ID         your tokens, with their last use\n"
+"  edit ID, disable ID, enable ID, revoke ID [--reason TEXT]\n"
+"                        your tokens only\n"
+"  rotate ID [--expires WHEN] [--json]\n"
+"                        asks for your password first\n";
+
+static const struct {
+	const char *verb;
+	const char *text;
+} self_notes[] = {
+	{ "issue",
+"As a user other than root (self-service, through apitokend): USER may be\n"
+"left out or be your own name; at least one --service, each one of\n"
+"self_service.services; --expires at most self_service.max_lifetime;\n"
+"--parent and --batch are root's.  apitokend asks for your password\n"
+"first.\n" },
+	{ "list",
+"As a user other than root (self-service, through apitokend): your own\n"
+"tokens only.\n" },
+	{ "show",
+"As a user other than root (self-service, through apitokend): your own\n"
+"tokens only; another user's ID is answered as an unknown one.\n" },
+	{ "edit",
+"As a user other than root (self-service, through apitokend): your own\n"
+"tokens only, within the self_service limits.\n" },
+	{ "disable",
+"As a user other than root (self-service, through apitokend): your own\n"
+"tokens only.\n" },
+	{ "enable",
+"As a user other than root (self-service, through apitokend): your own\n"
+"tokens only.\n" },
+	{ "revoke",
+"As a user other than root (self-service, through apitokend): revoke ID\n"
+"for your own tokens only; --user and --token-stdin are root's.\n" },
+	{ "rotate",
+"As a user other than root (self-service, through apitokend): your own\n"
+"tokens only; apitokend asks for your password first.\n" },
+};
+
+/* The self-service note of verb (NULL: the global one) for a user
+ * other than root, or NULL. */
+static const char *
+self_note(const char *verb)
+{
+	size_t i;
+
+	if (getuid() == 0)
+		return NULL;
+	if (verb == NULL)
+		return self_help;
+	for (i = 0; i < sizeof(self_notes) / sizeof(self_notes[0]); i++)
+		if (strcmp(self_notes[i].verb, verb) == 0)
+			return self_notes[i].text;
+	return NULL;
+}
+
 static const struct help *
 find_help(const char *verb)
 {
@@ -244,10 +312,15 @@ ctl_help(const char *verb, int requested)
 	const struct help *h = find_help(verb);
 	FILE *out = requested ? stdout : stderr;
 
+	const char *note = requested ? self_note(h ? h->verb : NULL) : NULL;
+
 	if (h == NULL) {
 		fputs(global_help, out);
+		if (note != NULL)
+			fputs(note, out);
 	} else if (requested) {
-		fprintf(out, "usage: %s\n%s", h->usage, h->text);
+		fprintf(out, "usage: %s\n%s%s%s", h->usage, h->text,
+		    note ? "\n" : "", note ? note : "");
 	} else {
 		fprintf(out, "usage: %s(see 'tokenctl %s --help')\n",
 		    h->usage, h->verb);

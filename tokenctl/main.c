@@ -161,6 +161,7 @@ main(int argc, char **argv)
 	openlog("tokenctl", LOG_PID, LOG_AUTHPRIV);
 	r = run(&ctl, argc, argv);
 	db_fleetuse_free(&ctl);
+	self_lastuse_free(&ctl);
 	apitoken_config_free(ctl.cfg);
 	closelog();
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -296,7 +296,65 @@ out:
 
 /* ------------------------------------------------------------ records */
 
-/* A reply's record lines into db (full form). */
+/* The last uses apitokend sent with the records (T_LASTUSE after a
+ * record line), by id; a record without one: "unknown". */
+struct self_lastuse {
+	struct self_lu_one {
+		char id[APITOKEN_ID_LEN + 1];
+		struct apitoken_lastuse lu;
+	} *v;
+	size_t n;
+};
+
+static void
+self_lastuse_init(struct ctl *ctl)
+{
+	if (ctl->self_lu == NULL)
+		ctl->self_lu = xcalloc(1, sizeof(*ctl->self_lu));
+}
+
+void
+self_lastuse_free(struct ctl *ctl)
+{
+	if (ctl->self_lu != NULL)
+		free(ctl->self_lu->v);
+	free(ctl->self_lu);
+	ctl->self_lu = NULL;
+}
+
+int
+self_lastuse(const struct ctl *ctl, const char *id,
+    struct apitoken_lastuse *lu)
+{
+	size_t i;
+
+	memset(lu, 0, sizeof(*lu));
+	for (i = 0; ctl->self_lu != NULL && i < ctl->self_lu->n; i++)
+		if (strcmp(ctl->self_lu->v[i].id, id) == 0) {
+			*lu = ctl->self_lu->v[i].lu;
+			return 0;
+		}
+	return -1;
+}
+
+/* Field pos of m, if it is a T_LASTUSE, as rec's last use. */
+static void
+take_lastuse(const struct ctl *ctl, const struct apitoken_msg *m, size_t pos,
+    const struct apitoken_record *rec)
+{
+	struct self_lastuse *t = ctl->self_lu;
+	struct apitoken_lastuse lu;
+
+	if (t == NULL || pos >= m->n || m->f[pos].tag != APITOKEN_T_LASTUSE ||
+	    apitoken_lastuse_parse(m->f[pos].val, m->f[pos].len, &lu) != 0)
+		return;
+	t->v = xreallocarray(t->v, t->n + 1, sizeof(*t->v));
+	memcpy(t->v[t->n].id, rec->id, sizeof(t->v[t->n].id));
+	t->v[t->n++].lu = lu;
+}
+
+/* A reply's record lines into db (full form), their last uses into
+ * ctl->self_lu. */
 static int
 take_records(const struct ctl *ctl, const struct apitoken_msg *m, void *ctx)
 {
@@ -306,11 +364,11 @@ take_records(const struct ctl *ctl, const struct apitoken_msg *m, void *ctx)
 	size_t pos = 0, len;
 	int r;
 
-	(void)ctl;
 	while ((r = apitoken_msg_next_line(m, APITOKEN_T_ENTRY, &pos, line,
 	    APITOKEN_LINE_MAX + 1, &len)) == 0) {
 		if (apitoken_record_parse(line, len, &rec, NULL, 0) != 0)
 			break;
+		take_lastuse(ctl, m, pos, rec);
 		db_adopt(db, rec);
 	}
 	free(line);
@@ -325,6 +383,7 @@ self_db_open(struct ctl *ctl, struct ctl_db *db)
 
 	memset(db, 0, sizeof(*db));
 	db->full = 1;
+	self_lastuse_init(ctl);
 	apitoken_msg_init(&req, APITOKEN_OP_SELF_LIST);
 	if ((r = exchange(ctl, &req, take_records, db)) != CTL_EXIT_OK)
 		db_free(db);
@@ -487,6 +546,7 @@ self_rotate(struct ctl *ctl, const char *id, const char *expires, int json)
 		return r;
 	}
 	snprintf(when, sizeof(when), "%lld", (long long)e);
+	self_lastuse_init(ctl);
 	apitoken_msg_init(&req, APITOKEN_OP_SELF_ROTATE);
 	if (apitoken_msg_add_str(&req, APITOKEN_T_ID, id) != 0 ||
 	    (expires != NULL && apitoken_msg_add_str(&req, APITOKEN_T_EXPIRES,

@@ -49,6 +49,9 @@ struct ctl {
 	char sudo_user[APITOKEN_USER_MAX + 1];	/* "" unless really via sudo */
 	struct ctl_fleetuse *fleetuse;	/* postgresql: fleet-wide last use,
 					   read with the records (dbpg.c) */
+	struct self_lastuse *self_lu;	/* self-service: the last uses
+					   apitokend sent (self.c); NULL:
+					   state_dir is read */
 };
 
 /* ------------------------------------------------------------ util.c */
@@ -197,8 +200,9 @@ const struct apitoken_record *db_label_taken(const struct ctl_db *db,
 
 /* A token's last use for list and show: state_dir's; with postgresql
  * the fleet-wide one the replicas reported, or this host's if newer, and
- * in host the host it was on ("" without postgresql).  0 or the
- * APITOKEN_ERR_* of reading state_dir. */
+ * in host the host it was on ("" without postgresql); for a user through
+ * apitokend (self-service) the one it sent.  0 or the APITOKEN_ERR_* of
+ * reading state_dir (NOT_FOUND: apitokend sent none). */
 int db_lastuse(const struct ctl *ctl, const char *id,
     struct apitoken_lastuse *lu, char *host, size_t hostlen);
 void db_fleetuse_free(struct ctl *ctl);
@@ -342,6 +346,11 @@ int one_id_args(const char *verb, int argc, char **argv, const char **id);
  * exit status, the output and messages as for root.
  */
 int ctl_self(const struct ctl *ctl);
+/* The last use apitokend sent with id's record: 0 with *lu, or -1. */
+int self_lastuse(const struct ctl *ctl, const char *id,
+    struct apitoken_lastuse *lu);
+/* Forget the last uses apitokend sent (ctl->self_lu); NULL is fine. */
+void self_lastuse_free(struct ctl *ctl);
 /* db_open's work for such a user: their records, from apitokend. */
 int self_db_open(struct ctl *ctl, struct ctl_db *db);
 /* user: the USER operand or NULL (then the caller). */

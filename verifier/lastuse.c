@@ -99,7 +99,8 @@ apitoken_lastuse_record(const struct apitoken_config *cfg, const char *id,
     const char *service, const char *rhost, time_t now, int64_t min_interval,
     char *err, size_t errlen)
 {
-	char line[256], when[32];
+	char line[APITOKEN_LASTUSE_LINE_MAX + 1];
+	struct apitoken_lastuse lu;
 	struct stat st;
 	int dfd, r;
 
@@ -114,39 +115,73 @@ apitoken_lastuse_record(const struct apitoken_config *cfg, const char *id,
 		close(dfd);
 		return APITOKEN_OK;	/* throttled */
 	}
-	if (service == NULL || apitoken_service_valid(service) != 0)
-		service = "";
-	if (rhost == NULL || apitoken_addr_valid(rhost) != 0)
-		rhost = "";
-	(void)apitoken_time_format(now, when, sizeof(when));
-	snprintf(line, sizeof(line), "v1\t%s\t%s\t%s\n", when, service, rhost);
+	memset(&lu, 0, sizeof(lu));
+	lu.when = (int64_t)now;
+	if (service != NULL && apitoken_service_valid(service) == 0)
+		snprintf(lu.service, sizeof(lu.service), "%s", service);
+	if (rhost != NULL && apitoken_addr_valid(rhost) == 0 &&
+	    strlen(rhost) < sizeof(lu.rhost))
+		snprintf(lu.rhost, sizeof(lu.rhost), "%s", rhost);
+	if (apitoken_lastuse_format(&lu, line, sizeof(line) - 1) != 0) {
+		close(dfd);
+		return set_err(err, errlen, APITOKEN_ERR_INVALID, "bad last "
+		    "use");
+	}
+	strcat(line, "\n");
 	r = write_lastuse(dfd, id, line, now, err, errlen);
 	close(dfd);
 	return r;
 }
 
-/* The one parser of a last-use line. */
-static int
-parse_lastuse(char *buf, struct apitoken_lastuse *lu)
+int
+apitoken_lastuse_format(const struct apitoken_lastuse *lu, char *buf,
+    size_t size)
 {
-	char *f[4], *p = buf, *nl;
+	char when[32] = "never";
+
+	buf[0] = '\0';
+	if ((lu->service[0] && apitoken_service_valid(lu->service) != 0) ||
+	    (lu->rhost[0] && apitoken_addr_valid(lu->rhost) != 0) ||
+	    lu->when < 0 || (lu->when != 0 &&
+	    apitoken_time_format(lu->when, when, sizeof(when)) != 0))
+		return APITOKEN_ERR_INVALID;
+	if ((size_t)snprintf(buf, size, "v1\t%s\t%s\t%s", when,
+	    lu->service, lu->rhost) >= size) {
+		buf[0] = '\0';
+		return APITOKEN_ERR_INVALID;
+	}
+	return APITOKEN_OK;
+}
+
+/* The one parser of a last-use line (a file's, or a T_LASTUSE field). */
+int
+apitoken_lastuse_parse(const char *s, size_t len, struct apitoken_lastuse *lu)
+{
+	char buf[APITOKEN_LASTUSE_LINE_MAX + 1], *f[4], *p = buf;
 	int i;
 
-	if ((nl = strchr(buf, '\n')) == NULL || nl[1] != '\0')
-		return APITOKEN_ERR_STORE_FORMAT;
-	*nl = '\0';
+	memset(lu, 0, sizeof(*lu));
+	if (len >= sizeof(buf) || memchr(s, '\0', len) != NULL ||
+	    memchr(s, '\n', len) != NULL)
+		return APITOKEN_ERR_INVALID;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
 	for (i = 0; i < 4; i++) {
 		f[i] = p;
 		p = strchr(p, '\t');
 		if ((p == NULL) != (i == 3))
-			return APITOKEN_ERR_STORE_FORMAT;
+			return APITOKEN_ERR_INVALID;
 		if (p != NULL)
 			*p++ = '\0';
 	}
-	if (strcmp(f[0], "v1") != 0 || apitoken_time_parse(f[1], &lu->when) ||
+	if (strcmp(f[0], "v1") != 0 || (strcmp(f[1], "never") != 0 &&
+	    apitoken_time_parse(f[1], &lu->when) != 0) ||
 	    (*f[2] && apitoken_service_valid(f[2]) != 0) ||
-	    (*f[3] && apitoken_addr_valid(f[3]) != 0))
-		return APITOKEN_ERR_STORE_FORMAT;
+	    (*f[3] && (apitoken_addr_valid(f[3]) != 0 ||
+	    strlen(f[3]) >= sizeof(lu->rhost)))) {
+		memset(lu, 0, sizeof(*lu));
+		return APITOKEN_ERR_INVALID;
+	}
 	snprintf(lu->service, sizeof(lu->service), "%s", f[2]);
 	snprintf(lu->rhost, sizeof(lu->rhost), "%s", f[3]);
 	return APITOKEN_OK;
@@ -173,9 +208,10 @@ apitoken_lastuse_get(const struct apitoken_config *cfg, const char *id,
 	if (fd < 0)
 		return errno == ENOENT ? APITOKEN_OK : set_err(err, errlen,
 		    APITOKEN_ERR_SYSTEM, "lastuse/%s: %s", id, strerror(errno));
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, sizeof(buf));
 	close(fd);
-	if (n <= 0 || (buf[n] = '\0', parse_lastuse(buf, lu)) != APITOKEN_OK) {
+	if (n <= 0 || buf[n - 1] != '\n' ||
+	    apitoken_lastuse_parse(buf, (size_t)n - 1, lu) != APITOKEN_OK) {
 		memset(lu, 0, sizeof(*lu));
 		return set_err(err, errlen, APITOKEN_ERR_STORE_FORMAT,
 		    "%s/lastuse/%s: not a last-use record",

@@ -28,6 +28,7 @@ static const uint16_t caps[] = {
 	[APITOKEN_T_STYLE] = 2,
 	[APITOKEN_T_TEXT] = 512,
 	[APITOKEN_T_STATUS] = 3,
+	[APITOKEN_T_LASTUSE] = APITOKEN_LASTUSE_LINE_MAX,
 };
 
 #define NCAPS (sizeof(caps) / sizeof(caps[0]))

@@ -214,3 +214,39 @@ Test(lastuse, garbage_file_does_not_crash)
 	cr_assert_eq(rec(ID, "sshd", "10.0.0.1", NOW, 0), 0, "%s", E.err);
 	cr_assert_eq(get(ID).when, NOW);
 }
+
+/* The line apitokend sends (T_LASTUSE): the file's form without its LF,
+ * "never" for a token never used; format and parse are inverses, and
+ * the parser refuses what is not one. */
+Test(lastuse, line_format_and_parse)
+{
+	struct apitoken_lastuse lu, back;
+	char line[APITOKEN_LASTUSE_LINE_MAX];
+	static const char *const bad[] = { "", "v2\tnever\t\t",
+		"v1\tyesterday\t\t", "v1\tnever\tss hd\t", "v1\tnever\t\tx",
+		"v1\tnever\t\t\t", "v1\tnever\t\t1.2.3.4\n" };
+	size_t i;
+
+	memset(&lu, 0, sizeof(lu));
+	cr_assert_eq(apitoken_lastuse_format(&lu, line, sizeof(line)), 0);
+	cr_assert_str_eq(line, "v1\tnever\t\t");
+	cr_assert_eq(apitoken_lastuse_parse(line, strlen(line), &back), 0);
+	cr_assert_eq(back.when, 0);
+	lu.when = NOW;
+	snprintf(lu.service, sizeof(lu.service), "sshd");
+	snprintf(lu.rhost, sizeof(lu.rhost), "2001:db8::1");
+	cr_assert_eq(apitoken_lastuse_format(&lu, line, sizeof(line)), 0);
+	cr_assert_eq(apitoken_lastuse_parse(line, strlen(line), &back), 0);
+	cr_assert_eq(memcmp(&lu, &back, sizeof(lu)), 0, "%s", line);
+	cr_assert_eq(rec(ID, "sshd", "2001:db8::1", NOW, 0), 0, "%s", E.err);
+	back = get(ID);
+	cr_assert_eq(memcmp(&lu, &back, sizeof(lu)), 0, "the file's form");
+	for (i = 1; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(apitoken_lastuse_parse(bad[i], strlen(bad[i]),
+		    &back), APITOKEN_ERR_INVALID, "%s", bad[i]);
+	cr_assert_eq(apitoken_lastuse_parse(bad[0], 0, &back),
+	    APITOKEN_ERR_INVALID);
+	snprintf(lu.rhost, sizeof(lu.rhost), "not-an-address");
+	cr_assert_eq(apitoken_lastuse_format(&lu, line, sizeof(line)),
+	    APITOKEN_ERR_INVALID);
+}

@@ -21,7 +21,7 @@ static const size_t caps[] = {
 	[APITOKEN_T_EXPIRES] = 20, [APITOKEN_T_DETAIL] = 256,
 	[APITOKEN_T_ENTRY] = 512, [APITOKEN_T_ARG] = 1024,
 	[APITOKEN_T_STYLE] = 2, [APITOKEN_T_TEXT] = 512,
-	[APITOKEN_T_STATUS] = 3,
+	[APITOKEN_T_STATUS] = 3, [APITOKEN_T_LASTUSE] = 160,
 };
 #define NTAGS (sizeof(caps) / sizeof(caps[0]))
 
@@ -130,7 +130,7 @@ Test(proto, unknown_tags_nul_bytes_and_too_many_fields)
 
 	apitoken_msg_init(&m, APITOKEN_OP_VERIFY);
 	cr_assert_eq(apitoken_msg_add_str(&m, 0, "x"), APITOKEN_ERR_INVALID);
-	cr_assert_eq(apitoken_msg_add_str(&m, 16, "x"), APITOKEN_ERR_INVALID);
+	cr_assert_eq(apitoken_msg_add_str(&m, 17, "x"), APITOKEN_ERR_INVALID);
 	cr_assert_eq(apitoken_msg_add_str(&m, 255, "x"), APITOKEN_ERR_INVALID);
 	cr_assert_eq(apitoken_msg_add(&m, APITOKEN_T_USER, "a\0b", 3),
 	    APITOKEN_ERR_INVALID);
@@ -204,7 +204,7 @@ Test(proto, malformed_bodies)
 		{ "half a field header", 4, "\x01\x01\x01\x00" },
 		{ "field longer than the body", 6, "\x01\x01\x01\x00\x02x" },
 		{ "unknown tag 0", 6, "\x01\x01\x00\x00\x01x" },
-		{ "unknown tag 16", 6, "\x01\x01\x10\x00\x01x" },
+		{ "unknown tag 17", 6, "\x01\x01\x11\x00\x01x" },
 		{ "NUL in a value", 7, "\x01\x01\x01\x00\x02x\x00" },
 		{ "trailing byte", 7, "\x01\x01\x01\x00\x01xy" },
 		{ "ID past 12", 18, "\x01\x80\x06\x00\x0d" "abcdefghijklm" },

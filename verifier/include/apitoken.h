@@ -1052,6 +1052,8 @@ enum apitoken_tag {
 	APITOKEN_T_TEXT = 14,		/* PROMPT text / ANSWER response;
 					   an ANSWER is a secret */
 	APITOKEN_T_STATUS = 15,		/* decimal exit status (verbs) */
+	APITOKEN_T_LASTUSE = 16,	/* after a record line: its last use,
+					   apitoken_lastuse_format's line */
 };
 
 struct apitoken_msg_field {
@@ -1227,6 +1229,20 @@ APITOKEN_API int apitoken_lastuse_record(const struct apitoken_config *cfg,
 APITOKEN_API int apitoken_lastuse_get(const struct apitoken_config *cfg,
     const char *id, struct apitoken_lastuse *lu, char *err, size_t errlen)
     APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2, 3);
+/*
+ * One last use as a line of text, the form of state_dir/lastuse/<id>
+ * without its LF: "v1 TAB WHEN TAB SERVICE TAB RHOST", WHEN a UTC time
+ * (YYYY-MM-DDTHH:MM:SSZ) or "never" (when == 0); service and address
+ * may be empty.  apitokend sends it to a user's tokenctl (T_LASTUSE).
+ * format: into buf (size >= APITOKEN_LASTUSE_LINE_MAX), 0 or
+ * APITOKEN_ERR_INVALID (a service or address that is not one).  parse:
+ * len bytes, no LF, into *lu (zeroed unless 0), 0 or _INVALID.
+ */
+#define APITOKEN_LASTUSE_LINE_MAX 160
+APITOKEN_API int apitoken_lastuse_format(const struct apitoken_lastuse *lu,
+    char *buf, size_t size) APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
+APITOKEN_API int apitoken_lastuse_parse(const char *s, size_t len,
+    struct apitoken_lastuse *lu) APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 3);
 /* Remove it (when a record is deleted or pruned); absent is fine. */
 APITOKEN_API int apitoken_lastuse_remove(const struct apitoken_config *cfg,
     const char *id) APITOKEN_NONNULL(1, 2);
