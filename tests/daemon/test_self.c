@@ -343,6 +343,34 @@ issue_ok(char *tok, size_t size, const char *label)
 	cr_assert_eq(strncmp(tok, "apitok_", 7), 0, "%s", r.out);
 }
 
+/* The last use of id (verified for service login from 10.9.8.7 just
+ * before) in the user's list, show and show --json, as root's tokenctl
+ * shows it (it was "unknown": the user cannot read state_dir). */
+static void
+lastuse_shown(const char *id)
+{
+	char *via = tl_fmt("via %s from 10.9.8.7", login), *want;
+	struct run r;
+
+	as_user(&r, NULL, "list", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_null(strstr(r.out, "unknown"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "never"), "%s", r.out);
+	as_user(&r, NULL, "show", id, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	want = tl_fmt("last used:     ");
+	cr_assert_not_null(strstr(r.out, want), "%s", r.out);
+	cr_assert_not_null(strstr(strstr(r.out, want), via), "%s", r.out);
+	free(want);
+	as_user(&r, NULL, "show", "--json", id, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	want = tl_fmt("\"last_used_service\": \"%s\"", login);
+	cr_assert_not_null(strstr(r.out, want), "%s", r.out);
+	cr_assert_null(strstr(r.out, "\"last_used\": null"), "%s", r.out);
+	free(want);
+	free(via);
+}
+
 /* ------------------------------------------------------------- tests */
 
 Test(self, issue_login_list_rotate_revoke)
@@ -365,6 +393,11 @@ Test(self, issue_login_list_rotate_revoke)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_not_null(strstr(r.out, "created by:    "), "%s", r.out);
 	cr_assert_not_null(strstr(r.out, user), "%s", r.out);
+	/* a use the daemon records (the module's pamtester run above
+	 * records none: no session) */
+	cr_assert_eq(td_verify(D, user, login, "10.9.8.7", tok, NULL, NULL),
+	    APITOKEN_ACCEPTED);
+	lastuse_shown(id);
 	/* rotate: old refused, new accepted */
 	as_user(&r, PW, "rotate", id, NULL);
 	cr_assert_eq(r.status, 0, "rotate: %s", r.err);
@@ -506,4 +539,119 @@ Test(self, daemon_not_running)
 	cr_assert_eq(r.status, 4, "%s", r.err);
 	cr_assert_not_null(strstr(r.err, "through apitokend"), "%s", r.err);
 	free(moved);
+}
+
+/* A token of the user's with a descendant of the user's own and one of
+ * another user's (root derived it): an edit that shortens its expiry
+ * caps both and audits both, as tokenctl edit does, and a revoke or a
+ * rotate revokes both and audits both; the user is told of their own
+ * token only, never shown the other user's id. */
+Test(self, descendants_audited_and_another_users_never_named)
+{
+	char tok[256], id[16], mine[16], other[16], *t, *want;
+	struct run r;
+
+	start(1);
+	issue_ok(tok, sizeof(tok), "parent");
+	token_id(tok, id);
+	t = td_issue(D, user, "--label", "mine", "--service", "sshd",
+	    "--expires", "20d", "--parent", id, NULL);
+	token_id(t, mine);
+	free(t);
+	t = td_issue(D, "root", "--label", "theirs", "--expires", "20d",
+	    "--parent", id, NULL);
+	token_id(t, other);
+	free(t);
+	/* edit: both capped, both audited, only the user's named */
+	as_user(&r, NULL, "edit", id, "--expires", "7d", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	want = tl_fmt("edited %s\n", id);
+	cr_assert_str_eq(r.out, want);
+	free(want);
+	cr_assert_not_null(strstr(r.err, mine), "%s", r.err);
+	cr_assert_null(strstr(r.err, other), "%s", r.err);
+	want = tl_fmt("edit id=%s user=root fields=expires ancestor=%s "
+	    "via=self-service by=%s", other, id, user);
+	cr_assert(td_log_wait(D, want, 5000), "no audit line %s", want);
+	free(want);
+	want = tl_fmt("edit id=%s user=%s fields=expires ancestor=%s "
+	    "via=self-service", mine, user, id);
+	cr_assert(td_log_wait(D, want, 5000), "no audit line %s", want);
+	free(want);
+	/* revoke: both revoked and audited, only the user's named */
+	as_user(&r, NULL, "revoke", id, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, mine), "%s", r.out);
+	cr_assert_null(strstr(r.out, other), "%s", r.out);
+	cr_assert_null(strstr(r.err, other), "%s", r.err);
+	want = tl_fmt("revoke id=%s user=root reason=\"derived from revoked "
+	    "token %s\" via=self-service", other, id);
+	cr_assert(td_log_wait(D, want, 5000), "no audit line %s", want);
+	free(want);
+	/* rotate: the same for the tokens derived from the rotated one */
+	issue_ok(tok, sizeof(tok), "second");
+	token_id(tok, id);
+	t = td_issue(D, "root", "--label", "theirs2", "--expires", "20d",
+	    "--parent", id, NULL);
+	token_id(t, other);
+	free(t);
+	as_user(&r, PW, "rotate", id, NULL);
+	cr_assert_eq(r.status, 0, "rotate: %s", r.err);
+	cr_assert_null(strstr(r.out, other), "%s", r.out);
+	cr_assert_null(strstr(r.err, other), "%s", r.err);
+	want = tl_fmt("revoke id=%s user=root reason=\"derived from rotated "
+	    "token %s\" via=self-service", other, id);
+	cr_assert(td_log_wait(D, want, 5000), "no audit line %s", want);
+	free(want);
+	apitoken_wipe(tok, sizeof(tok));
+}
+
+/* A right password forgets the failures before it, as a successful
+ * login does: two wrong, one right, two wrong and a right one again
+ * pass with max_failures 3 (counted on, the fourth failure would have
+ * locked the user out). */
+Test(self, right_password_resets_the_failure_count)
+{
+	char tok[256];
+	struct run r;
+	int round, i;
+
+	start(1);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < 2; i++) {
+			as_user(&r, "not-" PW, "issue", "--label", "x",
+			    "--service", "sshd", NULL);
+			cr_assert_eq(r.status, 1, "%s", r.err);
+			cr_assert_not_null(strstr(r.err, "re-authentication "
+			    "failed"), "round %d: %s", round, r.err);
+		}
+		issue_ok(tok, sizeof(tok), round == 0 ? "first" : "second");
+	}
+	apitoken_wipe(tok, sizeof(tok));
+}
+
+/* tokenctl --help and issue --help, run by the user: what self-service
+ * lets them do (the USER of issue optional). */
+Test(self, help_shows_what_a_user_may_do)
+{
+	struct run r;
+
+	start(1);
+	as_user(&r, NULL, "--help", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "Commands:"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "you manage your own tokens"), "%s",
+	    r.out);
+	cr_assert_not_null(strstr(r.out, "  issue [USER] --label T --service "
+	    "NAME"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "  rotate ID [--expires WHEN]"), "%s",
+	    r.out);
+	as_user(&r, NULL, "issue", "--help", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "USER may be\nleft out"), "%s",
+	    r.out);
+	as_user(&r, NULL, "revoke", "--help", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "your own tokens only; --user and "
+	    "--token-stdin are root's"), "%s", r.out);
 }
