@@ -114,22 +114,30 @@ self_fail(struct self *s, int code, const char *msg)
 	return self_finish(s, why, st);
 }
 
+/* Add a copy of text as a field of tag to s->out (freed by self_flush). */
+static int
+hold_str(struct self *s, uint8_t tag, const char *text)
+{
+	char *copy;
+
+	if ((copy = strdup(text)) == NULL)
+		return -1;
+	if (apitoken_msg_add_str(&s->out, tag, copy) != 0) {
+		free(copy);
+		return -1;
+	}
+	s->held[s->n_held++] = copy;
+	return 0;
+}
+
 int
 self_add_line(struct self *s, const char *text)
 {
-	char *copy;
 
 	if ((s->out.n + 8 > APITOKEN_MSG_FIELDS ||
 	    s->n_held >= APITOKEN_MSG_FIELDS) && self_flush(s) != 0)
 		return -1;
-	if ((copy = strdup(text)) == NULL)
-		return -1;
-	if (apitoken_msg_add_str(&s->out, APITOKEN_T_ENTRY, copy) != 0) {
-		free(copy);
-		return -1;
-	}
-	s->held[s->n_held++] = copy;	/* freed by self_flush */
-	return 0;
+	return hold_str(s, APITOKEN_T_ENTRY, text);
 }
 
 /* The bytes m's body takes encoded. */
@@ -151,20 +159,13 @@ static int
 add_lastuse(struct self *s, const char *id)
 {
 	struct apitoken_lastuse lu;
-	char buf[APITOKEN_LASTUSE_LINE_MAX], *copy;
+	char buf[APITOKEN_LASTUSE_LINE_MAX];
 
 	if (apitoken_lastuse_get(s->cfg, id, &lu, NULL, 0) != APITOKEN_OK ||
 	    apitoken_lastuse_format(&lu, buf, sizeof(buf)) != APITOKEN_OK ||
 	    msg_bytes(&s->out) + 3 + strlen(buf) > APITOKEN_MSG_MAX - 512)
 		return 0;
-	if ((copy = strdup(buf)) == NULL)
-		return -1;
-	if (apitoken_msg_add_str(&s->out, APITOKEN_T_LASTUSE, copy) != 0) {
-		free(copy);
-		return -1;
-	}
-	s->held[s->n_held++] = copy;	/* freed by self_flush */
-	return 0;
+	return hold_str(s, APITOKEN_T_LASTUSE, buf);
 }
 
 int
