@@ -135,4 +135,20 @@ int fleet_catch_up(struct fleet *f, const struct apitoken_config *cfg,
     struct fleet_cursor *cur, size_t max, size_t *n, char *err,
     size_t errlen);
 
+/* A use of a token this host saw (apitokend reports them in batches,
+ * at most once a minute per token). */
+struct fleet_use {
+	char id[APITOKEN_ID_LEN + 1];
+	int64_t when;
+};
+/* Set last_used and last_host = host on each of the n tokens whose
+ * recorded last use is older (or none); unknown ids are skipped. */
+int fleet_report_uses(struct fleet *f, const char *host,
+    const struct fleet_use *u, size_t n, char *err, size_t errlen);
+/* This host's row in apitoken_replicas: cursor, last_sync = now(),
+ * version (tokenctl db status lists them). */
+int fleet_replica_report(struct fleet *f, const char *host,
+    const struct fleet_cursor *cur, const char *version, char *err,
+    size_t errlen);
+
 #endif
