@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "core.h"
+#include "replica.h"
 #include "throttle.h"
 
 #define LASTUSE_INTERVAL 60	/* s, as the module */
@@ -242,6 +243,7 @@ lastuse(struct core *c, const struct ask *a, const char *id, int64_t now)
 	}
 	memcpy(s->id, id, sizeof(s->id));
 	s->when = now;
+	replica_used(id, now);	/* to the fleet, if there is one */
 }
 
 /* Reasons reached only with the right secret: the record is in res. */

@@ -17,6 +17,8 @@
 
 #include "apitoken.h"
 
+#define APITOKEND_VERSION "0.1.0"
+
 struct core;
 
 struct ask {			/* one verification, from any front end */

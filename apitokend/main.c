@@ -23,14 +23,14 @@
 #include <systemd/sd-daemon.h>
 
 #include "http.h"
+#include "replica.h"
 #include "sock.h"
-
-#define VERSION "0.1.0"
 
 /* Front ends besides the socket, started in this order (http.c adds
  * itself here). */
 static const struct front *const fronts[] = {
 	&http_front,
+	&replica_front,
 	NULL
 };
 
@@ -98,7 +98,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'f': o->foreground = 1; break;
 		case 'C': o->check = 1; break;
 		case 'h': usage(stdout); exit(0);
-		case 'V': printf("apitokend %s\n", VERSION); exit(0);
+		case 'V': printf("apitokend %s\n", APITOKEND_VERSION); exit(0);
 		default: usage(stderr); return -1;
 		}
 	}
