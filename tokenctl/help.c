@@ -40,6 +40,7 @@ static const char global_help[] =
 "  unlock ID             clear a token's lockout in apitokend (or --user\n"
 "                        USER) (root)\n"
 "  db init|status        the central store in PostgreSQL (config postgresql)\n"
+"  replica status        this host's replica of the fleet's PostgreSQL store\n"
 "  help [COMMAND]        show help\n"
 "\n"
 "Options:\n"
@@ -226,6 +227,14 @@ static const struct help {
 "  --hosts-role ROLE     grant ROLE what apitokend needs (read tokens and\n"
 "                        changes, report last use, its replicas row)\n"
 "  --json                db status as one JSON object\n" },
+	{ "replica", "tokenctl replica status [--json]\n",
+"Show this host's replica of the fleet's PostgreSQL store, as apitokend\n"
+"last recorded it: the server, connected or not (or apitokend not\n"
+"running), the cursor, the last sync and its age, stale or not against\n"
+"max_staleness, last-use reports not sent yet, the last error.  Exit\n"
+"status 0 when synced within max_staleness, 1 when stale or never synced.\n"
+"\n"
+"  --json                one JSON object\n" },
 	{ "help", "tokenctl help [COMMAND]\n", "Show help.\n" },
 };
 

@@ -43,6 +43,7 @@ static const struct verb {
 	{ "lockouts",	cmd_lockouts },
 	{ "unlock",	cmd_unlock },
 	{ "db",		cmd_db },
+	{ "replica",	cmd_replica },
 	{ "help",	cmd_help },
 };
 

@@ -385,4 +385,7 @@ int cmd_lockouts(struct ctl *ctl, int argc, char **argv);
 int cmd_unlock(struct ctl *ctl, int argc, char **argv);
 int cmd_db(struct ctl *ctl, int argc, char **argv);
 
+/* replica.c: this host's replica of the fleet (apitokend's state) */
+int cmd_replica(struct ctl *ctl, int argc, char **argv);
+
 #endif
