@@ -266,10 +266,12 @@ $(B)/test-daemon: $(DMN_SRC:%.c=$(B)/tobj/%.o) $(B)/obj/apitokend/throttle.o \
 	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS) $(DEPS_LIBS) \
 		$(TEST_LIBS) -lpam -lpthread
 
-# (libpq too: a test holds a transaction open, or reads the tables)
+# (libpq too: a test holds a transaction open, or reads the tables;
+# fleet/ for the schema and the replica tests' own connections)
 $(B)/tobj/tests/fleet/%.o: TEST_CFLAGS += -Ifleet $(PQ_CFLAGS)
 $(B)/test-fleet: $(FLT_SRC:%.c=$(B)/tobj/%.o) $(B)/tobj/tests/daemon/td.o \
-		$(B)/tobj/tests/pam/util.o $(LIB_A) $(CTL) $(DAEMON) $(PAM_SO)
+		$(B)/tobj/tests/pam/util.o $(FLEET_A) $(LIB_A) $(CTL) $(DAEMON) \
+		$(PAM_SO)
 	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS) $(DEPS_LIBS) \
 		$(TEST_LIBS) $(PQ_LIBS) $(JSON_LIBS) -lpam -lpthread
 

@@ -106,25 +106,45 @@ td_start(const char *extra)
 }
 
 int
-td_stop(struct td *d)
+td_kill(struct td *d, int sig)
 {
 	int64_t end;
-	int st = 0, rc = -1;
+	int st = 0;
+
+	if (d->pid <= 0)
+		return -1;
+	kill(d->pid, sig);
+	end = tl_now_ms() + 30000;
+	while (waitpid(d->pid, &st, WNOHANG) == 0) {
+		if (tl_now_ms() > end) {
+			kill(d->pid, SIGKILL);
+			waitpid(d->pid, &st, 0);
+			break;
+		}
+		nap(5);
+	}
+	d->pid = 0;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+void
+td_restart(struct td *d)
+{
+	if (d->pid > 0)
+		tl_die("td_restart: apitokend %ld still runs", (long)d->pid);
+	spawn(d);
+	wait_ready(d);
+}
+
+int
+td_stop(struct td *d)
+{
+	int rc = -1;
 
 	if (d == NULL)
 		return -1;
 	if (d->pid > 0) {
-		kill(d->pid, SIGTERM);
-		end = tl_now_ms() + 30000;
-		while (waitpid(d->pid, &st, WNOHANG) == 0) {
-			if (tl_now_ms() > end) {
-				kill(d->pid, SIGKILL);
-				waitpid(d->pid, &st, 0);
-				break;
-			}
-			nap(5);
-		}
-		rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		rc = td_kill(d, SIGTERM);
 		if (rc != 0) {	/* say why: a sanitizer's report, say */
 			char *log = td_log(d);
 

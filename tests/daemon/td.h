@@ -35,6 +35,11 @@ struct td *td_start(const char *yaml_extra);
 /* SIGTERM, wait (SIGKILL after 30 s), remove the dir; the daemon's exit
  * status (0 for a clean exit; 128 + signal if killed). */
 int td_stop(struct td *d);
+/* Send sig and wait for the daemon to end (SIGKILL after 30 s); its
+ * status as td_stop's.  The dir stays: td_restart runs it again. */
+int td_kill(struct td *d, int sig);
+/* Start the daemon again in the same dir; returns once it answers. */
+void td_restart(struct td *d);
 /* Rewrite the config (yaml_extra appended) without telling the daemon. */
 void td_config(struct td *d, const char *yaml_extra);
 /* SIGHUP and wait until the log says the reload ended (either way). */
