@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <criterion/criterion.h>
 
@@ -39,6 +40,29 @@ replica(const struct tf_pg *pg, const char *host, const char *extra)
 	return d;
 }
 
+/* Poll t's row until its last use is reported from host. */
+static int
+last_host_is(PGconn *c, const struct tr_tok *t, const char *host, int ms)
+{
+	int64_t end = tl_now_ms() + ms;
+	const char *v[1] = { t->id };
+	PGresult *res;
+	int ok;
+
+	do {
+		res = PQexecParams(c, "SELECT last_host FROM apitoken_tokens "
+		    "WHERE id = $1 AND last_used > 0", 1, NULL, v, NULL, NULL,
+		    0);
+		ok = PQresultStatus(res) == PGRES_TUPLES_OK &&
+		    PQntuples(res) == 1 &&
+		    strcmp(PQgetvalue(res, 0, 0), host) == 0;
+		PQclear(res);
+		if (!ok)
+			nanosleep(&(struct timespec){ 0, 50000000L }, NULL);
+	} while (!ok && tl_now_ms() < end);
+	return ok;
+}
+
 Test(replica, a_snapshot_at_start_then_changes_as_they_commit)
 {
 	struct tf_pg *pg = tr_pg();
@@ -58,10 +82,15 @@ Test(replica, a_snapshot_at_start_then_changes_as_they_commit)
 	    NULL), APITOKEN_ACCEPTED);
 	cr_assert_eq(td_verify(d, tl_user(), "sshd", NULL, b.token, NULL,
 	    NULL), APITOKEN_ACCEPTED);
-	/* a new token arrives; a revoked one is refused */
+	/* a new token arrives (after a reload: the replica reconnects) */
+	td_reload(d);
 	tr_tok_new(&n, "n");
 	tr_insert(c, &n);
 	cr_assert(tr_wait_reason(d, &n, APITOKEN_ACCEPTED, WAIT_MS));
+	/* the uses went back to PostgreSQL, with this host's name */
+	cr_assert(last_host_is(c, &a, "r1", WAIT_MS));
+	cr_assert(last_host_is(c, &n, "r1", WAIT_MS));
+	/* a revoked one is refused */
 	tr_revoke(c, &a);
 	cr_assert(tr_wait_reason(d, &a, APITOKEN_R_REVOKED, WAIT_MS));
 	tr_exec(c, "DELETE FROM apitoken_tokens");
@@ -207,6 +236,7 @@ Test(replica, killed_while_applying_a_burst_keeps_its_store_and_resumes)
 	td_kill(d, SIGKILL);
 	/* the store opens and holds whole batches only */
 	n = tr_store_count(d);
+	cr_log_info("%zu of %d records in when killed", n, BURST + 1);
 	cr_assert_eq((n - 1) % 5000, 0, "%zu records after the kill", n);
 	td_restart(d);
 	cr_assert_eq(td_verify(d, tl_user(), "sshd", NULL, a.token, NULL,

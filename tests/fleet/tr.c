@@ -41,7 +41,7 @@ tr_pg(void)
 	char err[512];
 
 	f.conn = tr_conn(pg);
-	snprintf(f.server, sizeof(f.server), "%s", pg->dir);
+	snprintf(f.server, sizeof(f.server), "%.100s", pg->dir);
 	if (fleet_schema_init(&f, err, sizeof(err)) != 0)
 		tl_die("fleet_schema_init: %s", err);
 	PQfinish(f.conn);
