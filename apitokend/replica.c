@@ -46,6 +46,7 @@ struct replica {
 	int backoff_ms;
 	unsigned seed;
 	int64_t reported;		/* when the replicas row was sent */
+	int64_t scanned;		/* when state_dir was last scanned */
 	struct fleet_cursor reported_cur;
 };
 
@@ -241,9 +242,15 @@ report_uses(struct fleet *f, const struct apitoken_config *cfg, char *err,
     size_t errlen)
 {
 	static struct fleet_use u[REPLICA_USE_BATCH];
+	int64_t now = (int64_t)time(NULL);
 	size_t n;
 	int r;
 
+	if (now - R.scanned >= REPLICA_SCAN_S || now < R.scanned) {
+		/* a second back: a write in the second of the last scan */
+		uses_scan(cfg, R.scanned > 0 ? R.scanned - 1 : 0);
+		R.scanned = now;
+	}
 	while ((n = uses_take(u, REPLICA_USE_BATCH)) > 0) {
 		r = fleet_report_uses(f, apitoken_config_host_name(cfg), u, n,
 		    err, errlen);

@@ -26,6 +26,7 @@
 #define REPLICA_USE_INTERVAL 60	/* s: a token's use reported at most
 				   once a minute */
 #define REPLICA_USE_BATCH 5000	/* uses sent in one statement */
+#define REPLICA_SCAN_S 10	/* state_dir's last uses looked at */
 
 extern const struct front replica_front;
 
@@ -42,5 +43,7 @@ size_t uses_take(struct fleet_use *u, size_t max);
 void uses_restore(const struct fleet_use *u, size_t n);
 /* How many are pending. */
 int64_t uses_pending(void);
+/* Note the uses recorded in cfg's state_dir since (Unix seconds). */
+void uses_scan(const struct apitoken_config *cfg, int64_t since);
 
 #endif

@@ -7,9 +7,13 @@
  * REPLICA_USE_INTERVAL.  Guarded by its own mutex, taken after core's
  * (core.c calls replica_used under its lock), never the other way.
  */
+#include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 
 #include "replica.h"
@@ -150,4 +154,36 @@ uses_pending(void)
 	n = ndirty;
 	pthread_mutex_unlock(&mu);
 	return n;
+}
+
+/*
+ * Uses the module recorded by itself (a root caller such as sshd reads
+ * the store without the daemon): each state_dir/lastuse/<id> written
+ * since the last scan (its mtime), read through the library.  The first
+ * scan takes them all (uses made while apitokend was down).
+ */
+void
+uses_scan(const struct apitoken_config *cfg, int64_t since)
+{
+	struct apitoken_lastuse lu;
+	struct dirent *e;
+	struct stat st;
+	char path[4096], err[256];
+	DIR *dir;
+
+	(void)snprintf(path, sizeof(path), "%s/lastuse",
+	    apitoken_config_state_dir(cfg));
+	if ((dir = opendir(path)) == NULL)
+		return;		/* none yet */
+	while ((e = readdir(dir)) != NULL) {
+		if (apitoken_id_valid(e->d_name) != 0 ||
+		    fstatat(dirfd(dir), e->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+		    (int64_t)st.st_mtime < since)
+			continue;
+		if (apitoken_lastuse_get(cfg, e->d_name, &lu, err,
+		    sizeof(err)) == 0 && lu.when > 0)
+			replica_used(e->d_name, lu.when);
+	}
+	closedir(dir);
 }

@@ -63,21 +63,39 @@ last_host_is(PGconn *c, const struct tr_tok *t, const char *host, int ms)
 	return ok;
 }
 
+/* A use recorded in d's state_dir as the module records one. */
+static void
+module_use(const struct td *d, const struct tr_tok *t)
+{
+	struct apitoken_config *cfg = NULL;
+	char err[512];
+
+	cr_assert_eq(apitoken_config_load(d->conf, &cfg, err, sizeof(err)),
+	    0, "%s", err);
+	cr_assert_eq(apitoken_lastuse_record(cfg, t->id, "sshd", NULL,
+	    time(NULL), 60, err, sizeof(err)), 0, "%s", err);
+	apitoken_config_free(cfg);
+}
+
 Test(replica, a_snapshot_at_start_then_changes_as_they_commit)
 {
 	struct tf_pg *pg = tr_pg();
 	PGconn *c = tr_conn(pg);
-	struct tr_tok a, b, n;
+	struct tr_tok a, b, m, n;
 	struct td *d;
 	char *out = NULL;
 
 	tr_tok_new(&a, "a");
 	tr_tok_new(&b, "b");
+	tr_tok_new(&m, "m");
 	tr_insert(c, &a);
 	tr_insert(c, &b);
+	tr_insert(c, &m);
 	d = replica(pg, "r1", NULL);
-	cr_assert(td_log_wait(d, "snapshot taken (2 records", 1000),
+	cr_assert(td_log_wait(d, "snapshot taken (3 records", 1000),
 	    "%s", td_log(d));
+	/* m logs in through the module (no daemon): its last use too */
+	module_use(d, &m);
 	cr_assert_eq(td_verify(d, tl_user(), "sshd", NULL, a.token, NULL,
 	    NULL), APITOKEN_ACCEPTED);
 	cr_assert_eq(td_verify(d, tl_user(), "sshd", NULL, b.token, NULL,
@@ -86,10 +104,12 @@ Test(replica, a_snapshot_at_start_then_changes_as_they_commit)
 	td_reload(d);
 	tr_tok_new(&n, "n");
 	tr_insert(c, &n);
-	cr_assert(tr_wait_reason(d, &n, APITOKEN_ACCEPTED, WAIT_MS));
+	cr_assert(tr_wait_reason(d, &n, APITOKEN_ACCEPTED, WAIT_MS), "%s",
+	    td_log(d));
 	/* the uses went back to PostgreSQL, with this host's name */
 	cr_assert(last_host_is(c, &a, "r1", WAIT_MS));
 	cr_assert(last_host_is(c, &n, "r1", WAIT_MS));
+	cr_assert(last_host_is(c, &m, "r1", WAIT_MS));
 	/* a revoked one is refused */
 	tr_revoke(c, &a);
 	cr_assert(tr_wait_reason(d, &a, APITOKEN_R_REVOKED, WAIT_MS));
@@ -102,6 +122,7 @@ Test(replica, a_snapshot_at_start_then_changes_as_they_commit)
 	free(out);
 	tr_tok_free(&a);
 	tr_tok_free(&b);
+	tr_tok_free(&m);
 	tr_tok_free(&n);
 	PQfinish(c);
 	cr_assert_eq(td_stop(d), 0);

@@ -24,7 +24,8 @@ struct tr_tok {
 struct tf_pg *tr_pg(void);
 /* A libpq connection to it (dies on failure). */
 PGconn *tr_conn(const struct tf_pg *pg);
-/* The YAML of a replica of pg named host, with extra (may be NULL). */
+/* The YAML of a replica of pg named host, with extra (may be NULL);
+ * no lockouts (tests poll with tokens that have not arrived yet). */
 char *tr_yaml(const struct tf_pg *pg, const char *host, const char *extra);
 
 /* A new active token of tl_user() labelled label (not yet in PG). */
