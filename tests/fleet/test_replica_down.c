@@ -113,6 +113,7 @@ Test(replica_down, status_of_a_replica_that_never_synced)
 {
 	struct tf_pg *pg = tr_pg();
 	char *yaml, *out = NULL;
+	struct tr_tok a;
 	struct td *d;
 
 	tf_pg_pause(pg);
@@ -124,8 +125,10 @@ Test(replica_down, status_of_a_replica_that_never_synced)
 	cr_assert(strstr(out, "never synced") != NULL, "%s", out);
 	cr_assert(strstr(out, "PostgreSQL server at") != NULL, "%s", out);
 	free(out);
-	cr_assert_eq(td_verify(d, tl_user(), "sshd", NULL, "apitok_x", NULL,
+	tr_tok_new(&a, "a");
+	cr_assert_eq(td_verify(d, tl_user(), "sshd", NULL, a.token, NULL,
 	    NULL), APITOKEN_R_STALE);
+	tr_tok_free(&a);
 	tf_pg_resume(pg);
 	cr_assert(td_log_wait(d, "snapshot taken (0 records", RECONNECT_MS),
 	    "%s", td_log(d));
