@@ -14,7 +14,7 @@
 #include "core.h"
 #include "fleet.h"
 
-#define REPLICA_BATCH 5000	/* changes applied in one transaction */
+#define REPLICA_BATCH 20000	/* changes applied in one transaction */
 #define REPLICA_POLL_MS 10000	/* backstop poll without a NOTIFY */
 #define REPLICA_RECHECK_MS 200	/* after a NOTIFY that brought nothing
 				   (a change behind an older open

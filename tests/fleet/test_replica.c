@@ -252,13 +252,13 @@ Test(replica, killed_while_applying_a_burst_keeps_its_store_and_resumes)
 	tr_insert(c, &a);
 	cr_assert(tr_wait_reason(d, &a, APITOKEN_ACCEPTED, WAIT_MS));
 	burst(c, &a);
-	cr_assert(td_log_wait(d, "batch applied (5000 changes", WAIT_MS),
+	cr_assert(td_log_wait(d, "batch applied (20000 changes", WAIT_MS),
 	    "%s", td_log(d));
 	td_kill(d, SIGKILL);
 	/* the store opens and holds whole batches only */
 	n = tr_store_count(d);
 	cr_log_info("%zu of %d records in when killed", n, BURST + 1);
-	cr_assert_eq((n - 1) % 5000, 0, "%zu records after the kill", n);
+	cr_assert_eq((n - 1) % 20000, 0, "%zu records after the kill", n);
 	td_restart(d);
 	cr_assert_eq(td_verify(d, tl_user(), "sshd", NULL, a.token, NULL,
 	    NULL), APITOKEN_ACCEPTED);
