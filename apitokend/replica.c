@@ -213,12 +213,14 @@ catch_up(struct fleet *f, const struct apitoken_config *cfg, size_t *total,
     char *err, size_t errlen)
 {
 	size_t n;
-	int r;
+	int r, snapped = 0;
 
 	*total = 0;
 	do {
 		r = fleet_catch_up(f, cfg, &R.cur, REPLICA_BATCH, &n, err,
 		    errlen);
+		if (r == FLEET_ERR_SNAPSHOT && snapped++ > 0)
+			r = FLEET_ERR_SQL;	/* still: do not loop on it */
 		if (r == FLEET_ERR_SNAPSHOT) {
 			core_log(LOG_NOTICE, "replica: %s: taking a snapshot",
 			    err);
@@ -349,11 +351,14 @@ out:
 
 /* ------------------------------------------------------------- thread */
 
+/* Logged once an outage: the server's errors (FLEET_ERR_*) as a lost
+ * connection, the library's (the local store) as a failed sync. */
 static void
-failed(const struct apitoken_config *cfg, const char *err)
+failed(const struct apitoken_config *cfg, int r, const char *err)
 {
 	if (!R.lost)
-		core_log(LOG_ERR, "replica: connection lost: %s", err);
+		core_log(LOG_ERR, "replica: %s: %s", r <= FLEET_ERR_CONNECT ?
+		    "connection lost" : "sync failed", err);
 	R.lost = 1;
 	state_write(cfg, 0, err);
 }
@@ -376,7 +381,7 @@ replica_main(void *arg)
 		}
 		err[0] = '\0';
 		if ((r = session(cfg, err, sizeof(err))) != 0)
-			failed(cfg, err);
+			failed(cfg, r, err);
 		else
 			state_write(cfg, 0, "");	/* stopping or reloading */
 		core_config_put(R.core, cfg);
