@@ -8,6 +8,7 @@
  * middle of a large burst keeps an intact store and resumes.
  */
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -268,6 +269,27 @@ Test(replica, killed_while_applying_a_burst_keeps_its_store_and_resumes)
 	cr_assert_eq(tr_store_count(d), BURST + 1);
 	tr_tok_free(&a);
 	PQfinish(c);
+	cr_assert_eq(td_stop(d), 0);
+	tf_pg_stop(pg);
+}
+
+/* The whole path: tokenctl writes PostgreSQL (ctl's writer and the
+ * change-log trigger), the replica's store follows. */
+Test(replica, tokens_issued_and_revoked_with_tokenctl_follow)
+{
+	struct tf_pg *pg = tr_pg();
+	struct td *d = replica(pg, "r1", NULL);
+	struct tr_tok t = { .rec = NULL };
+	char *tok = td_issue(d, tl_user(), "--label", "ci", NULL);
+
+	snprintf(t.token, sizeof(t.token), "%s", tok);
+	snprintf(t.id, sizeof(t.id), "%.12s", tok + strlen("apitok_"));
+	cr_assert(tr_wait_reason(d, &t, APITOKEN_ACCEPTED, WAIT_MS), "%s",
+	    td_log(d));
+	cr_assert_eq(td_ctl(d, NULL, "revoke", t.id, NULL), 0);
+	cr_assert(tr_wait_reason(d, &t, APITOKEN_R_REVOKED, WAIT_MS), "%s",
+	    td_log(d));
+	free(tok);
 	cr_assert_eq(td_stop(d), 0);
 	tf_pg_stop(pg);
 }

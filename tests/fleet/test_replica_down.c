@@ -108,17 +108,20 @@ Test(replica_down, past_max_staleness_logins_are_refused_until_synced)
 	tf_pg_stop(pg);
 }
 
-/* No server at all: never synced, exit 1; the daemon gone: said so. */
+/* No server at all: never synced, exit 1; the daemon gone: said so.
+ * The daemon starts without postgresql (tokenctl init would ask the
+ * server), which a reload then adds: the replica starts with it. */
 Test(replica_down, status_of_a_replica_that_never_synced)
 {
 	struct tf_pg *pg = tr_pg();
 	char *yaml, *out = NULL;
 	struct tr_tok a;
-	struct td *d;
+	struct td *d = td_start(NULL);
 
 	tf_pg_pause(pg);
 	yaml = tr_yaml(pg, "r1", NULL);
-	d = td_start(yaml);
+	td_config(d, yaml);
+	td_reload(d);
 	free(yaml);
 	cr_assert(tr_wait_connected(d, 0, WAIT_MS), "%s", td_log(d));
 	cr_assert_eq(tr_status(d, 0, &out), 1, "%s", out);
