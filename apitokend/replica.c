@@ -41,7 +41,7 @@ struct replica {
 	/* the thread's own, across connections */
 	struct apitoken_replica_state st;
 	struct fleet_cursor cur;
-	int synced;			/* cur is good (state read or made) */
+	int synced;			/* cur is good: read or made */
 	int lost;			/* a connection was lost; not back */
 	int backoff_ms;
 	unsigned seed;
@@ -230,9 +230,9 @@ catch_up(struct fleet *f, const struct apitoken_config *cfg, size_t *total,
 			*total += n;
 			R.st.last_sync = (int64_t)time(NULL);
 			state_write(cfg, 1, "");
-			core_log(LOG_INFO, "replica: batch applied (%zu changes, "
-			    "cursor %" PRIu64 ":%" PRId64 ")", n, R.cur.xid,
-			    R.cur.seq);
+			core_log(LOG_INFO, "replica: batch applied (%zu "
+			    "changes, cursor %" PRIu64 ":%" PRId64 ")", n,
+			    R.cur.xid, R.cur.seq);
 		}
 	} while (r == 0 && n == REPLICA_BATCH && !asked_to_leave());
 	return r;
@@ -376,14 +376,15 @@ replica_main(void *arg)
 		cfg = core_config_get(R.core);
 		if (apitoken_config_pg_conninfo(cfg) == NULL) {
 			core_config_put(R.core, cfg);
-			(void)nap(-1);	/* postgresql gone: until a reload */
+			/* postgresql gone: idle until a reload */
+			(void)nap(-1);
 			continue;
 		}
 		err[0] = '\0';
 		if ((r = session(cfg, err, sizeof(err))) != 0)
 			failed(cfg, r, err);
 		else
-			state_write(cfg, 0, "");	/* stopping or reloading */
+			state_write(cfg, 0, "");	/* stop or reload */
 		core_config_put(R.core, cfg);
 		if (r != 0)
 			(void)nap(backoff_next());

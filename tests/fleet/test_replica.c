@@ -119,7 +119,8 @@ Test(replica, a_snapshot_at_start_then_changes_as_they_commit)
 	cr_assert_eq(tr_store_count(d), 0);
 	cr_assert(td_log_wait(d, "batch applied", 1000));
 	cr_assert_eq(tr_status(d, 0, &out), 0, "%s", out);
-	cr_assert(strstr(out, "connection:       connected\n") != NULL, "%s", out);
+	cr_assert(strstr(out, "connection:       connected\n") != NULL, "%s",
+	    out);
 	free(out);
 	tr_tok_free(&a);
 	tr_tok_free(&b);

@@ -60,7 +60,8 @@ Test(replica_down, logins_go_on_while_postgresql_is_down)
 	    NULL), APITOKEN_ACCEPTED);
 	/* still within max_staleness (24h): exit 0, but disconnected */
 	cr_assert_eq(tr_status(d, 0, &out), 0, "%s", out);
-	cr_assert(strstr(out, "connection:       disconnected\n") != NULL, "%s", out);
+	cr_assert(strstr(out, "connection:       disconnected\n") != NULL,
+	    "%s", out);
 	cr_assert(strstr(out, "fresh") != NULL, "%s", out);
 	free(out);
 	/* back: it reconnects by itself and catches up */
