@@ -317,7 +317,11 @@ bench: all $(BENCH_BINS) $(PAM_STATIC)
 bench-daemon: all $(BENCH_BINS)
 	B=$(B) QUICK=$(QUICK) sh bench/daemon.sh
 
-.PHONY: bench bench-daemon
+# the fleet's figures alone (make bench runs them too): bench/fleet.sh
+bench-fleet: all $(BENCH_BINS)
+	B=$(B) QUICK=$(QUICK) sh bench/fleet.sh
+
+.PHONY: bench bench-daemon bench-fleet
 
 # --- install: what a distribution package ships ----------------------
 # The config is never overwritten; uninstall removes it only while it is

@@ -6,7 +6,8 @@
 # tokenctl timings and store sizes per store size, then pamtester end to
 # end against pam_permit, pam_unix, pam_userdb and pam_pwdfile, then the
 # targets of issue 6; then apitokend's figures (bench/daemon.sh, issues 11
-# and 12) on the biggest store.  See BENCHMARKS.md for what they mean.
+# and 12) on the biggest store, then the fleet's (bench/fleet.sh, issue
+# 13) with it as the central store.  See BENCHMARKS.md for what they mean.
 #
 # Environment: B (build dir, default build), QUICK=1, BENCH_DIR (work dir,
 # default a new /var/tmp/apitoken-bench.XXXXXX, removed at the end unless
@@ -452,6 +453,8 @@ print_table | tee "$BD/bench-results.txt"
 echo >>"$BD/bench-results.txt"
 BENCH_STORE=$W/n$BIGGEST B=$B QUICK=$QUICK sh "$ROOT/bench/daemon.sh" ||
 	note "bench/daemon.sh failed"
+BENCH_STORE=$W/n$BIGGEST B=$B QUICK=$QUICK sh "$ROOT/bench/fleet.sh" ||
+	note "bench/fleet.sh failed"
 note "table saved in $BD/bench-results.txt"
 # Instructions per login (callgrind): the figure the machine's load does
 # not move, for pam_permit and both module builds (bench/instr.sh).
