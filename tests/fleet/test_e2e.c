@@ -372,6 +372,27 @@ TestSuite(e2e, .fini = fleet_down);
 
 /* ---------------------------------------------------------- the tests */
 
+/* On a host's own config (the hosts' role) tokenctl reads the central
+ * store; PostgreSQL refuses it a write. */
+static void
+host_role_reads_only(const char *id)
+{
+	char *out = NULL, *err = NULL;
+	int rc;
+
+	rc = ctl(H[0]->conf, &out, &err, "show", id, NULL);
+	cr_assert_eq(rc, 0, "tokenctl show as the hosts' role: %d: %s", rc,
+	    err);
+	cr_assert_not_null(strstr(out, id), "%s", out);
+	free(out);
+	free(err);
+	rc = ctl(H[0]->conf, NULL, &err, "issue", tl_user(), "--label",
+	    "from a host", NULL);
+	cr_assert_neq(rc, 0, "the hosts' role could issue a token");
+	cr_assert_not_null(strstr(err, "permission denied"), "%s", err);
+	free(err);
+}
+
 /* Issued by tokenctl against PostgreSQL, a token logs in on every
  * replica; revoked from another administrator's host, every replica
  * refuses it within 1 s of the commit (tokenctl's exit). */
@@ -396,6 +417,7 @@ Test(e2e, issued_once_logs_in_everywhere_and_revocation_reaches_all_in_1s)
 	    (long long)ms[1], (long long)ms[2]);
 	for (h = 0; h < NHOSTS; h++)
 		cr_assert_eq(reason_on(h, tok), APITOKEN_R_REVOKED);
+	host_role_reads_only(id);
 	fprintf(stderr, "e2e: revocation seen on %s %lld ms, %s %lld ms, "
 	    "%s %lld ms after the commit\n", host_name[0], (long long)ms[0],
 	    host_name[1], (long long)ms[1], host_name[2], (long long)ms[2]);
