@@ -82,6 +82,28 @@ store_dir(const char *store, char *dir, size_t size)
 	return CTL_EXIT_OK;
 }
 
+/* With postgresql the store file is apitokend's replica: an empty one
+ * here (its first snapshot replaces it), PostgreSQL untouched, so that
+ * a host whose role may only read can run it. */
+static int
+init_replica_store(struct ctl *ctl, const char *path)
+{
+	struct apitoken_txn *txn = NULL;
+	char err[CTL_ERR_MAX] = "";
+	int r;
+
+	r = apitoken_txn_begin(ctl->cfg, APITOKEN_TXN_CREATE, &txn, err,
+	    sizeof(err));
+	if (r == APITOKEN_OK)
+		r = apitoken_txn_commit(txn, err, sizeof(err));
+	apitoken_txn_free(txn);
+	if (r != APITOKEN_OK)
+		return ctl_lib_fail(r, "cannot create the store", err);
+	ctl_audit(ctl, "init store=%s", ctl_esc(path, 0));
+	printf("created store %s\n", path);
+	return CTL_EXIT_OK;
+}
+
 static int
 init_store(struct ctl *ctl)
 {
@@ -100,6 +122,8 @@ init_store(struct ctl *ctl)
 	}
 	if (r != APITOKEN_ERR_STORE_MISSING)
 		return ctl_lib_fail(r, "existing store", err);
+	if (pg_mode(ctl))
+		return init_replica_store(ctl, path);
 	if ((r = db_begin(ctl, APITOKEN_TXN_CREATE, &db)) == CTL_EXIT_OK &&
 	    (r = db_commit(ctl, &db)) == CTL_EXIT_OK) {
 		ctl_audit(ctl, "init store=%s", ctl_esc(path, 0));
