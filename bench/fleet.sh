@@ -251,3 +251,4 @@ printf '  %-52s %10s ms\n' "COPY of the rows into PostgreSQL" "$(get copy_ms)"
 printf '  %-52s %10s ms\n' "apitokend start to first sync (snapshot)" "$(get snapshot_ms)"
 printf '  %-52s %10s ms\n' "burst of $(get big_burst) changes: UPDATE + COMMIT" "$(get burst_commit_ms)"
 verdict "burst applied: commit -> replica's cursor" "$(get burst_apply_ms)" 2000
+printf '  %-52s %10s ms\n' "  apitokend's CPU time meanwhile" "$(get burst_apply_cpu_ms)"
