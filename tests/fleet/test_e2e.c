@@ -285,7 +285,7 @@ admin_config(char *conf, size_t size, const char *name, const char *role)
 static void
 central_store(void)
 {
-	char *out = NULL, *err = NULL, *sql, owner[300], name[16];
+	char *out = NULL, *err = NULL, *sql, owner[300], name[24];
 	int rc, a;
 
 	PG = tf_pg_start();
