@@ -652,6 +652,13 @@ self_run(struct self *s)
 		    "caller's uid has no account name");
 	if ((r = apitoken_self_check(s->cfg, &ch, err, sizeof(err))) != 0)
 		return self_fail(s, r, err);
+	/* On a fleet host the store is a replica: a change made here would
+	 * live on this host alone, unseen by PostgreSQL and its audit. */
+	if (apitoken_config_pg_conninfo(s->cfg) != NULL &&
+	    s->req->op != APITOKEN_OP_SELF_LIST)
+		return self_fail(s, APITOKEN_ERR_ACCESS, "self-service cannot "
+		    "change tokens on a fleet host: its store is a replica of "
+		    "PostgreSQL (ask an administrator)");
 	switch (s->req->op) {
 	case APITOKEN_OP_SELF_LIST: return self_list(s);
 	case APITOKEN_OP_SELF_ISSUE: return self_issue(s);

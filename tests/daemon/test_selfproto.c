@@ -169,3 +169,33 @@ Test(selfproto, bad_requests)
 	cr_assert_str_eq(out, "closed");
 	cr_assert(td_log_wait(D, "self-service: unknown op 23", 5000));
 }
+
+/* A fleet host's store is a replica of PostgreSQL: a self-service change
+ * would stay on this host alone, so only the list is answered. */
+Test(selfproto, a_fleet_replica_takes_no_change)
+{
+	const struct passwd *pw = nobody();
+	const char *self = "self_service:\n  enabled: true\n"
+	    "  services: [sshd]\n";
+	struct apitoken_msg req;
+	char out[512], *mine, *extra, id[APITOKEN_ID_LEN + 1];
+
+	D = start(self);
+	mine = td_issue(D, "nobody", "--label", "n", NULL);
+	extra = tl_fmt("%spostgresql:\n  conninfo: \"host=%s/nopg "
+	    "dbname=apitoken\"\nmax_staleness: never\n", self, D->dir);
+	td_config(D, extra);
+	td_reload(D);
+	snprintf(id, sizeof(id), "%.12s", strchr(mine, '_') + 1);
+	apitoken_msg_init(&req, APITOKEN_OP_SELF_DISABLE);
+	cr_assert_eq(apitoken_msg_add_str(&req, APITOKEN_T_ID, id), 0);
+	call_as(pw->pw_uid, pw->pw_gid, &req, out, sizeof(out));
+	cr_assert_str_eq(out, "caller-not-allowed 1 self-service cannot "
+	    "change tokens on a fleet host: its store is a replica of "
+	    "PostgreSQL (ask an administrator)");
+	apitoken_msg_init(&req, APITOKEN_OP_SELF_LIST);
+	call_as(pw->pw_uid, pw->pw_gid, &req, out, sizeof(out));
+	cr_assert_str_eq(out, "accepted 0 -");
+	free(extra);
+	free(mine);
+}
