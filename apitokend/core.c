@@ -2,8 +2,12 @@
 /*
  * core.c - the shared core (core.h): the config (held by reference, so a
  * reload never frees one a front end still reads), the store kept open
- * and re-opened when tokenctl has committed, throttling, last use and
- * the decision line.  One mutex guards all of it.
+ * and re-opened when tokenctl has committed (held by reference too),
+ * throttling, last use and the decision line.  One mutex guards all of
+ * it; it is not held while a token is looked up and hashed (a store
+ * handle may be shared read-only between threads, apitoken.h), nor while
+ * an owner's account is looked up, so that the event loops and the HTTP
+ * threads verify in parallel.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -26,10 +30,13 @@
  * (BENCHMARKS.md, apitokend). */
 #define LASTUSE_SLOTS 65536
 /* Whether an owner's account is locked, cached: getspnam scans
- * /etc/shadow (~100 us a verification, BENCHMARKS.md).  The whole cache
- * is dropped when /etc/shadow changes (passwd -l, usermod -L replace it)
- * and at least every LOCK_TTL seconds (accounts from other NSS sources). */
-#define LOCK_SLOTS 1024
+ * /etc/shadow, and for a user not in it asks every other NSS source
+ * (~40 system calls, BENCHMARKS.md).  The whole cache is dropped when
+ * /etc/shadow changes (passwd -l, usermod -L replace it) and at least
+ * every LOCK_TTL seconds (accounts from other NSS sources).  Direct-mapped
+ * like the last-use cache and as large: with 1,024 slots, 1,000 owners
+ * made 40 % of the verifications miss it. */
+#define LOCK_SLOTS 65536
 #define LOCK_TTL 60
 #define SHADOW_FILE "/etc/shadow"
 
@@ -37,6 +44,13 @@ struct cfgref {
 	struct apitoken_config *cfg;
 	int refs;
 	struct cfgref *next;
+};
+
+/* An open store and the requests reading it. */
+struct storeref {
+	struct apitoken_store *store;
+	int refs;
+	struct storeref *next;	/* retired ones still read */
 };
 
 /* When each token's last use was recorded (a cache in front of the
@@ -49,17 +63,20 @@ struct lu_slot {
 struct lock_slot {
 	char *user;		/* NULL: empty */
 	int locked;
+	unsigned gen;		/* valid while struct core's lk_gen */
 };
 
 struct core {
 	pthread_mutex_t mu;
 	struct cfgref *cur;		/* the config for new requests */
 	struct cfgref *old;		/* older ones still held */
-	struct apitoken_store *store;	/* NULL: open at the next request */
+	struct storeref *store;		/* NULL: open at the next request */
+	struct storeref *retired;	/* replaced, still read */
 	struct stat st;			/* the store file when opened */
 	struct throttle thr;
 	struct lu_slot lu[LASTUSE_SLOTS];
 	struct lock_slot lk[LOCK_SLOTS];
+	unsigned lk_gen;		/* a new one empties lk */
 	struct stat shadow;		/* SHADOW_FILE when lk was filled */
 	int64_t lk_born;		/* when lk was last emptied */
 };
@@ -75,14 +92,12 @@ apply_limits(struct core *c)
 }
 
 static void
-lock_cache_clear(struct core *c)
+lock_cache_free(struct core *c)
 {
 	size_t i;
 
-	for (i = 0; i < LOCK_SLOTS; i++) {
+	for (i = 0; i < LOCK_SLOTS; i++)
 		free(c->lk[i].user);
-		c->lk[i].user = NULL;
-	}
 }
 
 int
@@ -119,13 +134,61 @@ free_refs(struct cfgref *r)
 	}
 }
 
+static void
+store_free(struct storeref *r)
+{
+	struct storeref *next;
+
+	for (; r != NULL; r = next) {
+		next = r->next;
+		apitoken_store_close(r->store);
+		free(r);
+	}
+}
+
+/* Under the mutex: no new request reads the current store; it is closed
+ * when the last one reading it is done (store_put). */
+static void
+store_retire(struct core *c)
+{
+	struct storeref *r = c->store;
+
+	c->store = NULL;
+	if (r == NULL)
+		return;
+	if (r->refs == 0)
+		store_free(r);
+	else {
+		r->next = c->retired;
+		c->retired = r;
+	}
+}
+
+/* Under the mutex: a request is done reading r. */
+static void
+store_put(struct core *c, struct storeref *r)
+{
+	struct storeref **l;
+
+	if (--r->refs > 0 || r == c->store)
+		return;
+	for (l = &c->retired; *l != NULL; l = &(*l)->next)
+		if (*l == r) {
+			*l = r->next;
+			r->next = NULL;
+			store_free(r);
+			return;
+		}
+}
+
 void
 core_free(struct core *c)
 {
 	if (c == NULL)
 		return;
-	apitoken_store_close(c->store);
-	lock_cache_clear(c);
+	store_free(c->store);
+	store_free(c->retired);
+	lock_cache_free(c);
 	throttle_clear(&c->thr);
 	free_refs(c->cur);
 	free_refs(c->old);
@@ -154,8 +217,7 @@ core_set_config(struct core *c, struct apitoken_config *cfg)
 	}
 	c->cur = r;
 	apply_limits(c);
-	apitoken_store_close(c->store);	/* re-opened under the new one */
-	c->store = NULL;
+	store_retire(c);	/* re-opened under the new one */
 	memset(c->lu, 0, sizeof(c->lu));	/* state_dir may have moved */
 	pthread_mutex_unlock(&c->mu);
 }
@@ -193,47 +255,76 @@ core_config_put(struct core *c, const struct apitoken_config *cfg)
 	pthread_mutex_unlock(&c->mu);
 }
 
-/* The store, opened again if its file is another one or was rewritten
- * since (tokenctl commits by rename).  0, or -1 with res filled. */
+/* Same file, not rewritten since (a rename or a write changes one). */
 static int
-store_fresh(struct core *c, struct apitoken_result *res)
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* Under the mutex: the store for one request (store_put when done),
+ * opened again if its file is another one or was rewritten since
+ * (tokenctl commits by rename); NULL with res filled when it cannot be
+ * opened. */
+static struct storeref *
+store_get(struct core *c, struct apitoken_result *res)
 {
 	const char *path = apitoken_config_store(c->cur->cfg);
 	struct stat st;
 	int r;
 
 	if (c->store != NULL && stat(path, &st) == 0 &&
-	    st.st_dev == c->st.st_dev && st.st_ino == c->st.st_ino &&
-	    st.st_size == c->st.st_size &&
-	    st.st_mtim.tv_sec == c->st.st_mtim.tv_sec &&
-	    st.st_mtim.tv_nsec == c->st.st_mtim.tv_nsec)
-		return 0;
-	apitoken_store_close(c->store);
-	c->store = NULL;
+	    same_file(&st, &c->st)) {
+		c->store->refs++;
+		return c->store;
+	}
+	store_retire(c);
 	/* stat first: a commit between the two is seen at the next request */
 	if (stat(path, &c->st) != 0)
 		memset(&c->st, 0, sizeof(c->st));
-	r = apitoken_store_open(c->cur->cfg, &c->store, res->detail,
-	    sizeof(res->detail));
-	if (r == APITOKEN_OK)
-		return 0;
+	r = APITOKEN_ERR_NOMEM;
+	if ((c->store = calloc(1, sizeof(*c->store))) != NULL &&
+	    (r = apitoken_store_open(c->cur->cfg, &c->store->store,
+	    res->detail, sizeof(res->detail))) == APITOKEN_OK) {
+		c->store->refs++;
+		return c->store;
+	}
+	free(c->store);
+	c->store = NULL;
 	res->reason = APITOKEN_R_STORE_ERROR;
 	res->error = r;
-	return -1;
+	return NULL;
+}
+
+/* The last-use slot of id: two ways, the one holding id or else the
+ * one written longer ago. */
+static struct lu_slot *
+lu_slot(struct core *c, const char *id)
+{
+	struct lu_slot *s;
+	size_t h = 0, i;
+
+	for (i = 0; id[i] != '\0'; i++)
+		h = h * 31 + (unsigned char)id[i];
+	s = &c->lu[(h % LASTUSE_SLOTS) & ~(size_t)1];
+	if (strcmp(s[1].id, id) == 0 ||
+	    (strcmp(s[0].id, id) != 0 && s[1].when < s[0].when))
+		return &s[1];
+	return &s[0];
 }
 
 /* Record a use at most once a LASTUSE_INTERVAL per token. */
 static void
 lastuse(struct core *c, const struct ask *a, const char *id, int64_t now)
 {
-	struct lu_slot *s;
+	struct lu_slot *s = lu_slot(c, id);
 	char err[256];
-	size_t h = 0, i;
 
-	for (i = 0; id[i] != '\0'; i++)
-		h = h * 31 + (unsigned char)id[i];
-	s = &c->lu[h % LASTUSE_SLOTS];
-	if (strcmp(s->id, id) == 0 && now - s->when < LASTUSE_INTERVAL)
+	if (strcmp(s->id, id) == 0 && now - s->when < LASTUSE_INTERVAL &&
+	    now >= s->when)
 		return;
 	if (apitoken_lastuse_record(c->cur->cfg, id, a->service, a->rhost,
 	    (time_t)now, LASTUSE_INTERVAL, err, sizeof(err)) != APITOKEN_OK) {
@@ -336,58 +427,80 @@ http_client(const struct ask *a)
 	return a->rhost;
 }
 
-/*
- * The owner's account, for an accepted token: locked (passwd -l) refuses
- * it, as the module does for the logins it checks itself; a failed
- * look-up fails closed.  The daemon runs as root, so shadow is readable.
- */
-static int
-same_file(const struct stat *a, const struct stat *b)
+static struct lock_slot *
+lock_slot(struct core *c, const char *user)
 {
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-	    a->st_size == b->st_size &&
-	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
-
-/* apitoken_account_locked through the cache (under the mutex). */
-static int
-account_locked(struct core *c, const char *user, int64_t now)
-{
-	struct stat st;
-	struct lock_slot *slot;
 	uint32_t h = 2166136261u;	/* FNV-1a */
 	const char *p;
-	int unreadable = 0, r;
 
-	if (stat(SHADOW_FILE, &st) != 0)
-		memset(&st, 0, sizeof(st));
-	if (!same_file(&st, &c->shadow) || now - c->lk_born >= LOCK_TTL ||
-	    now < c->lk_born) {
-		lock_cache_clear(c);
-		c->shadow = st;
-		c->lk_born = now;
-	}
 	for (p = user; *p != '\0'; p++)
 		h = (h ^ (unsigned char)*p) * 16777619u;
-	slot = &c->lk[h % LOCK_SLOTS];
-	if (slot->user != NULL && strcmp(slot->user, user) == 0)
-		return slot->locked;
-	r = apitoken_account_locked(user, &unreadable);
-	if (r >= 0) {
-		free(slot->user);
-		slot->user = strdup(user);	/* NULL: just not cached */
-		slot->locked = r;
-	}
-	return r;
+	return &c->lk[h % LOCK_SLOTS];
 }
 
-static enum apitoken_reason
-check_account(struct core *c, struct apitoken_result *res, int64_t now)
+/*
+ * Under the mutex: whether user's account is locked, from the cache (1
+ * or 0), or -1 when not in it.  The cache is emptied first when shadow
+ * (SHADOW_FILE as stat'ed when the request began) is not the file it was
+ * filled from, or when it is LOCK_TTL old.
+ */
+static int
+lock_cached(struct core *c, const char *user, const struct stat *shadow,
+    int64_t now)
 {
-	int r;
+	struct lock_slot *slot;
 
-	r = account_locked(c, res->user, now);
+	if (!same_file(shadow, &c->shadow) || now - c->lk_born >= LOCK_TTL ||
+	    now < c->lk_born) {
+		c->lk_gen++;
+		c->shadow = *shadow;
+		c->lk_born = now;
+	}
+	slot = lock_slot(c, user);
+	if (slot->gen == c->lk_gen && slot->user != NULL &&
+	    strcmp(slot->user, user) == 0)
+		return slot->locked;
+	return -1;
+}
+
+/* Under the mutex: remember a look-up made since generation gen, unless
+ * the cache was emptied meanwhile. */
+static void
+lock_remember(struct core *c, const char *user, int locked, unsigned gen)
+{
+	struct lock_slot *slot = lock_slot(c, user);
+	char *dup;
+
+	if (gen != c->lk_gen || (dup = strdup(user)) == NULL)
+		return;	/* just not cached */
+	free(slot->user);
+	slot->user = dup;
+	slot->locked = locked;
+	slot->gen = gen;
+}
+
+/*
+ * The owner's account, for an accepted token (the mutex held on entry
+ * and on return; dropped around a look-up that misses the cache):
+ * locked (passwd -l) refuses it, as the module does for the logins it
+ * checks itself; a failed look-up fails closed.  The daemon runs as
+ * root, so shadow is readable.
+ */
+static void
+check_account(struct core *c, const struct stat *shadow,
+    struct apitoken_result *res, int64_t now)
+{
+	unsigned gen;
+	int unreadable = 0, r;
+
+	if ((r = lock_cached(c, res->user, shadow, now)) < 0) {
+		gen = c->lk_gen;
+		pthread_mutex_unlock(&c->mu);
+		r = apitoken_account_locked(res->user, &unreadable);
+		pthread_mutex_lock(&c->mu);
+		if (r >= 0)
+			lock_remember(c, res->user, r, gen);
+	}
 	if (r > 0)
 		res->reason = APITOKEN_R_LOCKED;
 	else if (r < 0) {
@@ -396,51 +509,86 @@ check_account(struct core *c, struct apitoken_result *res, int64_t now)
 		snprintf(res->detail, sizeof(res->detail),
 		    "shadow look-up failed for the token's owner");
 	}
-	return res->reason;
 }
 
-/* Under the mutex: throttle, store, verify, account lock, count, last
- * use. */
+/* The throttling keys of a request (NULL where it has none). */
+struct keys {
+	struct tkey uk, tk, ak;
+	const struct tkey *k[3];
+};
+
 static void
-verify_locked(struct core *c, const struct ask *a, const char *id,
+keys_of(const struct ask *a, const char *id, struct keys *ks)
+{
+	ks->uk = (struct tkey){ T_USER, a->uid, a->user };
+	ks->tk = (struct tkey){ T_TOKEN, 0, id };
+	ks->ak = (struct tkey){ T_ADDR, 0, http_client(a) };
+	ks->k[0] = a->user != NULL && !is_http(a) ? &ks->uk : NULL;
+	ks->k[1] = id[0] != '\0' ? &ks->tk : NULL;
+	ks->k[2] = ks->ak.name != NULL ? &ks->ak : NULL;
+}
+
+/* Under the mutex: 1 (and res says throttled) if a key of the request
+ * is locked out now. */
+static int
+throttled(struct core *c, const struct keys *ks, const char *id,
     int64_t now, struct apitoken_result *res)
 {
-	struct apitoken_request req = { a->user, a->service, a->rhost,
-		(time_t)now };
-	struct tkey uk = { T_USER, a->uid, a->user };
-	struct tkey tk = { T_TOKEN, 0, id };
-	struct tkey ak = { T_ADDR, 0, http_client(a) };
-	const struct tkey *k[3] = { a->user != NULL && !is_http(a) ? &uk :
-		NULL, id[0] != '\0' ? &tk : NULL, ak.name != NULL ? &ak : NULL };
-	enum apitoken_reason r;
 	int64_t until;
 	size_t i;
 
 	for (i = 0; i < 3; i++)
-		if (k[i] != NULL &&
-		    throttle_blocked(&c->thr, k[i], now, &until)) {
+		if (ks->k[i] != NULL &&
+		    throttle_blocked(&c->thr, ks->k[i], now, &until)) {
 			memset(res, 0, sizeof(*res));
 			snprintf(res->id, sizeof(res->id), "%s", id);
 			res->reason = APITOKEN_R_THROTTLED;
-			return;
+			return 1;
 		}
-	if (store_fresh(c, res) != 0)
+	return 0;
+}
+
+/*
+ * Under the mutex, after the look-up (made without it): the owner's
+ * account for an accepted token, then the throttle once more and the
+ * count in one step.  Requests verify in parallel, so a lockout may have
+ * begun while this one was looked up: it is refused then as if it had
+ * come after, and no answer but "throttled" is given past the limit.
+ */
+static void
+conclude(struct core *c, const struct ask *a, const struct keys *ks,
+    const char *id, const struct stat *shadow, int64_t now,
+    struct apitoken_result *res)
+{
+	if (res->reason == APITOKEN_ACCEPTED)
+		check_account(c, shadow, res, now);
+	if (throttled(c, ks, id, now, res))
 		return;
-	if (a->user != NULL)
-		r = apitoken_verify(c->store, a->token, a->len, &req, res);
-	else
-		r = apitoken_verify_owner(c->store, a->token, a->len, &req,
-		    res);
-	if (r == APITOKEN_ACCEPTED &&
-	    check_account(c, res, now) == APITOKEN_ACCEPTED)
+	count(c, ks->k, res->reason, now);
+	if (res->reason == APITOKEN_ACCEPTED)
 		lastuse(c, a, res->id, now);
-	count(c, k, res->reason, now);
+}
+
+/* Look the token up in r's store (without the mutex). */
+static enum apitoken_reason
+look_up(struct storeref *r, const struct ask *a, int64_t now,
+    struct apitoken_result *res)
+{
+	struct apitoken_request req = { a->user, a->service, a->rhost,
+		(time_t)now };
+
+	if (a->user != NULL)
+		return apitoken_verify(r->store, a->token, a->len, &req, res);
+	return apitoken_verify_owner(r->store, a->token, a->len, &req, res);
 }
 
 enum apitoken_reason
 core_verify(struct core *c, const struct ask *a, struct apitoken_result *res)
 {
 	struct apitoken_token t;
+	struct storeref *r = NULL;
+	struct keys ks;
+	struct stat shadow;
 	char id[APITOKEN_ID_LEN + 1] = "";
 	int64_t now = (int64_t)time(NULL);
 
@@ -450,8 +598,22 @@ core_verify(struct core *c, const struct ask *a, struct apitoken_result *res)
 	    a->token, a->len, &t) == APITOKEN_FMT_OK)
 		memcpy(id, t.id, sizeof(id));
 	apitoken_token_clear(&t);
-	verify_locked(c, a, id, now, res);
+	keys_of(a, id, &ks);
+	if (!throttled(c, &ks, id, now, res))
+		r = store_get(c, res);
 	pthread_mutex_unlock(&c->mu);
+	if (r != NULL) {
+		memset(&shadow, 0, sizeof(shadow));
+		/* shadow before the account check: a change made before
+		 * this request began is seen by it */
+		if (look_up(r, a, now, res) == APITOKEN_ACCEPTED &&
+		    stat(SHADOW_FILE, &shadow) != 0)
+			memset(&shadow, 0, sizeof(shadow));
+		pthread_mutex_lock(&c->mu);
+		store_put(c, r);
+		conclude(c, a, &ks, id, &shadow, now, res);
+		pthread_mutex_unlock(&c->mu);
+	}
 	core_log_decision(a, res);
 	return res->reason;
 }
