@@ -88,6 +88,8 @@ int core_locked(struct core *c, uid_t uid, const char *user);
 int core_reply_has_record(enum apitoken_reason r);
 
 /* --- logging (log.c): syslog, and stderr too in the foreground */
+/* openlog(3) for the daemon; to_stderr: every line on stderr too. */
+void core_log_open(int to_stderr);
 void core_log(int prio, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* The decision line of one verification (core_verify writes it; a front

@@ -245,8 +245,7 @@ main(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &d.o) != 0)
 		return 2;
-	openlog("apitokend", LOG_PID | (d.o.foreground || d.o.check ?
-	    LOG_PERROR : 0), LOG_AUTHPRIV);
+	core_log_open(d.o.foreground || d.o.check);
 	if ((cfg = load(d.o.config)) == NULL)
 		return 1;
 	if (d.o.check) {
