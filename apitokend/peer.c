@@ -11,6 +11,7 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -39,12 +40,43 @@ read_comm(pid_t pid, char *buf, size_t n)
 	buf[strcspn(buf, "\n")] = '\0';
 }
 
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The caller's program name, from cc when read for the same pid and
+ * uid less than COMM_TTL_MS ago (a long-lived caller such as an nginx
+ * worker asks many times a second; a name is informative only). */
+static void
+caller_comm(struct caller *who, struct comm_cache *cc)
+{
+	char comm[20];
+	int64_t now = now_ms();
+	size_t i = (size_t)who->pid % COMM_SLOTS;
+
+	if (cc->e[i].pid == who->pid && cc->e[i].uid == who->uid &&
+	    now < cc->e[i].until) {
+		memcpy(who->comm, cc->e[i].comm, sizeof(who->comm));
+		return;
+	}
+	read_comm(who->pid, comm, sizeof(comm));
+	apitoken_log_escape(who->comm, sizeof(who->comm), comm, 0);
+	cc->e[i].pid = who->pid;
+	cc->e[i].uid = who->uid;
+	cc->e[i].until = now + COMM_TTL_MS;
+	memcpy(cc->e[i].comm, who->comm, sizeof(cc->e[i].comm));
+}
+
 int
-peer_init(struct peer *p, int fd)
+peer_init(struct peer *p, int fd, struct comm_cache *cc)
 {
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
-	char comm[20];
 
 	memset(p, 0, sizeof(*p));
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 ||
@@ -53,8 +85,7 @@ peer_init(struct peer *p, int fd)
 	p->who.uid = cr.uid;
 	p->who.gid = cr.gid;
 	p->who.pid = cr.pid;
-	read_comm(cr.pid, comm, sizeof(comm));
-	apitoken_log_escape(p->who.comm, sizeof(p->who.comm), comm, 0);
+	caller_comm(&p->who, cc);
 	return 0;
 }
 

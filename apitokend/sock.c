@@ -1,33 +1,42 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * sock.c - the socket front end's one event loop (poll): non-blocking
- * connections, each read bounded in size (the 4-byte length, at most
- * APITOKEN_MSG_MAX) and in time (IO_TIMEOUT_MS for a request, once it
- * has begun or from the accept; IDLE_TIMEOUT_MS between requests on a
- * kept-open connection), at most MAX_CONNS at once and MAX_CONNS_UID of
- * one uid other than root, so that one user cannot shut out the others
- * (the next one gets a "daemon-unavailable" reply and is closed).
- * Every abuse is logged with
- * the caller's uid, pid and program.  Self-service requests go to a
- * worker thread (self_dispatch, at most SELF_THREADS), so a PAM
- * conversation never blocks the loop.
+ * sock.c - the socket front end's event loops (poll): one per CPU (at
+ * most SOCK_LOOPS_MAX), each a thread with connections of its own, all
+ * accepting from the one listening socket; the first runs in the main
+ * thread and also reads the signals.  Connections are non-blocking, each
+ * read bounded in size (the 4-byte length, at most APITOKEN_MSG_MAX) and
+ * in time (IO_TIMEOUT_MS for a request, once it has begun or from the
+ * accept; IDLE_TIMEOUT_MS between requests on a kept-open connection),
+ * at most MAX_CONNS at once over all loops and MAX_CONNS_UID of one uid
+ * other than root, so that one user cannot shut out the others (the next
+ * one gets a "daemon-unavailable" reply and is closed).  Every abuse is
+ * logged with the caller's uid, pid and program.  Self-service requests
+ * go to a worker thread (sock_self.c), so a PAM conversation never
+ * blocks a loop.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "sock.h"
+
+#define SOCK_LOOPS_MAX 4
+#define ACCEPT_BATCH 8		/* accepts per wake-up, then serve */
+/* Connections kept for reuse by each loop: a free and a calloc per
+ * connection made glibc give memory back and take it again (brk,
+ * madvise), whose TLB flushes cost more than the verification. */
+#define SPARE_CONNS 32
 
 enum cstate { C_IN, C_OUT };
 
@@ -47,15 +56,34 @@ struct conn {
 	unsigned char buf[4 + APITOKEN_MSG_MAX];	/* the reply */
 };
 
+/* One event loop; its connections are its own. */
 struct loop {
 	struct core *core;
+	int lfd;
+	int wakefd;		/* signalfd (loop 0) or the stop eventfd */
 	struct conn *c[MAX_CONNS];
 	size_t n;
-	int64_t full_logged;
+	struct conn *spare[SPARE_CONNS];	/* wiped, for reuse */
+	size_t nspare;
+	struct comm_cache cc;
+	struct reply rp;	/* the reply being built */
+	struct pollfd pfd[MAX_CONNS + 2];
+	pthread_t th;
 };
 
-static pthread_mutex_t self_mu = PTHREAD_MUTEX_INITIALIZER;
-static int self_running;
+struct uidcount {
+	uid_t uid;
+	size_t n;
+};
+
+/* The connection caps, over every loop. */
+static struct {
+	pthread_mutex_t mu;
+	size_t total;
+	struct uidcount u[MAX_CONNS];	/* open ones of each non-root uid */
+	size_t nu;
+	int64_t full_logged;
+} Lim = { PTHREAD_MUTEX_INITIALIZER, 0, { { 0, 0 } }, 0, 0 };
 
 static int64_t
 now_ms(void)
@@ -66,6 +94,68 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* ------------------------------------------------------------- caps */
+
+/* Take a place for a connection of uid: 0, or -1 when MAX_CONNS are
+ * open (*whose = -1) or uid's MAX_CONNS_UID (*whose = uid). */
+static int
+lim_take(uid_t uid, long *whose)
+{
+	size_t i;
+	int r = -1;
+
+	pthread_mutex_lock(&Lim.mu);
+	*whose = -1;
+	for (i = 0; uid != 0 && i < Lim.nu && Lim.u[i].uid != uid; i++)
+		;
+	if (Lim.total >= MAX_CONNS)
+		goto out;
+	*whose = (long)uid;
+	if (uid != 0 && i < Lim.nu && Lim.u[i].n >= MAX_CONNS_UID)
+		goto out;
+	if (uid != 0 && i == Lim.nu)
+		Lim.u[Lim.nu++] = (struct uidcount){ uid, 0 };
+	if (uid != 0)
+		Lim.u[i].n++;
+	Lim.total++;
+	r = 0;
+out:
+	pthread_mutex_unlock(&Lim.mu);
+	return r;
+}
+
+static void
+lim_give(uid_t uid)
+{
+	size_t i;
+
+	pthread_mutex_lock(&Lim.mu);
+	Lim.total--;
+	for (i = 0; uid != 0 && i < Lim.nu; i++)
+		if (Lim.u[i].uid == uid) {
+			if (--Lim.u[i].n == 0)
+				Lim.u[i] = Lim.u[--Lim.nu];
+			break;
+		}
+	pthread_mutex_unlock(&Lim.mu);
+}
+
+/* 1 at most once a second (the refusals' log line). */
+static int
+lim_log_due(void)
+{
+	int64_t now = now_ms();
+	int due;
+
+	pthread_mutex_lock(&Lim.mu);
+	if ((due = now - Lim.full_logged >= 1000))
+		Lim.full_logged = now;
+	pthread_mutex_unlock(&Lim.mu);
+	return due;
+}
+
+/* ------------------------------------------------------ connections */
+
 static void
 conn_log(const struct conn *k, const char *what)
 {
@@ -74,7 +164,31 @@ conn_log(const struct conn *k, const char *what)
 	    (long)k->peer.who.pid, k->peer.who.comm, what);
 }
 
-/* Close and forget connection i (its buffer wiped: it held a token). */
+/* A connection struct, all zero. */
+static struct conn *
+conn_new(struct loop *l)
+{
+	if (l->nspare > 0)
+		return l->spare[--l->nspare];
+	return calloc(1, sizeof(struct conn));
+}
+
+/* Wipe k (its buffers held a token: the frames answered were wiped as
+ * they were, what is left is in[0..inlen) and the reply) and keep it
+ * for reuse, or free it. */
+static void
+conn_free(struct loop *l, struct conn *k)
+{
+	apitoken_wipe(k->in, k->inlen);
+	apitoken_wipe(k->buf, k->outlen);
+	apitoken_wipe(k, offsetof(struct conn, in));
+	if (l->nspare < SPARE_CONNS)
+		l->spare[l->nspare++] = k;
+	else
+		free(k);
+}
+
+/* Close and forget connection i. */
 static void
 conn_drop(struct loop *l, size_t i)
 {
@@ -82,8 +196,8 @@ conn_drop(struct loop *l, size_t i)
 
 	if (k->fd >= 0)
 		close(k->fd);
-	apitoken_wipe(k, sizeof(*k));
-	free(k);
+	lim_give(k->peer.who.uid);
+	conn_free(l, k);
 	l->c[i] = l->c[--l->n];
 }
 
@@ -93,7 +207,8 @@ conn_reply(struct conn *k, const struct reply *rp)
 {
 	size_t n = 0;
 
-	apitoken_wipe(k->buf, sizeof(k->buf));
+	apitoken_wipe(k->buf, k->outlen);	/* the last reply */
+	k->outlen = 0;
 	if (apitoken_msg_encode(&rp->m, k->buf, sizeof(k->buf), &n) != 0)
 		return -1;
 	k->state = C_OUT;
@@ -102,68 +217,56 @@ conn_reply(struct conn *k, const struct reply *rp)
 	return 0;
 }
 
-/* Refuse a connection past MAX_CONNS (uid < 0) or past MAX_CONNS_UID
- * of that uid: one reply, best effort, close; logged at most once a
+/* Refuse a connection past MAX_CONNS (whose < 0) or past MAX_CONNS_UID
+ * of uid whose: one reply, best effort, close; logged at most once a
  * second. */
 static void
-refuse_busy(struct loop *l, int fd, long uid)
+refuse_busy(struct loop *l, int fd, long whose)
 {
-	static struct reply rp;
 	unsigned char b[256];
 	size_t n = 0;
-	int64_t now = now_ms();
 
-	reply_reason(&rp, APITOKEN_R_UNAVAILABLE, uid < 0 ?
+	reply_reason(&l->rp, APITOKEN_R_UNAVAILABLE, whose < 0 ?
 	    "too many connections" : "too many connections from this user");
-	if (apitoken_msg_encode(&rp.m, b, sizeof(b), &n) == 0)
+	if (apitoken_msg_encode(&l->rp.m, b, sizeof(b), &n) == 0)
 		(void)send(fd, b, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	close(fd);
-	if (now - l->full_logged < 1000)
+	if (!lim_log_due())
 		return;
-	l->full_logged = now;
-	if (uid < 0)
+	if (whose < 0)
 		core_log(LOG_WARNING, "%d connections open: new ones refused "
 		    "(daemon-unavailable)", MAX_CONNS);
 	else
 		core_log(LOG_WARNING, "caller_uid=%ld has %d connections "
-		    "open: new ones refused (daemon-unavailable)", uid,
+		    "open: new ones refused (daemon-unavailable)", whose,
 		    MAX_CONNS_UID);
 }
 
-/* 1 if uid (not root) already holds MAX_CONNS_UID connections. */
-static int
-uid_full(const struct loop *l, uid_t uid)
-{
-	size_t i, n = 0;
-
-	if (uid == 0)
-		return 0;
-	for (i = 0; i < l->n; i++)
-		n += l->c[i]->peer.who.uid == uid;
-	return n >= MAX_CONNS_UID;
-}
-
+/* Take up to ACCEPT_BATCH new connections (the other loops take the
+ * rest, or this one at its next turn). */
 static void
-accept_all(struct loop *l, int lfd)
+accept_some(struct loop *l)
 {
 	struct conn *k;
-	int fd;
+	long whose;
+	int fd, i;
 
-	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC)) >= 0) {
-		if (l->n >= MAX_CONNS) {
-			refuse_busy(l, fd, -1);
-			continue;
-		}
-		if ((k = calloc(1, sizeof(*k))) == NULL ||
-		    peer_init(&k->peer, fd) != 0) {
-			free(k);
+	for (i = 0; i < ACCEPT_BATCH && l->n < MAX_CONNS; i++) {
+		if ((fd = accept4(l->lfd, NULL, NULL, SOCK_NONBLOCK |
+		    SOCK_CLOEXEC)) < 0)
+			return;
+		if ((k = conn_new(l)) == NULL) {
 			close(fd);
 			continue;
 		}
-		if (uid_full(l, k->peer.who.uid)) {
-			refuse_busy(l, fd, (long)k->peer.who.uid);
-			free(k);
+		if (peer_init(&k->peer, fd, &l->cc) != 0) {
+			close(fd);
+			conn_free(l, k);
+			continue;
+		}
+		if (lim_take(k->peer.who.uid, &whose) != 0) {
+			refuse_busy(l, fd, whose);
+			conn_free(l, k);
 			continue;
 		}
 		k->fd = fd;
@@ -172,98 +275,11 @@ accept_all(struct loop *l, int lfd)
 	}
 }
 
-struct self_job {
-	struct core *core;
-	int fd;
-	struct caller who;
-	struct apitoken_msg req;
-	unsigned char buf[APITOKEN_MSG_MAX];
-};
-
-static void *
-self_thread(void *arg)
-{
-	struct self_job *j = arg;
-
-	(void)self_dispatch(j->core, j->fd, &j->who, &j->req);
-	close(j->fd);
-	apitoken_wipe(j, sizeof(*j));
-	free(j);
-	pthread_mutex_lock(&self_mu);
-	self_running--;
-	pthread_mutex_unlock(&self_mu);
-	return NULL;
-}
-
-/* Blocking I/O with IO_TIMEOUT_MS on each read and write. */
-static int
-set_blocking(int fd)
-{
-	struct timeval tv = { IO_TIMEOUT_MS / 1000,
-		(IO_TIMEOUT_MS % 1000) * 1000 };
-	int fl = fcntl(fd, F_GETFL);
-
-	return fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0 ?
-	    -1 : 0;
-}
-
-/* Hand a self-service request to a worker thread: 0 (k->fd is gone to
- * it), 1 (all workers busy: reply rp instead), -1 (drop k). */
-static int
-self_start(struct loop *l, struct conn *k, struct reply *rp)
-{
-	struct self_job *j;
-	pthread_attr_t attr;
-	int r = -1;
-
-	pthread_mutex_lock(&self_mu);
-	if (self_running >= SELF_THREADS) {
-		pthread_mutex_unlock(&self_mu);
-		core_log(LOG_WARNING, "self-service: %d requests running; "
-		    "caller_uid=%lu refused (busy)", SELF_THREADS,
-		    (unsigned long)k->peer.who.uid);
-		reply_reason(rp, APITOKEN_R_UNAVAILABLE, "busy, try again");
-		return 1;
-	}
-	self_running++;
-	pthread_mutex_unlock(&self_mu);
-	if ((j = calloc(1, sizeof(*j))) == NULL)
-		goto out;
-	j->core = l->core;
-	j->who = k->peer.who;
-	memcpy(j->buf, k->in + 4, k->need);
-	if (apitoken_msg_parse(j->buf, k->need, &j->req) != 0 ||
-	    set_blocking(k->fd) != 0 || pthread_attr_init(&attr) != 0)
-		goto out;
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	j->fd = k->fd;
-	if (pthread_create(&(pthread_t){ 0 }, &attr, self_thread, j) == 0) {
-		k->fd = -1;
-		j = NULL;
-		r = 0;
-	}
-	pthread_attr_destroy(&attr);
-out:
-	if (j != NULL) {
-		apitoken_wipe(j, sizeof(*j));
-		free(j);
-	}
-	if (r != 0) {
-		pthread_mutex_lock(&self_mu);
-		self_running--;
-		pthread_mutex_unlock(&self_mu);
-	}
-	return r;
-}
-
 /* A whole request is in k->in: answer it.  0, 1 handed over, or -1 to
  * drop k. */
 static int
 conn_request(struct loop *l, struct conn *k)
 {
-	static struct reply rp;
 	struct apitoken_msg m;
 	int r;
 
@@ -272,11 +288,15 @@ conn_request(struct loop *l, struct conn *k)
 		return -1;
 	}
 	if (ops_is_self(m.op)) {
-		if ((r = self_start(l, k, &rp)) <= 0)
+		r = sock_self_start(l->core, k->fd, &k->peer, k->in + 4,
+		    k->need, &l->rp);
+		if (r == 0)
+			k->fd = -1;	/* the worker's now */
+		if (r <= 0)
 			return r == 0 ? 1 : -1;
-	} else if (ops_handle(l->core, &k->peer, &m, &rp) != 0)
+	} else if (ops_handle(l->core, &k->peer, &m, &l->rp) != 0)
 		return -1;
-	return conn_reply(k, &rp);
+	return conn_reply(k, &l->rp);
 }
 
 /* Answer the frame at the start of k->in if it is complete, then drop
@@ -384,9 +404,9 @@ expire(struct loop *l)
 
 /* Serve connection i after poll said revents. */
 static void
-serve(struct loop *l, size_t *i, short revents)
+serve(struct loop *l, size_t i, short revents)
 {
-	struct conn *k = l->c[*i];
+	struct conn *k = l->c[i];
 	int r = 0;
 
 	if (k->state != C_OUT && (revents & (POLLIN | POLLHUP | POLLERR)))
@@ -398,9 +418,63 @@ serve(struct loop *l, size_t *i, short revents)
 		r = conn_frame(l, k);
 	}
 	if (r != 0)
-		conn_drop(l, *i);
-	else
-		(*i)++;
+		conn_drop(l, i);
+}
+
+/* ------------------------------------------------------------ loops */
+
+/* One turn: wait, serve what is ready, accept.  The wake-up fd's
+ * revents, or -1 when poll failed. */
+static int
+turn(struct loop *l)
+{
+	struct pollfd *pfd = l->pfd;
+	int timeout = expire(l);
+	size_t i, j, n = l->n;
+
+	pfd[0] = (struct pollfd){ l->wakefd, POLLIN, 0 };
+	pfd[1] = (struct pollfd){ l->lfd, POLLIN, 0 };
+	for (i = 0; i < n; i++)
+		pfd[i + 2] = (struct pollfd){ l->c[i]->fd,
+			l->c[i]->state == C_OUT ? POLLOUT : POLLIN, 0 };
+	if (poll(pfd, n + 2, timeout) < 0)
+		return errno == EINTR ? 0 : -1;
+	/* serve in reverse: conn_drop moves the last one into j */
+	for (j = n; j-- > 0;)
+		if (pfd[j + 2].revents != 0)
+			serve(l, j, pfd[j + 2].revents);
+	if (pfd[1].revents & POLLIN)
+		accept_some(l);
+	return pfd[0].revents;
+}
+
+static void
+loop_close(struct loop *l)
+{
+	while (l->n > 0)
+		conn_drop(l, l->n - 1);
+	while (l->nspare > 0)
+		free(l->spare[--l->nspare]);
+}
+
+/* A loop besides the first: until its stop eventfd is written. */
+static void *
+loop_thread(void *arg)
+{
+	struct loop *l = arg;
+
+	while (turn(l) == 0)
+		;
+	loop_close(l);
+	return NULL;
+}
+
+static size_t
+loops_wanted(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > SOCK_LOOPS_MAX ? SOCK_LOOPS_MAX : (size_t)n;
 }
 
 static int
@@ -414,39 +488,51 @@ read_signals(int sigfd, int (*on_signal)(int, void *), void *ctx)
 	return stop;
 }
 
+/* Start loops 1..want-1 (fewer if threads cannot be had); how many
+ * loops there are in all. */
+static size_t
+start_loops(struct loop *L, size_t want, int stopfd)
+{
+	size_t i;
+
+	for (i = 1; i < want; i++) {
+		L[i].core = L[0].core;
+		L[i].lfd = L[0].lfd;
+		L[i].wakefd = stopfd;
+		if (pthread_create(&L[i].th, NULL, loop_thread, &L[i]) != 0)
+			break;
+	}
+	return i;
+}
+
 int
 sock_run(struct core *c, int lfd, int sigfd,
     int (*on_signal)(int signo, void *ctx), void *ctx)
 {
-	static struct loop l;
-	struct pollfd pfd[MAX_CONNS + 2];
-	size_t i, j, n;
-	int timeout;
+	static struct loop L[SOCK_LOOPS_MAX];
+	size_t i, n = 1;
+	int ev, stopfd, rc = 0;
 
-	l.core = c;
+	L[0].core = c;
+	L[0].lfd = lfd;
+	L[0].wakefd = sigfd;
+	if ((stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) >= 0)
+		n = start_loops(L, loops_wanted(), stopfd);
 	for (;;) {
-		timeout = expire(&l);
-		pfd[0] = (struct pollfd){ sigfd, POLLIN, 0 };
-		pfd[1] = (struct pollfd){ lfd, POLLIN, 0 };
-		for (i = 0; i < l.n; i++)
-			pfd[i + 2] = (struct pollfd){ l.c[i]->fd,
-				l.c[i]->state == C_OUT ? POLLOUT : POLLIN, 0 };
-		n = l.n;
-		if (poll(pfd, n + 2, timeout) < 0 && errno != EINTR)
-			return -1;
-		if ((pfd[0].revents & POLLIN) &&
-		    read_signals(sigfd, on_signal, ctx))
+		if ((ev = turn(&L[0])) < 0) {
+			rc = -1;
 			break;
-		/* serve in reverse: conn_drop moves the last one into i */
-		for (j = n; j-- > 0;) {
-			i = j;
-			if (pfd[j + 2].revents != 0)
-				serve(&l, &i, pfd[j + 2].revents);
 		}
-		if (pfd[1].revents & POLLIN)
-			accept_all(&l, lfd);
+		if ((ev & POLLIN) && read_signals(sigfd, on_signal, ctx))
+			break;
 	}
-	while (l.n > 0)
-		conn_drop(&l, l.n - 1);
-	return 0;
+	/* the other loops see the eventfd readable and end */
+	if (n > 1)
+		(void)eventfd_write(stopfd, 1);
+	for (i = 1; i < n; i++)
+		pthread_join(L[i].th, NULL);
+	if (stopfd >= 0)
+		close(stopfd);
+	loop_close(&L[0]);
+	return rc;
 }

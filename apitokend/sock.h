@@ -14,6 +14,19 @@
 
 #define PEER_GROUPS_MAX 64
 
+/* Program names of recent callers by pid (peer.c), one per event loop:
+ * /proc/<pid>/comm is read at most once a COMM_TTL_MS per process. */
+#define COMM_SLOTS 64
+#define COMM_TTL_MS 1000
+struct comm_cache {
+	struct {
+		pid_t pid;
+		uid_t uid;
+		int64_t until;		/* monotonic ms */
+		char comm[64];		/* escaped, as struct caller's */
+	} e[COMM_SLOTS];
+};
+
 /* A caller and what was looked up about it (lazily, once a connection). */
 struct peer {
 	struct caller who;
@@ -35,9 +48,9 @@ struct reply {
 	size_t dropped;		/* entries that did not fit */
 };
 
-/* peer.c: fill p->who from the connection (SO_PEERCRED, /proc comm);
- * 0 or -1. */
-int peer_init(struct peer *p, int fd);
+/* peer.c: fill p->who from the connection (SO_PEERCRED, /proc comm
+ * through cc); 0 or -1. */
+int peer_init(struct peer *p, int fd, struct comm_cache *cc);
 /* 1 if p may verify user for service under cfg (apitokend(8), WHO MAY
  * ASK), else 0. */
 int peer_may_verify(struct peer *p, const struct apitoken_config *cfg,
@@ -60,8 +73,15 @@ int listen_passed(const char *path, int *fdp, char *err, size_t errlen);
  * (nobody answering), bind, chmod 0666, listen.  0 or -1 (err). */
 int listen_create(const char *path, int *fdp, char *err, size_t errlen);
 
-/* sock.c: the event loop.  on_signal is called for each signal read
- * from sigfd; the loop ends when it returns non-zero. */
+/* sock_self.c: hand the self-service request body (len bytes) on fd to
+ * a worker thread: 0 (fd is the worker's now), 1 (all busy: reply rp
+ * instead), -1 (drop the connection). */
+int sock_self_start(struct core *c, int fd, const struct peer *p,
+    const unsigned char *body, size_t len, struct reply *rp);
+
+/* sock.c: the event loops (one per CPU, at most 4), the first in the
+ * calling thread.  on_signal is called for each signal read from sigfd
+ * (in the calling thread); the loops end when it returns non-zero. */
 int sock_run(struct core *c, int lfd, int sigfd,
     int (*on_signal)(int signo, void *ctx), void *ctx);
 
