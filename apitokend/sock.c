@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * sock.c - the socket front end's event loops (poll): one per CPU (at
+ * sock.c - the socket front end's event loops (epoll): one per CPU (at
  * most SOCK_LOOPS_MAX), each a thread with connections of its own, all
  * accepting from the one listening socket; the first runs in the main
- * thread and also reads the signals.  Connections are non-blocking, each
+ * thread and also reads the signals.  A new connection wakes every idle
+ * loop and the first to run takes it: EPOLLEXCLUSIVE (one woken) saved
+ * the others a wake-up, but on a busy host the one woken always waited
+ * for its CPU, and one client's verifications a second fell by half
+ * (BENCHMARKS.md).  Connections are non-blocking, each
  * read bounded in size (the 4-byte length, at most APITOKEN_MSG_MAX) and
  * in time (IO_TIMEOUT_MS for a request, once it has begun or from the
  * accept; IDLE_TIMEOUT_MS between requests on a kept-open connection),
@@ -15,13 +19,13 @@
  * blocks a loop.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stddef.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -32,7 +36,9 @@
 #include "sock.h"
 
 #define SOCK_LOOPS_MAX 4
-#define ACCEPT_BATCH 8		/* accepts per wake-up, then serve */
+#define ACCEPT_BATCH 1		/* accepts per wake-up: no EAGAIN for
+				   the last; the others are left to the
+				   other loops or the next turn */
 /* Connections kept for reuse by each loop: a free and a calloc per
  * connection made glibc give memory back and take it again (brk,
  * madvise), whose TLB flushes cost more than the verification. */
@@ -45,6 +51,8 @@ enum cstate { C_IN, C_OUT };
  * answered wait in in[] for the next turn. */
 struct conn {
 	int fd;
+	size_t idx;		/* in its loop's c[] */
+	uint32_t events;	/* as registered with epoll */
 	enum cstate state;
 	int served;		/* requests answered on it */
 	size_t inlen;		/* bytes in in[] */
@@ -67,9 +75,13 @@ struct loop {
 	size_t nspare;
 	struct comm_cache cc;
 	struct reply rp;	/* the reply being built */
-	struct pollfd pfd[MAX_CONNS + 2];
+	int epfd;
+	struct epoll_event ev[MAX_CONNS + 2];
 	pthread_t th;
 };
+
+/* epoll's data for the two descriptors that are not connections */
+static char wake_mark, listen_mark;
 
 struct uidcount {
 	uid_t uid;
@@ -195,10 +207,29 @@ conn_drop(struct loop *l, size_t i)
 	struct conn *k = l->c[i];
 
 	if (k->fd >= 0)
-		close(k->fd);
+		close(k->fd);	/* and out of the epoll set */
 	lim_give(k->peer.who.uid);
 	conn_free(l, k);
-	l->c[i] = l->c[--l->n];
+	if (i != --l->n) {
+		l->c[i] = l->c[l->n];
+		l->c[i]->idx = i;
+	}
+}
+
+/* Have epoll watch k for what its state waits on: 0 or -1. */
+static int
+conn_watch(struct loop *l, struct conn *k)
+{
+	uint32_t want = k->state == C_OUT ? EPOLLOUT : EPOLLIN;
+	struct epoll_event e = { .events = want, .data.ptr = k };
+
+	if (k->events == want)
+		return 0;
+	if (epoll_ctl(l->epfd, k->events == 0 ? EPOLL_CTL_ADD :
+	    EPOLL_CTL_MOD, k->fd, &e) != 0)
+		return -1;
+	k->events = want;
+	return 0;
 }
 
 /* Encode rp into k's buffer and start sending it. */
@@ -242,39 +273,6 @@ refuse_busy(struct loop *l, int fd, long whose)
 		    MAX_CONNS_UID);
 }
 
-/* Take up to ACCEPT_BATCH new connections (the other loops take the
- * rest, or this one at its next turn). */
-static void
-accept_some(struct loop *l)
-{
-	struct conn *k;
-	long whose;
-	int fd, i;
-
-	for (i = 0; i < ACCEPT_BATCH && l->n < MAX_CONNS; i++) {
-		if ((fd = accept4(l->lfd, NULL, NULL, SOCK_NONBLOCK |
-		    SOCK_CLOEXEC)) < 0)
-			return;
-		if ((k = conn_new(l)) == NULL) {
-			close(fd);
-			continue;
-		}
-		if (peer_init(&k->peer, fd, &l->cc) != 0) {
-			close(fd);
-			conn_free(l, k);
-			continue;
-		}
-		if (lim_take(k->peer.who.uid, &whose) != 0) {
-			refuse_busy(l, fd, whose);
-			conn_free(l, k);
-			continue;
-		}
-		k->fd = fd;
-		k->deadline = now_ms() + IO_TIMEOUT_MS;
-		l->c[l->n++] = k;
-	}
-}
-
 /* A whole request is in k->in: answer it.  0, 1 handed over, or -1 to
  * drop k. */
 static int
@@ -288,6 +286,11 @@ conn_request(struct loop *l, struct conn *k)
 		return -1;
 	}
 	if (ops_is_self(m.op)) {
+		/* out of the set (if in it yet) before a worker owns it */
+		if (k->events != 0 &&
+		    epoll_ctl(l->epfd, EPOLL_CTL_DEL, k->fd, NULL) != 0)
+			return -1;
+		k->events = 0;
 		r = sock_self_start(l->core, k->fd, &k->peer, k->in + 4,
 		    k->need, &l->rp);
 		if (r == 0)
@@ -402,14 +405,13 @@ expire(struct loop *l)
 	return (int)(next - now);
 }
 
-/* Serve connection i after poll said revents. */
+/* Serve connection k after epoll said events. */
 static void
-serve(struct loop *l, size_t i, short revents)
+serve(struct loop *l, struct conn *k, uint32_t events)
 {
-	struct conn *k = l->c[i];
 	int r = 0;
 
-	if (k->state != C_OUT && (revents & (POLLIN | POLLHUP | POLLERR)))
+	if (k->state != C_OUT && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		r = conn_read(l, k);
 	/* a reply sent, a request read ahead may be whole: answer it too */
 	while (r == 0 && k->state == C_OUT) {
@@ -417,35 +419,94 @@ serve(struct loop *l, size_t i, short revents)
 			break;
 		r = conn_frame(l, k);
 	}
+	if (r == 0 && conn_watch(l, k) != 0)
+		r = -1;
 	if (r != 0)
-		conn_drop(l, i);
+		conn_drop(l, k->idx);
+}
+
+/* Take up to ACCEPT_BATCH new connections and serve each at once. */
+static void
+accept_some(struct loop *l)
+{
+	struct conn *k;
+	long whose;
+	int fd, i;
+
+	for (i = 0; i < ACCEPT_BATCH && l->n < MAX_CONNS; i++) {
+		if ((fd = accept4(l->lfd, NULL, NULL, SOCK_NONBLOCK |
+		    SOCK_CLOEXEC)) < 0)
+			return;
+		if ((k = conn_new(l)) == NULL) {
+			close(fd);
+			continue;
+		}
+		if (peer_init(&k->peer, fd, &l->cc) != 0) {
+			close(fd);
+			conn_free(l, k);
+			continue;
+		}
+		if (lim_take(k->peer.who.uid, &whose) != 0) {
+			refuse_busy(l, fd, whose);
+			conn_free(l, k);
+			continue;
+		}
+		k->fd = fd;
+		k->deadline = now_ms() + IO_TIMEOUT_MS;
+		k->idx = l->n;
+		l->c[l->n++] = k;
+		/* the request is there as a rule (it follows connect at
+		 * once): serve it now, then watch for what comes next */
+		serve(l, k, EPOLLIN);
+	}
 }
 
 /* ------------------------------------------------------------ loops */
 
-/* One turn: wait, serve what is ready, accept.  The wake-up fd's
- * revents, or -1 when poll failed. */
+/* One turn: wait, serve what is ready, then accept (so that no
+ * connection struct is reused while an event for it is pending).  1
+ * when the wake-up fd is readable, 0, or -1 when epoll failed. */
 static int
 turn(struct loop *l)
 {
-	struct pollfd *pfd = l->pfd;
-	int timeout = expire(l);
-	size_t i, j, n = l->n;
+	int timeout = expire(l), n, i, wake = 0, acc = 0;
+	void *p;
 
-	pfd[0] = (struct pollfd){ l->wakefd, POLLIN, 0 };
-	pfd[1] = (struct pollfd){ l->lfd, POLLIN, 0 };
-	for (i = 0; i < n; i++)
-		pfd[i + 2] = (struct pollfd){ l->c[i]->fd,
-			l->c[i]->state == C_OUT ? POLLOUT : POLLIN, 0 };
-	if (poll(pfd, n + 2, timeout) < 0)
+	if ((n = epoll_wait(l->epfd, l->ev, MAX_CONNS + 2, timeout)) < 0)
 		return errno == EINTR ? 0 : -1;
-	/* serve in reverse: conn_drop moves the last one into j */
-	for (j = n; j-- > 0;)
-		if (pfd[j + 2].revents != 0)
-			serve(l, j, pfd[j + 2].revents);
-	if (pfd[1].revents & POLLIN)
+	for (i = 0; i < n; i++) {
+		p = l->ev[i].data.ptr;
+		if (p == &wake_mark)
+			wake = 1;
+		else if (p == &listen_mark)
+			acc = 1;
+		else
+			serve(l, p, l->ev[i].events);
+	}
+	if (acc)
 		accept_some(l);
-	return pfd[0].revents;
+	return wake;
+}
+
+/* An epoll set with the wake-up fd and the listening socket: 0 or -1. */
+static int
+loop_init(struct loop *l, struct core *c, int lfd, int wakefd)
+{
+	struct epoll_event w = { .events = EPOLLIN, .data.ptr = &wake_mark };
+	struct epoll_event a = { .events = EPOLLIN,
+		.data.ptr = &listen_mark };
+
+	l->core = c;
+	l->lfd = lfd;
+	l->wakefd = wakefd;
+	if ((l->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		return -1;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, wakefd, &w) == 0 &&
+	    epoll_ctl(l->epfd, EPOLL_CTL_ADD, lfd, &a) == 0)
+		return 0;
+	close(l->epfd);
+	l->epfd = -1;
+	return -1;
 }
 
 static void
@@ -455,6 +516,9 @@ loop_close(struct loop *l)
 		conn_drop(l, l->n - 1);
 	while (l->nspare > 0)
 		free(l->spare[--l->nspare]);
+	if (l->epfd >= 0)
+		close(l->epfd);
+	l->epfd = -1;
 }
 
 /* A loop besides the first: until its stop eventfd is written. */
@@ -464,7 +528,7 @@ loop_thread(void *arg)
 	struct loop *l = arg;
 
 	while (turn(l) == 0)
-		;
+		;	/* 1: stop; -1: epoll failed, the other loops go on */
 	loop_close(l);
 	return NULL;
 }
@@ -496,11 +560,12 @@ start_loops(struct loop *L, size_t want, int stopfd)
 	size_t i;
 
 	for (i = 1; i < want; i++) {
-		L[i].core = L[0].core;
-		L[i].lfd = L[0].lfd;
-		L[i].wakefd = stopfd;
-		if (pthread_create(&L[i].th, NULL, loop_thread, &L[i]) != 0)
+		if (loop_init(&L[i], L[0].core, L[0].lfd, stopfd) != 0)
 			break;
+		if (pthread_create(&L[i].th, NULL, loop_thread, &L[i]) != 0) {
+			loop_close(&L[i]);
+			break;
+		}
 	}
 	return i;
 }
@@ -513,9 +578,8 @@ sock_run(struct core *c, int lfd, int sigfd,
 	size_t i, n = 1;
 	int ev, stopfd, rc = 0;
 
-	L[0].core = c;
-	L[0].lfd = lfd;
-	L[0].wakefd = sigfd;
+	if (loop_init(&L[0], c, lfd, sigfd) != 0)
+		return -1;
 	if ((stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) >= 0)
 		n = start_loops(L, loops_wanted(), stopfd);
 	for (;;) {
@@ -523,7 +587,7 @@ sock_run(struct core *c, int lfd, int sigfd,
 			rc = -1;
 			break;
 		}
-		if ((ev & POLLIN) && read_signals(sigfd, on_signal, ctx))
+		if (ev == 1 && read_signals(sigfd, on_signal, ctx))
 			break;
 	}
 	/* the other loops see the eventfd readable and end */
