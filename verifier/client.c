@@ -296,46 +296,68 @@ recv_all(int fd, unsigned char *p, size_t n, int64_t end)
 
 /* The request: encoded, sent, and the copy (it may hold a token)
  * wiped whatever happened. */
+/* The socket path for an error message, looked up only then. */
+struct where {
+	int fd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+};
+
+static const char *
+where(struct where *w)
+{
+	int e = errno;		/* what went wrong, for the message */
+
+	peer_path(w->fd, w->path, sizeof(w->path));
+	errno = e;
+	return w->path;
+}
+
 static int
 send_request(int fd, const struct apitoken_msg *req, int64_t end,
-    const char *path, char *err, size_t errlen)
+    struct where *w, char *err, size_t errlen)
 {
 	unsigned char out[FRAME_HDR + APITOKEN_MSG_MAX];
 	size_t n = 0;
 	int r = apitoken_msg_encode(req, out, sizeof(out), &n);
 
 	if (r != APITOKEN_OK)
-		r = client_err(err, errlen, path, r, "the request does not "
-		    "encode (a field too long or invalid)");
+		r = client_err(err, errlen, where(w), r, "the request does "
+		    "not encode (a field too long or invalid)");
 	else if (send_all(fd, out, n, end) != 0)
-		r = errno_err(err, errlen, path, "send", errno);
+		r = errno_err(err, errlen, where(w), "send", errno);
 	apitoken_wipe(out, sizeof(out));
 	return r;
 }
 
 static int
 read_reply(int fd, struct apitoken_msg *reply, unsigned char *buf,
-    size_t bufsize, int64_t end, const char *path, char *err, size_t errlen)
+    size_t bufsize, int64_t end, struct where *w, char *err, size_t errlen)
 {
 	unsigned char hdr[FRAME_HDR];
 	uint32_t len;
+	int r;
 
-	if (recv_all(fd, hdr, sizeof(hdr), end) != 0)
-		return errno == ECONNRESET ? client_err(err, errlen, path,
+	/* the answer is not there yet as a rule: wait, then read (a recv
+	 * first would fail with EAGAIN) */
+	if ((r = wait_fd(fd, POLLIN, end)) == 0)
+		r = recv_all(fd, hdr, sizeof(hdr), end);
+	if (r != 0)
+		return errno == ECONNRESET ? client_err(err, errlen, where(w),
 		    APITOKEN_ERR_SYSTEM, "closed the connection without an "
-		    "answer") : errno_err(err, errlen, path, "receive", errno);
+		    "answer") : errno_err(err, errlen, where(w), "receive",
+		    errno);
 	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
 	    (uint32_t)hdr[2] << 8 | hdr[3];
 	if (len == 0 || len > APITOKEN_MSG_MAX || len > bufsize)
-		return client_err(err, errlen, path, APITOKEN_ERR_INVALID,
+		return client_err(err, errlen, where(w), APITOKEN_ERR_INVALID,
 		    "malformed reply (bad length)");
 	if (recv_all(fd, buf, len, end) != 0)
-		return errno == ECONNRESET ? client_err(err, errlen, path,
+		return errno == ECONNRESET ? client_err(err, errlen, where(w),
 		    APITOKEN_ERR_SYSTEM, "closed the connection in the middle "
-		    "of an answer") : errno_err(err, errlen, path, "receive",
-		    errno);
+		    "of an answer") : errno_err(err, errlen, where(w),
+		    "receive", errno);
 	if (apitoken_msg_parse(buf, len, reply) != APITOKEN_OK)
-		return client_err(err, errlen, path, APITOKEN_ERR_INVALID,
+		return client_err(err, errlen, where(w), APITOKEN_ERR_INVALID,
 		    "malformed reply");
 	return APITOKEN_OK;
 }
@@ -344,15 +366,14 @@ static int
 call_until(int fd, const struct apitoken_msg *req, struct apitoken_msg *reply,
     unsigned char *buf, size_t bufsize, int64_t end, char *err, size_t errlen)
 {
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+	struct where w = { fd, "" };
 	int r;
 
 	reply->op = 0;
 	reply->n = 0;
-	peer_path(fd, path, sizeof(path));
-	if ((r = send_request(fd, req, end, path, err, errlen)) != 0)
+	if ((r = send_request(fd, req, end, &w, err, errlen)) != 0)
 		return r;
-	return read_reply(fd, reply, buf, bufsize, end, path, err, errlen);
+	return read_reply(fd, reply, buf, bufsize, end, &w, err, errlen);
 }
 
 int
