@@ -40,7 +40,7 @@ pg_bin(const char *prog, char *buf, size_t size)
 static int
 as_postgres(const char *const *argv, char **out, int timeout_ms)
 {
-	const char *full[24];
+	const char *full[28];
 	struct tl_cmd c = { 0 };
 	struct tl_proc p;
 	size_t i, n = 0;
@@ -50,7 +50,10 @@ as_postgres(const char *const *argv, char **out, int timeout_ms)
 	full[n++] = "-u";
 	full[n++] = "postgres";
 	full[n++] = "--";
-	for (i = 0; argv[i] != NULL && n < 23; i++)
+	full[n++] = "env";	/* from /: our cwd may be a 0700 clone */
+	full[n++] = "-C";
+	full[n++] = "/";
+	for (i = 0; argv[i] != NULL && n < 27; i++)
 		full[n++] = argv[i];
 	full[n] = NULL;
 	c.argv = full;
@@ -77,12 +80,33 @@ chown_postgres(const char *path)
 		tl_die("tf: chown %s to postgres: %s", path, strerror(errno));
 }
 
+/* Run argv as root (ourselves): 0 or its exit status, said on stderr. */
+static int
+as_root(const char *const *argv)
+{
+	struct tl_cmd c = { 0 };
+	struct tl_proc p;
+	int st;
+
+	c.argv = argv;
+	c.search_path = 1;
+	c.merge_err = 1;
+	c.timeout_ms = 180000;
+	st = tl_run(&c, &p);
+	if (st != 0)
+		fprintf(stderr, "tf: %s exited %d: %s\n", argv[0], st, p.out);
+	tl_proc_free(&p);
+	return st;
+}
+
 /* The template cluster, made once per build dir (under a lock: tests
- * run in parallel). */
+ * run in parallel).  initdb runs as postgres in a temp dir, since the
+ * build dir may sit in a clone no other user can enter (0700); root
+ * copies the cluster in and out, keeping its owner. */
 static void
 make_template(void)
 {
-	char initdb[256], tmp[300];
+	char initdb[256], tmp[256], data[300];
 	struct stat st;
 	int fd;
 
@@ -95,20 +119,26 @@ make_template(void)
 		close(fd);
 		return;
 	}
-	(void)snprintf(tmp, sizeof(tmp), "%s.new", TF_TEMPLATE);
-	(void)tl_rmrf(tmp);
-	if (mkdir(tmp, 0700) != 0)
-		tl_die("tf: mkdir %s: %s", tmp, strerror(errno));
+	tl_tmpdir(tmp, sizeof(tmp), "tf-initdb");
 	chown_postgres(tmp);
+	(void)snprintf(data, sizeof(data), "%s/data", tmp);
 	{
-		const char *argv[] = { initdb, "-D", tmp, "-U", "postgres",
+		const char *argv[] = { initdb, "-D", data, "-U", "postgres",
 		    "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8",
 		    "--no-sync", NULL };
 		if (as_postgres(argv, NULL, 180000) != 0)
 			tl_die("tf: initdb failed");
 	}
-	if (rename(tmp, TF_TEMPLATE) != 0)
-		tl_die("tf: rename %s: %s", tmp, strerror(errno));
+	(void)tl_rmrf(TF_TEMPLATE ".new");
+	{
+		const char *argv[] = { "cp", "-a", data, TF_TEMPLATE ".new",
+		    NULL };
+		if (as_root(argv) != 0)
+			tl_die("tf: copy of the new template failed");
+	}
+	if (rename(TF_TEMPLATE ".new", TF_TEMPLATE) != 0)
+		tl_die("tf: rename %s.new: %s", TF_TEMPLATE, strerror(errno));
+	(void)tl_rmrf(tmp);
 	close(fd);
 }
 
@@ -149,7 +179,7 @@ tf_pg_start(void)
 	{
 		const char *argv[] = { "cp", "-a", TF_TEMPLATE, pg->data,
 		    NULL };
-		if (as_postgres(argv, NULL, 120000) != 0)
+		if (as_root(argv) != 0)
 			tl_die("tf: copy of the template failed");
 	}
 	pg_ctl_start(pg);
