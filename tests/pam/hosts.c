@@ -17,24 +17,6 @@
 
 static struct fixture fx;
 
-/* The fixture's config plus extra lines, reloaded into fx.cfg. */
-static void
-config_with(const char *extra)
-{
-	char text[1024], err[512];
-	int r;
-
-	snprintf(text, sizeof(text),
-	    "store: %s\nstate_dir: %s\ntoken_prefix: apitok\n"
-	    "default_lifetime: never\nmax_lifetime: never\n"
-	    "lock_timeout: 5s\n%s", fx.store, fx.state, extra);
-	tl_write_str(fx.config, text, 0644);
-	apitoken_config_free(fx.cfg);
-	fx.cfg = NULL;
-	r = apitoken_config_load(fx.config, &fx.cfg, err, sizeof(err));
-	cr_assert(r == 0, "config_load: %s", err);
-}
-
 static void
 setup(void)
 {
@@ -43,7 +25,7 @@ setup(void)
 	fx_service(&fx, "svc",
 	    "auth required @MOD@ config=@CFG@\n"
 	    "account required @MOD@ config=@CFG@\n");
-	config_with("host_name: db-1.example.com\nhost_groups: [db]\n");
+	fx_config_with(&fx, "host_name: db-1.example.com\nhost_groups: [db]\n");
 }
 
 static void
@@ -97,7 +79,7 @@ Test(hosts, host_groups_build_accepts_at_build)
 
 	issue_for("@build", tok, id);
 	assert_pam(auth_with(&fx, "svc", tl_user(), tok, NULL), PAM_AUTH_ERR);
-	config_with("host_name: db-1.example.com\nhost_groups: [build]\n");
+	fx_config_with(&fx, "host_name: db-1.example.com\nhost_groups: [build]\n");
 	assert_pam(auth_with(&fx, "svc", tl_user(), tok, NULL), PAM_SUCCESS);
 }
 
@@ -106,7 +88,7 @@ static int
 leave_db(struct pam_run *r)
 {
 	(void)r;
-	config_with("host_name: db-1.example.com\nhost_groups: []\n");
+	fx_config_with(&fx, "host_name: db-1.example.com\nhost_groups: []\n");
 	return 0;
 }
 

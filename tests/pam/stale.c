@@ -18,23 +18,6 @@
 
 static struct fixture fx;
 
-static void
-config_with(const char *extra)
-{
-	char text[1024], err[512];
-	int r;
-
-	snprintf(text, sizeof(text),
-	    "store: %s\nstate_dir: %s\ntoken_prefix: apitok\n"
-	    "default_lifetime: never\nmax_lifetime: never\n"
-	    "lock_timeout: 5s\n%s", fx.store, fx.state, extra);
-	tl_write_str(fx.config, text, 0644);
-	apitoken_config_free(fx.cfg);
-	fx.cfg = NULL;
-	r = apitoken_config_load(fx.config, &fx.cfg, err, sizeof(err));
-	cr_assert(r == 0, "config_load: %s", err);
-}
-
 /* The replica's state as apitokend writes it: last synced ago s ago. */
 static void
 synced_ago(time_t ago)
@@ -61,7 +44,8 @@ setup(void)
 	fx_service(&fx, "svc",
 	    "auth required @MOD@ config=@CFG@\n"
 	    "account required @MOD@ config=@CFG@\n");
-	config_with("postgresql:\n  conninfo: host=db.example dbname=apitoken\n"
+	fx_config_with(&fx, "postgresql:\n"
+	    "  conninfo: host=db.example dbname=apitoken\n"
 	    "max_staleness: 1h\n");
 }
 
@@ -93,7 +77,7 @@ Test(stale, an_old_last_sync_is_authinfo_unavail_a_fresh_one_accepts)
 	    PAM_AUTHINFO_UNAVAIL);
 	synced_ago(10);
 	assert_pam(auth_with(&fx, "svc", tl_user(), tok, NULL), PAM_SUCCESS);
-	config_with("postgresql:\n  conninfo: host=db.example\n"
+	fx_config_with(&fx, "postgresql:\n  conninfo: host=db.example\n"
 	    "max_staleness: never\n");
 	synced_ago(100 * 86400);
 	assert_pam(auth_with(&fx, "svc", tl_user(), tok, NULL), PAM_SUCCESS);

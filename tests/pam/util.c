@@ -592,3 +592,20 @@ assert_exports_only_pam_sm(const char *module)
 	cr_assert_eq(found, PAM_SM_COUNT, "%s: %d pam_sm_* symbols", module,
 	    found);
 }
+
+void
+fx_config_with(struct fixture *fx, const char *extra)
+{
+	char text[1024], err[512];
+	int r;
+
+	snprintf(text, sizeof(text),
+	    "store: %s\nstate_dir: %s\ntoken_prefix: apitok\n"
+	    "default_lifetime: never\nmax_lifetime: never\n"
+	    "lock_timeout: 5s\n%s", fx->store, fx->state, extra);
+	tl_write_str(fx->config, text, 0644);
+	apitoken_config_free(fx->cfg);
+	fx->cfg = NULL;
+	r = apitoken_config_load(fx->config, &fx->cfg, err, sizeof(err));
+	cr_assert(r == 0, "config_load: %s", err);
+}

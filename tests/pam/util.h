@@ -48,6 +48,8 @@ struct issue_opts {
 
 void fx_setup(struct fixture *fx);
 void fx_teardown(struct fixture *fx);
+/* The fixture's config plus extra lines, reloaded into fx->cfg. */
+void fx_config_with(struct fixture *fx, const char *extra);
 /* Issue a token for user; writes the token text and its id. */
 void fx_issue(struct fixture *fx, const char *user, const char *label,
     const struct issue_opts *o, char tok[TOK_BUF],
