@@ -160,6 +160,35 @@ pg_ctl_start(struct tf_pg *pg)
 	pg->running = 1;
 }
 
+/* Servers still running when the test process exits (an assertion
+ * failed before tf_pg_stop): stopped then, so none outlives its test. */
+static struct tf_pg *live[8];
+
+static void
+stop_live(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(live) / sizeof(live[0]); i++)
+		if (live[i] != NULL && live[i]->running)
+			tf_pg_pause(live[i]);
+}
+
+static void
+track(struct tf_pg *pg, struct tf_pg *with)
+{
+	static int registered;
+	size_t i;
+
+	if (!registered && atexit(stop_live) == 0)
+		registered = 1;
+	for (i = 0; i < sizeof(live) / sizeof(live[0]); i++)
+		if (live[i] == pg) {
+			live[i] = with;
+			return;
+		}
+}
+
 struct tf_pg *
 tf_pg_start(void)
 {
@@ -183,6 +212,7 @@ tf_pg_start(void)
 			tl_die("tf: copy of the template failed");
 	}
 	pg_ctl_start(pg);
+	track(NULL, pg);
 	(void)snprintf(pg->conninfo, sizeof(pg->conninfo),
 	    "host=%s port=5432 dbname=postgres user=postgres", pg->dir);
 	if (tf_psql(pg, &out, "CREATE DATABASE apitoken") != 0)
@@ -222,6 +252,7 @@ tf_pg_stop(struct tf_pg *pg)
 	if (pg == NULL)
 		return;
 	tf_pg_pause(pg);
+	track(pg, NULL);
 	(void)tl_rmrf(pg->dir);
 	free(pg);
 }
