@@ -153,11 +153,19 @@ read_counts(struct fleet *f, struct status *st)
 			st->by[s] += num(res, i, 1);
 	}
 	PQclear(res);
-	if ((r = query(f, "SELECT (SELECT count(*) FROM apitoken_changes), "
-	    "(SELECT count(*) FROM apitoken_audit)", &res)) != CTL_EXIT_OK)
+	if ((r = query(f, "SELECT count(*), has_table_privilege("
+	    "'apitoken_audit', 'SELECT') FROM apitoken_changes", &res)) !=
+	    CTL_EXIT_OK)
 		return r;
 	st->changes = num(res, 0, 0);
-	st->audit = num(res, 0, 1);
+	st->audit = -1;		/* the hosts' role may not read it */
+	if (strcmp(PQgetvalue(res, 0, 1), "t") == 0) {
+		PQclear(res);
+		if ((r = query(f, "SELECT count(*) FROM apitoken_audit",
+		    &res)) != CTL_EXIT_OK)
+			return r;
+		st->audit = num(res, 0, 0);
+	}
 	PQclear(res);
 	return CTL_EXIT_OK;
 }
@@ -249,7 +257,8 @@ status_json(const struct ctl *ctl, const struct fleet *f,
 	    "rows", (json_int_t)st->changes,
 	    "retention_seconds", (json_int_t)st->retention,
 	    "pruned_xid", st->pruned_xid, "pruned_seq", st->pruned_seq));
-	json_object_set_new(o, "audit_rows", json_integer(st->audit));
+	json_object_set_new(o, "audit_rows", st->audit < 0 ? json_null() :
+	    json_integer(st->audit));
 	for (i = 0; i < st->nrep; i++) {
 		ctl_time_abs(st->rep[i].last_sync, t, sizeof(t));
 		r = json_pack("{s:s,s:s,s:I,s:s,s:I,s:s}",
@@ -282,7 +291,10 @@ status_text(const struct ctl *ctl, const struct fleet *f,
 	    st->by[APITOKEN_REVOKED]);
 	printf("change log:     %" PRId64 " rows kept, retention %" PRId64
 	    "s\n", st->changes, st->retention);
-	printf("audit:          %" PRId64 " rows\n", st->audit);
+	if (st->audit < 0)
+		printf("audit:          not readable by this role\n");
+	else
+		printf("audit:          %" PRId64 " rows\n", st->audit);
 	printf("replicas:       %zu\n", st->nrep);
 	for (i = 0; i < st->nrep; i++) {
 		ctl_time_both(st->rep[i].last_sync, ctl->now, "never", t,

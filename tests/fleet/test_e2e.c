@@ -413,6 +413,20 @@ host_role_reads_only(const char *id)
 	cr_assert_not_null(strstr(out, id), "%s", out);
 	free(out);
 	free(err);
+	/* db status works too; the audit log is not its to read */
+	rc = ctl(H[0]->conf, &out, &err, "db", "status", NULL);
+	cr_assert_eq(rc, 0, "tokenctl db status as the hosts' role: %d: %s",
+	    rc, err);
+	cr_assert_not_null(strstr(out, "audit:          not readable by this "
+	    "role\n"), "%s", out);
+	cr_assert_not_null(strstr(out, host_name[0]), "%s", out);
+	free(out);
+	free(err);
+	rc = ctl(H[0]->conf, &out, &err, "db", "status", "--json", NULL);
+	cr_assert_eq(rc, 0, "tokenctl db status --json: %d: %s", rc, err);
+	cr_assert_not_null(strstr(out, "\"audit_rows\": null"), "%s", out);
+	free(out);
+	free(err);
 	rc = ctl(H[0]->conf, NULL, &err, "issue", tl_user(), "--label",
 	    "from a host", NULL);
 	cr_assert_neq(rc, 0, "the hosts' role could issue a token");
