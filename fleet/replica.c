@@ -19,7 +19,8 @@
 #include "fleet.h"
 
 #define Q_PRUNED "SELECT key, value FROM apitoken_meta " \
-	"WHERE key IN ('pruned_xid', 'pruned_seq')"
+	"WHERE key IN ('pruned_xid', 'pruned_seq') UNION ALL " \
+	"SELECT 'next_xid', pg_snapshot_xmax(pg_current_snapshot())::text"
 #define Q_CHANGES "SELECT xid::text, seq, id, line FROM apitoken_changes " \
 	"WHERE (xid, seq) > ($1::xid8, $2::bigint) " \
 	"AND xid < pg_snapshot_xmin(pg_current_snapshot()) " \
@@ -61,13 +62,22 @@ parse_i64(const char *s, int64_t *v)
 	return 0;
 }
 
-/* FLEET_ERR_SNAPSHOT if cur is at or below the newest change pruned. */
+/*
+ * FLEET_ERR_SNAPSHOT if cur is at or below the newest change pruned, or
+ * ahead of the server's next transaction id (xmax): a change taken was
+ * below xmin, so on the same server cur.xid < xmax; a snapshot's cursor
+ * (xmin, 0) may equal xmax.  A server where that does not hold (a
+ * failover to a standby that had not received the last commits, a
+ * restore) would hand out the ids up to cur.xid again, and their
+ * changes would be skipped.
+ */
 static int
 check_pruned(struct fleet *f, const struct fleet_cursor *cur, char *err,
     size_t errlen)
 {
 	PGresult *res = PQexec(f->conn, Q_PRUNED);
 	struct fleet_cursor p = { 0, 0 };
+	uint64_t next = 0;
 	int i, r;
 
 	if ((r = fleet_result(f, res, PGRES_TUPLES_OK, err, errlen)) != 0)
@@ -77,7 +87,8 @@ check_pruned(struct fleet *f, const struct fleet_cursor *cur, char *err,
 		const char *v = PQgetvalue(res, i, 1);
 
 		if ((strcmp(k, "pruned_xid") == 0 && parse_u64(v, &p.xid)) ||
-		    (strcmp(k, "pruned_seq") == 0 && parse_i64(v, &p.seq))) {
+		    (strcmp(k, "pruned_seq") == 0 && parse_i64(v, &p.seq)) ||
+		    (strcmp(k, "next_xid") == 0 && parse_u64(v, &next))) {
 			(void)snprintf(err, errlen, "PostgreSQL server at %s: "
 			    "apitoken_meta %s is not a number", f->server, k);
 			PQclear(res);
@@ -85,6 +96,13 @@ check_pruned(struct fleet *f, const struct fleet_cursor *cur, char *err,
 		}
 	}
 	PQclear(res);
+	if (cur->xid > next || (cur->xid == next && cur->seq > 0)) {
+		(void)snprintf(err, errlen, "cursor %" PRIu64 ":%" PRId64
+		    " is ahead of the server's next transaction id %" PRIu64
+		    " (a failover that lost commits, or a restore)", cur->xid,
+		    cur->seq, next);
+		return FLEET_ERR_SNAPSHOT;
+	}
 	if (p.xid == 0 && p.seq == 0)
 		return APITOKEN_OK;	/* nothing pruned yet */
 	if (cur->xid < p.xid || (cur->xid == p.xid && cur->seq <= p.seq)) {

@@ -228,6 +228,52 @@ Test(replica, a_cursor_older_than_the_change_log_takes_a_snapshot)
 	tf_pg_stop(pg);
 }
 
+/* A cursor ahead of the server's next transaction id, as a failover to
+ * a standby that missed the last commits leaves it: the ids up to it
+ * come again, so the replica takes a snapshot instead of skipping
+ * their changes (b's here, whose xid is below the cursor). */
+Test(replica, a_cursor_ahead_of_the_server_takes_a_snapshot)
+{
+	struct tf_pg *pg = tr_pg();
+	PGconn *c = tr_conn(pg);
+	struct apitoken_replica_state st;
+	struct apitoken_config *cfg = NULL;
+	struct tr_tok a, b;
+	struct td *d = replica(pg, "r1", NULL);
+	char err[512];
+
+	tr_tok_new(&a, "a");
+	tr_insert(c, &a);
+	cr_assert(tr_wait_reason(d, &a, APITOKEN_ACCEPTED, WAIT_MS));
+	cr_assert_eq(td_kill(d, SIGTERM), 0);
+	cr_assert_eq(apitoken_config_load(d->conf, &cfg, err, sizeof(err)),
+	    0, "%s", err);
+	cr_assert_eq(apitoken_replica_state_read(cfg, &st, err, sizeof(err)),
+	    0, "%s", err);
+	st.cursor_xid += 1000;	/* ids the server has not handed out */
+	st.cursor_seq = 1;
+	st.connected = 0;
+	cr_assert_eq(apitoken_replica_state_write(cfg, &st, err,
+	    sizeof(err)), 0, "%s", err);
+	apitoken_config_free(cfg);
+	tr_tok_new(&b, "b");
+	tr_insert(c, &b);
+	tr_revoke(c, &a);
+	td_restart(d);
+	cr_assert(td_log_wait(d, "is ahead of the server's next transaction "
+	    "id", WAIT_MS), "%s", td_log(d));
+	cr_assert(td_log_wait(d, "taking a snapshot", WAIT_MS), "%s",
+	    td_log(d));
+	cr_assert(tr_wait_reason(d, &b, APITOKEN_ACCEPTED, WAIT_MS), "%s",
+	    td_log(d));
+	cr_assert(tr_wait_reason(d, &a, APITOKEN_R_REVOKED, WAIT_MS));
+	tr_tok_free(&a);
+	tr_tok_free(&b);
+	PQfinish(c);
+	cr_assert_eq(td_stop(d), 0);
+	tf_pg_stop(pg);
+}
+
 #define BURST 50000
 
 /* BURST copies of t's row under ids Z00000000001..., in one commit. */
