@@ -13,9 +13,13 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fleet.h"
@@ -234,6 +238,39 @@ pg_free(struct ctl_pg *pg)
 	free(pg);
 }
 
+/*
+ * Remove the private copies of writers that died (killed, or the host
+ * lost power under a /tmp on disk): /tmp/tokenctl.PID.XXXXXX of a PID
+ * that no longer runs, a directory of ours with no access for others.
+ * A live writer's PID answers kill(pid, 0), so its copy stays.
+ */
+static void
+sweep_dead(void)
+{
+	struct dirent *de;
+	struct stat st;
+	char path[sizeof(((struct ctl_pg *)0)->dir)], x[8];
+	long pid;
+	DIR *d;
+
+	if ((d = opendir("/tmp")) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (sscanf(de->d_name, "tokenctl.%ld.%7s", &pid, x) != 2 ||
+		    pid <= 0 || pid == (long)getpid() || strlen(x) != 6 ||
+		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "/tmp/%s",
+		    de->d_name) >= sizeof(path) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) !=
+		    0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+		    (st.st_mode & 077) != 0)
+			continue;
+		rm_private(path);
+	}
+	closedir(d);
+}
+
 /* The locked transaction and the private copy of every row. */
 static int
 pg_copy(struct ctl *ctl, struct ctl_pg *pg)
@@ -243,7 +280,9 @@ pg_copy(struct ctl *ctl, struct ctl_pg *pg)
 
 	if ((r = fleet_begin_locked(pg->f, err, sizeof(err))) != 0)
 		return fleet_fail(r, "cannot open the store for writing", err);
-	(void)snprintf(pg->dir, sizeof(pg->dir), "/tmp/tokenctl.XXXXXX");
+	sweep_dead();
+	(void)snprintf(pg->dir, sizeof(pg->dir), "/tmp/tokenctl.%ld.XXXXXX",
+	    (long)getpid());
 	if (mkdtemp(pg->dir) == NULL) {
 		ctl_err("cannot create a private directory in /tmp: %s",
 		    strerror(errno));

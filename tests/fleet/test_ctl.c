@@ -5,11 +5,13 @@
  * file store, audit rows, two writers at once, the server down, and
  * only hashes in the database.  A real server per test (tf.h).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -802,5 +804,70 @@ Test(ctl, a_refused_row_in_a_large_write_rolls_it_all_back)
 	cr_assert_eq(sqlnum("SELECT count(*) FROM apitoken_tokens"), 600);
 	cr_assert_eq(sqlnum("SELECT count(*) FROM apitoken_audit"), 600);
 	free(batch);
+	env_stop();
+}
+
+/* ------------------------------------------------- killed writers */
+
+/* A private copy dir as a writer of pid would leave it, with a file. */
+static char *
+fake_copy(long pid, uid_t uid)
+{
+	char *dir = tl_fmt("/tmp/tokenctl.%ld.Zq9xYw", pid), *f;
+
+	cr_assert_eq(mkdir(dir, 0700), 0, "%s: %s", dir, strerror(errno));
+	f = tl_fmt("%s/store", dir);
+	tl_write_file(f, "a copy\n", 7, 0600);
+	free(f);
+	cr_assert_eq(chown(dir, uid, (gid_t)-1), 0);
+	return dir;
+}
+
+static int
+gone(const char *dir)
+{
+	struct stat st;
+
+	return lstat(dir, &st) != 0 && errno == ENOENT;
+}
+
+static void
+rm_fake(char *dir)
+{
+	char *f = tl_fmt("%s/store", dir);
+
+	(void)unlink(f);
+	(void)rmdir(dir);
+	free(f);
+	free(dir);
+}
+
+/* The copy of a tokenctl that was killed in a write is removed by the
+ * next write; a running writer's and another user's copies are not. */
+Test(ctl, a_killed_writers_private_copy_is_removed_by_the_next_write)
+{
+	char tok[128], id[13], *dead, *live, *other;
+	pid_t p;
+	int st;
+
+	env_init();
+	cr_assert_geq(p = fork(), 0);
+	if (p == 0)
+		_exit(0);
+	cr_assert_eq(waitpid(p, &st, 0), p);	/* p runs no more */
+	dead = fake_copy((long)p, 0);
+	live = fake_copy((long)getpid(), 0);
+	cr_assert_geq(p = fork(), 0);
+	if (p == 0)
+		_exit(0);
+	cr_assert_eq(waitpid(p, &st, 0), p);
+	other = fake_copy((long)p, 65534);
+	issue(E.cfg, tok, id, "root", "--label", "after a kill", NULL);
+	cr_assert(gone(dead), "%s is still there", dead);
+	cr_assert_not(gone(live), "a running writer's copy was removed");
+	cr_assert_not(gone(other), "another user's copy was removed");
+	rm_fake(dead);
+	rm_fake(live);
+	rm_fake(other);
 	env_stop();
 }
