@@ -633,13 +633,14 @@ core_lockouts(struct core *c, core_entry_fn fn, void *ctx)
 
 int
 core_unlock(struct core *c, const char *id, const char *user,
-    core_entry_fn fn, void *ctx)
+    const char *addr, core_entry_fn fn, void *ctx)
 {
 	int n;
 
 	pthread_mutex_lock(&c->mu);
-	n = throttle_unlock(&c->thr, id != NULL ? T_TOKEN : T_USER,
-	    id != NULL ? id : user, (int64_t)time(NULL), fn, ctx);
+	n = throttle_unlock(&c->thr, id != NULL ? T_TOKEN : user != NULL ?
+	    T_USER : T_ADDR, id != NULL ? id : user != NULL ? user : addr,
+	    (int64_t)time(NULL), fn, ctx);
 	pthread_mutex_unlock(&c->mu);
 	return n;
 }

@@ -64,16 +64,18 @@ void core_config_put(struct core *c, const struct apitoken_config *cfg);
  * Lockout entries, one line each (apitokend(8), THROTTLING):
  *   token <id> <until> <failures>
  *   user <uid> <user> <until> <failures>
+ *   address <address> <until> <failures>
  * until is Unix seconds.  fn gets each; a non-zero return stops.
  */
 typedef int (*core_entry_fn)(const char *entry, void *ctx);
 /* Every current lockout. */
 int core_lockouts(struct core *c, core_entry_fn fn, void *ctx);
-/* Clear the lockouts (and failure counts) of token id, or of user for
- * every caller (exactly one of id and user non-NULL); fn gets each
+/* Clear the lockouts (and failure counts) of token id, of user for
+ * every caller, or of HTTP client address addr (apitoken_addr_canon's
+ * spelling); exactly one of id, user and addr non-NULL.  fn gets each
  * lockout cleared.  Returns how many lockouts were cleared. */
 int core_unlock(struct core *c, const char *id, const char *user,
-    core_entry_fn fn, void *ctx);
+    const char *addr, core_entry_fn fn, void *ctx);
 /* Count one failure for (uid, user) outside core_verify (self-service's
  * wrong password).  1 if that pair is now locked out, else 0. */
 int core_fail(struct core *c, uid_t uid, const char *user);

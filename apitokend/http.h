@@ -41,7 +41,7 @@ int http_proxy_trusted(const char *peer);
  * an address literal. */
 void http_xff_last(const char *xff, char *out, size_t outsize);
 /* s (n bytes, blanks around it dropped) into out if it is an address
- * literal, else "". */
+ * literal, in its one spelling (apitoken_addr_canon), else "". */
 void http_addr_copy(const char *s, size_t n, char *out, size_t outsize);
 /* The sockaddr of a parsed http_listen entry. */
 void http_sockaddr(const struct apitoken_listen *l,

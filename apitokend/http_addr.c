@@ -68,6 +68,8 @@ http_proxy_trusted(const char *peer)
 void
 http_addr_copy(const char *s, size_t n, char *out, size_t outsize)
 {
+	char canon[INET6_ADDRSTRLEN];
+
 	out[0] = '\0';
 	while (n > 0 && (*s == ' ' || *s == '\t'))
 		s++, n--;
@@ -77,8 +79,12 @@ http_addr_copy(const char *s, size_t n, char *out, size_t outsize)
 		return;
 	memcpy(out, s, n);
 	out[n] = '\0';
-	if (apitoken_addr_valid(out) != 0)
+	/* one spelling: the throttle counts and unlock match by it */
+	if (apitoken_addr_canon(out, canon, sizeof(canon)) != 0 ||
+	    strlen(canon) >= outsize)
 		out[0] = '\0';
+	else
+		memcpy(out, canon, strlen(canon) + 1);
 }
 
 void

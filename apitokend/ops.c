@@ -5,6 +5,7 @@
  * with a missing, repeated or foreign field is malformed: logged, and
  * the connection closed without a reply.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -158,14 +159,49 @@ close_listing(struct reply *rp)
 	(void)add(rp, APITOKEN_T_DETAIL, rp->detail);
 }
 
+/* UNLOCK: exactly one field, ID, USER or RHOST (an HTTP client
+ * address, matched in its one spelling). */
+static int
+op_unlock(struct core *c, struct peer *p, const struct apitoken_msg *req,
+    struct reply *rp)
+{
+	char id[APITOKEN_ID_LEN + 1] = "", user[APITOKEN_USER_MAX + 1] = "";
+	char addr[65] = "", canon[INET6_ADDRSTRLEN];
+	char esc[4 * APITOKEN_USER_MAX + 1];
+	const char *what;
+	int ok = 0, n;
+
+	if (req->n == 1 && req->f[0].tag == APITOKEN_T_ID)
+		ok = apitoken_msg_get(req, APITOKEN_T_ID, id, sizeof(id)) ==
+		    0 && apitoken_id_valid(id) == 0;
+	else if (req->n == 1 && req->f[0].tag == APITOKEN_T_USER)
+		ok = apitoken_msg_get(req, APITOKEN_T_USER, user,
+		    sizeof(user)) == 0 && user[0] != '\0';
+	else if (req->n == 1 && req->f[0].tag == APITOKEN_T_RHOST)
+		ok = apitoken_msg_get(req, APITOKEN_T_RHOST, addr,
+		    sizeof(addr)) == 0 &&
+		    apitoken_addr_canon(addr, canon, sizeof(canon)) == 0;
+	if (!ok) {
+		log_malformed(p, "UNLOCK takes exactly one ID, USER or RHOST "
+		    "(an address)");
+		return -1;
+	}
+	n = core_unlock(c, id[0] ? id : NULL, user[0] ? user : NULL,
+	    addr[0] ? canon : NULL, add_entry, rp);
+	what = id[0] ? "token" : user[0] ? "user" : "rhost";
+	apitoken_log_escape(esc, sizeof(esc), id[0] ? id : user[0] ? user :
+	    canon, 0);
+	core_log(LOG_NOTICE, "unlock %s=%s by caller_pid=%ld caller_comm=%s: "
+	    "%d lockout(s) cleared", what, esc, (long)p->who.pid, p->who.comm,
+	    n);
+	close_listing(rp);
+	return 0;
+}
+
 static int
 op_admin(struct core *c, struct peer *p, const struct apitoken_msg *req,
     struct reply *rp)
 {
-	char id[APITOKEN_ID_LEN + 1] = "", user[APITOKEN_USER_MAX + 1] = "";
-	char esc[4 * APITOKEN_USER_MAX + 1];
-	int by_id, n;
-
 	if (p->who.uid != 0) {
 		core_log(LOG_WARNING, "%s refused: caller_uid=%lu "
 		    "caller_pid=%ld caller_comm=%s is not root",
@@ -175,28 +211,13 @@ op_admin(struct core *c, struct peer *p, const struct apitoken_msg *req,
 		return 0;
 	}
 	reply_reason(rp, APITOKEN_ACCEPTED, NULL);
-	if (req->op == APITOKEN_OP_LOCKOUTS) {
-		if (req->n != 0) {
-			log_malformed(p, "LOCKOUTS takes no field");
-			return -1;
-		}
-		(void)core_lockouts(c, add_entry, rp);
-		close_listing(rp);
-		return 0;
-	}
-	by_id = apitoken_msg_get(req, APITOKEN_T_ID, id, sizeof(id)) == 0;
-	if (req->n != 1 || (by_id ? apitoken_id_valid(id) != 0 :
-	    apitoken_msg_get(req, APITOKEN_T_USER, user, sizeof(user)) != 0 ||
-	    user[0] == '\0')) {
-		log_malformed(p, "UNLOCK takes exactly one ID or USER");
+	if (req->op == APITOKEN_OP_UNLOCK)
+		return op_unlock(c, p, req, rp);
+	if (req->n != 0) {
+		log_malformed(p, "LOCKOUTS takes no field");
 		return -1;
 	}
-	n = core_unlock(c, by_id ? id : NULL, by_id ? NULL : user, add_entry,
-	    rp);
-	apitoken_log_escape(esc, sizeof(esc), by_id ? id : user, 0);
-	core_log(LOG_NOTICE, "unlock %s=%s by caller_pid=%ld caller_comm=%s: "
-	    "%d lockout(s) cleared", by_id ? "token" : "user", esc,
-	    (long)p->who.pid, p->who.comm, n);
+	(void)core_lockouts(c, add_entry, rp);
 	close_listing(rp);
 	return 0;
 }

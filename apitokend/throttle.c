@@ -22,7 +22,7 @@ struct tentry {
 	int64_t first;		/* first failure counted */
 	int64_t until;		/* locked out until; 0 = not */
 	uint32_t failures;
-	char name[];		/* user name or token id */
+	char name[];		/* user name, token id or address */
 };
 
 void
@@ -206,9 +206,9 @@ entry_line(enum tkind kind, const struct tentry *e, char *buf, size_t n)
 {
 	char esc[400];	/* so that the line fits an ENTRY (512) */
 
-	if (kind == T_TOKEN) {
-		snprintf(buf, n, "token %s %lld %u", e->name,
-		    (long long)e->until, e->failures);
+	if (kind == T_TOKEN || kind == T_ADDR) {
+		snprintf(buf, n, "%s %s %lld %u", kind == T_TOKEN ? "token" :
+		    "address", e->name, (long long)e->until, e->failures);
 		return;
 	}
 	apitoken_log_escape(esc, sizeof(esc), e->name, 0);
@@ -225,7 +225,7 @@ throttle_lockouts(struct throttle *t, int64_t now, core_entry_fn fn,
 	size_t k, i;
 	int r;
 
-	for (k = 0; k < T_ADDR; k++)
+	for (k = 0; k < T_KINDS; k++)
 		for (i = 0; i < THROTTLE_BUCKETS; i++)
 			for (e = t->t[k].b[i]; e != NULL; e = e->next) {
 				if (e->until == 0 || now >= e->until)

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * throttle.h - failure counts and lockouts, in memory (apitokend(8),
- * THROTTLING).  Two tables: per (caller uid, target user) and per token
- * id, each capped at THROTTLE_MAX entries, so that a flood of distinct
- * user names cannot push out the per-token counts.  Not thread-safe: the
+ * THROTTLING).  Three tables: per (caller uid, target user), per token
+ * id and per HTTP client address, each capped at THROTTLE_MAX entries,
+ * so that a flood of distinct user names cannot push out the per-token
+ * counts.  Not thread-safe: the
  * core's mutex guards it.
  */
 #ifndef APITOKEND_THROTTLE_H
@@ -17,8 +18,9 @@
 #define THROTTLE_MAX 16384	/* entries per table */
 #define THROTTLE_BUCKETS 4096
 
-/* T_ADDR: an HTTP client address a trusted proxy named (apitokend(8),
- * HTTP); logged when locked out, not listed by LOCKOUTS. */
+/* T_ADDR: an HTTP client address that is not loopback, so in practice
+ * one a trusted proxy named (apitokend(8), HTTP), in its one spelling
+ * (apitoken_addr_canon). */
 enum tkind { T_USER, T_TOKEN, T_ADDR, T_KINDS };
 
 struct tentry;

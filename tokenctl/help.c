@@ -38,7 +38,7 @@ static const char global_help[] =
 "  doctor                check the config, store, state_dir and PAM files\n"
 "  lockouts              list apitokend's current lockouts (root)\n"
 "  unlock ID             clear a token's lockout in apitokend (or --user\n"
-"                        USER) (root)\n"
+"                        USER, --address ADDR) (root)\n"
 "  db init|status        the central store in PostgreSQL (config postgresql)\n"
 "  replica status        this host's replica of the fleet's PostgreSQL store\n"
 "  help [COMMAND]        show help\n"
@@ -201,19 +201,22 @@ static const struct help {
 "  --json                one JSON object: ok, problems, checks[]\n"
 "  --pam-dir DIR         the PAM service files (default " DOC_PAM_DIR ")\n" },
 	{ "lockouts", "tokenctl lockouts [--json]\n",
-"List the lockouts apitokend holds (in memory): tokens, and users for a\n"
-"calling uid, refused with 'throttled' after too many failures, until\n"
-"when, and after how many failures.  Root only; asks the daemon.\n"
+"List the lockouts apitokend holds (in memory): tokens, users for a\n"
+"calling uid, and HTTP client addresses, refused with 'throttled' after\n"
+"too many failures, until when, and after how many failures.  Root\n"
+"only; asks the daemon.\n"
 "\n"
 "  --json                a JSON array of objects\n" },
 	{ "unlock",
 "tokenctl unlock ID\n"
-"tokenctl unlock --user USER\n",
-"Clear apitokend's lockout of token ID, or every lockout of USER (for\n"
-"any calling uid), and print what was cleared.  Root only; asks the\n"
-"daemon.\n"
+"tokenctl unlock --user USER\n"
+"tokenctl unlock --address ADDR\n",
+"Clear apitokend's lockout of token ID, every lockout of USER (for any\n"
+"calling uid), or that of HTTP client address ADDR, and print what was\n"
+"cleared.  Root only; asks the daemon.\n"
 "\n"
-"  --user USER           the user's lockouts instead of a token's\n" },
+"  --user USER           the user's lockouts instead of a token's\n"
+"  --address ADDR        an HTTP client address's lockout (IPv4 or IPv6)\n" },
 	{ "db",
 "tokenctl db init [--admin-role ROLE] [--hosts-role ROLE]\n"
 "tokenctl db status [--json]\n",

@@ -8,6 +8,7 @@
  * Entry forms (apitokend(8), PROTOCOL), until in Unix seconds:
  *   token <id> <until> <failures>
  *   user <caller uid> <user> <until> <failures>
+ *   address <HTTP client address> <until> <failures>
  */
 #include <getopt.h>
 #include <pwd.h>
@@ -18,9 +19,14 @@
 
 #include "tokenctl.h"
 
+enum lo_kind { LO_TOKEN, LO_USER, LO_ADDR };
+
+static const char *const kind_name[] = { "token", "user", "address" };
+
 struct lockout {
-	int is_user;			/* a (caller, user) pair, not a token */
+	enum lo_kind kind;
 	char id[APITOKEN_ID_LEN + 1];	/* token */
+	char addr[64];			/* address */
 	unsigned long uid;		/* user: the caller's uid */
 	char user[APITOKEN_USER_MAX + 1];	/* user: the target */
 	int64_t until;
@@ -76,9 +82,13 @@ parse_entry(const struct apitoken_msg_field *f, struct lockout *lo)
 	memcpy(buf, f->val, f->len);
 	buf[f->len] = '\0';
 	n = words(buf, w, 5);
-	if (n == 4 && strcmp(w[0], "token") == 0 &&
-	    apitoken_id_valid(w[1]) == 0) {
-		snprintf(lo->id, sizeof(lo->id), "%s", w[1]);
+	if (n == 4 && ((strcmp(w[0], "token") == 0 &&
+	    apitoken_id_valid(w[1]) == 0) || (strcmp(w[0], "address") == 0 &&
+	    apitoken_addr_valid(w[1]) == 0))) {
+		lo->kind = w[0][0] == 't' ? LO_TOKEN : LO_ADDR;
+		snprintf(lo->kind == LO_TOKEN ? lo->id : lo->addr,
+		    lo->kind == LO_TOKEN ? sizeof(lo->id) : sizeof(lo->addr),
+		    "%s", w[1]);
 		return number(w[2], INT64_MAX / 2, &lo->until) == 0 &&
 		    number(w[3], INT32_MAX, &lo->failures) == 0 ? 0 : -1;
 	}
@@ -86,7 +96,7 @@ parse_entry(const struct apitoken_msg_field *f, struct lockout *lo)
 	    number(w[1], UINT32_MAX, &uid) != 0 ||
 	    strlen(w[2]) > APITOKEN_USER_MAX)
 		return -1;
-	lo->is_user = 1;
+	lo->kind = LO_USER;
 	lo->uid = (unsigned long)uid;
 	snprintf(lo->user, sizeof(lo->user), "%s", w[2]);
 	return number(w[3], INT64_MAX / 2, &lo->until) == 0 &&
@@ -217,15 +227,23 @@ caller_name(unsigned long uid, char *buf, size_t size)
 		snprintf(buf, size, "%lu", uid);
 }
 
+/* What is locked: the token id, user name or address. */
+static const char *
+lo_name(const struct lockout *lo)
+{
+	return lo->kind == LO_TOKEN ? lo->id : lo->kind == LO_USER ?
+	    lo->user : lo->addr;
+}
+
 static void
 print_row(const struct ctl *ctl, const struct lockout *lo)
 {
-	char what[APITOKEN_USER_MAX + 8], caller[64], until[64];
+	char what[APITOKEN_USER_MAX + 16], caller[64], until[64];
 	char *safe_what, *safe_caller;
 
-	snprintf(what, sizeof(what), "%s %s", lo->is_user ? "user" : "token",
-	    lo->is_user ? lo->user : lo->id);
-	if (lo->is_user)
+	snprintf(what, sizeof(what), "%s %s", kind_name[lo->kind],
+	    lo_name(lo));
+	if (lo->kind == LO_USER)
 		caller_name(lo->uid, caller, sizeof(caller));
 	else
 		snprintf(caller, sizeof(caller), "-");
@@ -246,14 +264,15 @@ lockout_json(const struct lockout *lo)
 
 	if (apitoken_time_format(lo->until, until, sizeof(until)) != 0)
 		snprintf(until, sizeof(until), "%lld", (long long)lo->until);
-	json_object_set_new(o, "kind", json_string(lo->is_user ? "user" :
-	    "token"));
-	json_object_set_new(o, "id", lo->is_user ? json_null() :
-	    json_string(lo->id));
-	json_object_set_new(o, "user", lo->is_user ?
+	json_object_set_new(o, "kind", json_string(kind_name[lo->kind]));
+	json_object_set_new(o, "id", lo->kind == LO_TOKEN ?
+	    json_string(lo->id) : json_null());
+	json_object_set_new(o, "user", lo->kind == LO_USER ?
 	    json_string(lo->user) : json_null());
-	json_object_set_new(o, "caller_uid", lo->is_user ?
+	json_object_set_new(o, "caller_uid", lo->kind == LO_USER ?
 	    json_integer((json_int_t)lo->uid) : json_null());
+	json_object_set_new(o, "address", lo->kind == LO_ADDR ?
+	    json_string(lo->addr) : json_null());
 	json_object_set_new(o, "until", json_string(until));
 	json_object_set_new(o, "failures", json_integer(lo->failures));
 	return o;
@@ -323,12 +342,12 @@ unlock_report(struct ctl *ctl, const char *what, const struct lockout *v,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		safe = ctl_escape(v[i].is_user ? v[i].user : v[i].id);
-		if (v[i].is_user)
+		safe = ctl_escape(lo_name(&v[i]));
+		if (v[i].kind == LO_USER)
 			printf("unlocked user %s for uid %lu\n", safe,
 			    v[i].uid);
 		else
-			printf("unlocked token %s\n", safe);
+			printf("unlocked %s %s\n", kind_name[v[i].kind], safe);
 		free(safe);
 	}
 	if (n == 0)
@@ -337,16 +356,21 @@ unlock_report(struct ctl *ctl, const char *what, const struct lockout *v,
 	return fflush(stdout) == 0 ? CTL_EXIT_OK : CTL_EXIT_SYSTEM;
 }
 
-/* The one operand: a token id, or --user USER.  Exit status. */
+/* The one operand: a token id, --user USER or --address ADDR.  Exit
+ * status. */
 static int
-unlock_operand(int argc, char **argv, const char *user, const char **id)
+unlock_operand(int argc, char **argv, const char *user, const char *addr,
+    const char **id)
 {
 	*id = NULL;
-	if (user == NULL && optind + 1 == argc)
+	if (user == NULL && addr == NULL && optind + 1 == argc)
 		*id = argv[optind];
-	else if (user == NULL || optind != argc) {
-		ctl_err(user == NULL ? "give a token ID or --user USER" :
-		    "give a token ID or --user USER, not both");
+	else if ((user == NULL && addr == NULL) || optind != argc ||
+	    (user != NULL && addr != NULL)) {
+		ctl_err(user == NULL && addr == NULL ? "give a token ID, "
+		    "--user USER or --address ADDR" : addr == NULL ?
+		    "give a token ID or --user USER, not both" :
+		    "give --address ADDR alone, not with a token ID or --user");
 		return ctl_help("unlock", 0);
 	}
 	if (*id != NULL && apitoken_id_valid(*id) != 0) {
@@ -358,30 +382,41 @@ unlock_operand(int argc, char **argv, const char *user, const char **id)
 		ctl_err("--user needs a user name");
 		return CTL_EXIT_USAGE;
 	}
+	if (addr != NULL && apitoken_addr_valid(addr) != 0) {
+		ctl_err("--address: '%s' is not an IPv4 or IPv6 address",
+		    ctl_esc(addr, 0));
+		return CTL_EXIT_USAGE;
+	}
 	return CTL_EXIT_OK;
 }
 
+/* UNLOCK with the one field that names what to clear. */
 static int
-unlock_run(struct ctl *ctl, const char *id, const char *user)
+unlock_run(struct ctl *ctl, const char *id, const char *user,
+    const char *addr)
 {
 	struct apitoken_msg rq, reply;
 	unsigned char buf[APITOKEN_MSG_MAX];
 	struct lockout *v = NULL;
 	char what[APITOKEN_USER_MAX * 4 + 16];
+	enum lo_kind kind = id != NULL ? LO_TOKEN : user != NULL ? LO_USER :
+	    LO_ADDR;
+	const char *name = id != NULL ? id : user != NULL ? user : addr;
+	static const uint8_t tag[] = { APITOKEN_T_ID, APITOKEN_T_USER,
+	    APITOKEN_T_RHOST };
 	size_t n = 0;
 	int r;
 
 	apitoken_msg_init(&rq, APITOKEN_OP_UNLOCK);
-	if (apitoken_msg_add_str(&rq, id != NULL ? APITOKEN_T_ID :
-	    APITOKEN_T_USER, id != NULL ? id : user) != 0) {
+	if (apitoken_msg_add_str(&rq, tag[kind], name) != 0) {
 		ctl_err("--user needs a user name");
 		return CTL_EXIT_USAGE;
 	}
 	if ((r = daemon_ask(ctl, &rq, &reply, buf, sizeof(buf))) != 0 ||
 	    (r = entries(ctl, &reply, &v, &n)) != 0)
 		return r;
-	snprintf(what, sizeof(what), "%s %s", id != NULL ? "token" : "user",
-	    ctl_esc(id != NULL ? id : user, 0));
+	snprintf(what, sizeof(what), "%s %s", kind_name[kind],
+	    ctl_esc(name, 0));
 	r = unlock_report(ctl, what, v, n);
 	free(v);
 	return r;
@@ -390,17 +425,18 @@ unlock_run(struct ctl *ctl, const char *id, const char *user)
 int
 cmd_unlock(struct ctl *ctl, int argc, char **argv)
 {
-	const char *id, *user = NULL;
+	const char *id, *user = NULL, *addr = NULL;
 	const struct ctl_opt o[] = {
 		{ "user", &user, NULL },
+		{ "address", &addr, NULL },
 		{ NULL, NULL, NULL },
 	};
 	int r;
 
 	if ((r = ctl_options("unlock", argc, argv, o)) != CTL_GO)
 		return r;
-	if ((r = unlock_operand(argc, argv, user, &id)) != CTL_EXIT_OK ||
+	if ((r = unlock_operand(argc, argv, user, addr, &id)) != CTL_EXIT_OK ||
 	    (r = ctl_config(ctl)) != CTL_EXIT_OK || (r = need_root()) != 0)
 		return r;
-	return unlock_run(ctl, id, user);
+	return unlock_run(ctl, id, user, addr);
 }

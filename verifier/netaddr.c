@@ -128,6 +128,23 @@ apitoken_addr_valid(const char *s)
 }
 
 int
+apitoken_addr_canon(const char *s, char *out, size_t outsize)
+{
+	char buf[INET6_ADDRSTRLEN];
+	struct addr a;
+
+	if (outsize > 0)
+		out[0] = '\0';
+	if (apitoken_addr_valid(s) != 0 || addr_parse(s, &a) != 0 ||
+	    inet_ntop(a.family, a.b, buf, sizeof(buf)) == NULL)
+		return APITOKEN_ERR_INVALID;
+	if (strlen(buf) >= outsize)
+		return APITOKEN_ERR_TOO_LONG;
+	memcpy(out, buf, strlen(buf) + 1);
+	return APITOKEN_OK;
+}
+
+int
 apitoken_cidr_match(const char *cidr, const char *addr)
 {
 	struct addr net, a;

@@ -96,6 +96,42 @@ Test(ctl_fake, lockouts_json)
 	cr_assert_not_null(strstr(P.out, "\"failures\": 12"), "%s", P.out);
 }
 
+/* An HTTP client address's lockout: its own row kind and JSON kind,
+ * the other kinds' fields null, as theirs are for it. */
+Test(ctl_fake, lockouts_address_table)
+{
+	lockouts_reply();
+	td_fake_reply(&F, APITOKEN_T_ENTRY, "address 2001:db8::9 1893456120 "
+	    "10");
+	td_fake_serve(&F, TD_FAKE_REPLY, 0);
+	cr_assert_eq(ctl(NULL, "lockouts", NULL, NULL, NULL), 0, "%s", P.err);
+	cr_assert_eq(tl_count_lines(P.out), 4, "%s", P.out);
+	cr_assert_not_null(strstr(P.out, "\nuser alice             root "),
+	    "%s", P.out);
+	cr_assert_not_null(strstr(P.out, "\naddress 2001:db8::9    -            "
+	    "2030-01-01T00:02:00Z"), "%s", P.out);
+}
+
+Test(ctl_fake, lockouts_address_json)
+{
+	lockouts_reply();
+	td_fake_reply(&F, APITOKEN_T_ENTRY, "address 203.0.113.9 1893456120 "
+	    "10");
+	td_fake_serve(&F, TD_FAKE_REPLY, 0);
+	cr_assert_eq(ctl(NULL, "lockouts", "--json", NULL, NULL), 0, "%s",
+	    P.err);
+#define NL ",\n    "
+	cr_assert_not_null(strstr(P.out, "\"kind\": \"address\"" NL
+	    "\"id\": null" NL "\"user\": null" NL "\"caller_uid\": null" NL
+	    "\"address\": \"203.0.113.9\"" NL
+	    "\"until\": \"2030-01-01T00:02:00Z\"" NL "\"failures\": 10"),
+	    "%s", P.out);
+	cr_assert_not_null(strstr(P.out, "\"kind\": \"token\"" NL
+	    "\"id\": \"AbCdEfGh0123\"" NL "\"user\": null" NL
+	    "\"caller_uid\": null" NL "\"address\": null" NL), "%s", P.out);
+#undef NL
+}
+
 Test(ctl_fake, no_lockouts)
 {
 	F.want_op = APITOKEN_OP_LOCKOUTS;
@@ -111,7 +147,9 @@ Test(ctl_fake, malformed_entry_is_not_shown)
 {
 	static const char *const bad[] = { "token AbCdEfGh0123 soon 10",
 	    "token AbCd 1893456000 10", "user x alice 1 2",
-	    "user 0 alice 1893456060", "lock everything", "token  x 1 1" };
+	    "user 0 alice 1893456060", "lock everything", "token  x 1 1",
+	    "address 203.0.113 1 1", "address example.org 1 1",
+	    "address 203.0.113.9 1" };
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -172,6 +210,34 @@ Test(ctl_fake, unlock_user_nothing_locked)
 	cr_assert_str_eq(P.out, "user alice was not locked out\n");
 }
 
+Test(ctl_fake, unlock_address)
+{
+	F.want_op = APITOKEN_OP_UNLOCK;
+	td_fake_expect(&F, APITOKEN_T_RHOST, "2001:DB8::9");
+	F.op = APITOKEN_OP_REPLY;
+	td_fake_reply(&F, APITOKEN_T_REASON, "accepted");
+	td_fake_reply(&F, APITOKEN_T_ENTRY, "address 2001:db8::9 1893456000 "
+	    "10");
+	td_fake_serve(&F, TD_FAKE_REPLY, 0);
+	cr_assert_eq(ctl(NULL, "unlock", "--address", "2001:DB8::9", NULL), 0,
+	    "%s", P.err);
+	cr_assert_eq(td_fake_wait(&F), 0, "the request was not UNLOCK RHOST");
+	cr_assert_str_eq(P.out, "unlocked address 2001:db8::9\n");
+}
+
+Test(ctl_fake, unlock_address_nothing_locked)
+{
+	F.want_op = APITOKEN_OP_UNLOCK;
+	td_fake_expect(&F, APITOKEN_T_RHOST, "203.0.113.9");
+	F.op = APITOKEN_OP_REPLY;
+	td_fake_reply(&F, APITOKEN_T_REASON, "accepted");
+	td_fake_serve(&F, TD_FAKE_REPLY, 0);
+	cr_assert_eq(ctl(NULL, "unlock", "--address", "203.0.113.9", NULL), 0,
+	    "%s", P.err);
+	cr_assert_eq(td_fake_wait(&F), 0, "the request was not UNLOCK RHOST");
+	cr_assert_str_eq(P.out, "address 203.0.113.9 was not locked out\n");
+}
+
 Test(ctl_fake, unlock_usage)
 {
 	cr_assert_eq(ctl(NULL, "unlock", NULL, NULL, NULL), 2);
@@ -180,6 +246,19 @@ Test(ctl_fake, unlock_usage)
 	cr_assert_eq(ctl(NULL, "unlock", "AbCdEfGh0123", "--user", "alice"),
 	    2);
 	cr_assert_not_null(strstr(P.err, "not both"), "%s", P.err);
+	cr_assert_eq(ctl(NULL, "unlock", "--address", "203.0.113.300", NULL),
+	    2);
+	cr_assert_str_eq(P.err, "tokenctl unlock: --address: '203.0.113.300' "
+	    "is not an IPv4 or IPv6 address\n");
+	cr_assert_eq(ctl(NULL, "unlock", "--address", "10.0.0.0/8", NULL), 2);
+	cr_assert_not_null(strstr(P.err, "'10.0.0.0/8' is not an IPv4"), "%s",
+	    P.err);
+	cr_assert_eq(ctl(NULL, "unlock", "--address=10.1.2.3", "--user",
+	    "alice"), 2);
+	cr_assert_not_null(strstr(P.err, "--address ADDR alone"), "%s", P.err);
+	cr_assert_eq(ctl(NULL, "unlock", "--address", "10.1.2.3",
+	    "AbCdEfGh0123"), 2);
+	cr_assert_not_null(strstr(P.err, "--address ADDR alone"), "%s", P.err);
 }
 
 /* The daemon refuses the caller: exit 1, and the reason said. */

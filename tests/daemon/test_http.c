@@ -3,9 +3,10 @@
  * test_http.c - apitokend's HTTP forward-auth endpoint with curl (issue
  * 12): every status and header, scheme case, Basic with a wrong user,
  * the client address and trusted proxies, throttling per token and per
- * client address, the log line, header size limits, a slow client
- * dropped without hurting others, 500 concurrent connections, a Unix
- * socket, a reload, and a stale fleet replica (500).
+ * client address (listed and cleared by tokenctl), the log line, header
+ * size limits, a slow client dropped without hurting others, 500
+ * concurrent connections, a Unix socket, a reload, and a stale fleet
+ * replica (500).
  */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -537,6 +538,93 @@ Test(http, loopback_failures_do_not_lock_out_everyone)
 	}
 	a = basic(tl_user(), tok);
 	cr_expect_eq(status("svc", a), 200);
+	free(a);
+	free(tok);
+}
+
+/* n unknown ids (valid checksums) from the client a trusted proxy names
+ * in xff: each a 401. */
+static void
+guess_from(const char *xff, const char *like, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		char *u = tl_fmt("Bearer apitok_%012d_%s", i, like + 20);
+		struct th_resp r;
+
+		tl_token_recrc(u + 7);
+		r = ask2("svc", u, "-H", xff);
+		cr_expect_eq(r.status, 401);
+		th_resp_free(&r);
+		free(u);
+	}
+}
+
+static int
+status_from(const char *auth, const char *xff)
+{
+	struct th_resp r = ask2("svc", auth, "-H", xff);
+	int s = r.status;
+
+	th_resp_free(&r);
+	return s;
+}
+
+/* An address lockout is listed by tokenctl lockouts (text and JSON) and
+ * cleared by tokenctl unlock --address, in any spelling of it. */
+Test(http, address_lockouts_are_listed_and_cleared)
+{
+	const char *v4 = "X-Forwarded-For: 203.0.113.9";
+	const char *v6 = "X-Forwarded-For: 2001:DB8:0::9";
+	char *tok, *a, *out;
+
+	TL_NEED_ROOT("tokenctl lockouts and unlock are root's");
+	th_start(&H, "http_trusted_proxies: [127.0.0.1]\nmax_failures: 3\n");
+	tok = td_issue(H.d, tl_user(), "--label", "t", NULL);
+	a = bearer("Bearer", tok);
+	guess_from(v4, tok, 3);
+	guess_from(v6, tok, 3);
+	cr_assert_eq(status_from(a, v4), 401, "address not throttled");
+	cr_assert_eq(status_from(a, v6), 401, "address not throttled");
+	cr_assert(td_log_wait(H.d, "lockout rhost=2001:db8::9", 5000));
+
+	cr_assert_eq(td_ctl(H.d, &out, "lockouts", NULL), 0);
+	cr_assert_not_null(strstr(out, "\naddress 203.0.113.9    -  "), "%s",
+	    out);
+	cr_assert_not_null(strstr(out, "\naddress 2001:db8::9 "), "%s", out);
+	cr_assert_eq(tl_count_lines(out), 3, "%s", out);
+	free(out);
+	cr_assert_eq(td_ctl(H.d, &out, "lockouts", "--json", NULL), 0);
+	cr_assert_not_null(strstr(out, "\"kind\": \"address\""), "%s", out);
+	cr_assert_not_null(strstr(out, "\"address\": \"203.0.113.9\""), "%s",
+	    out);
+	cr_assert_not_null(strstr(out, "\"failures\": 3"), "%s", out);
+	free(out);
+
+	cr_assert_eq(td_ctl(H.d, &out, "unlock", "--address",
+	    "::ffff:203.0.113.9", NULL), 0);
+	cr_assert_str_eq(out, "unlocked address 203.0.113.9\n");
+	free(out);
+	cr_assert(td_log_wait(H.d, "unlock rhost=203.0.113.9 by caller_pid=",
+	    5000));
+	cr_expect_eq(status_from(a, v4), 200, "still locked out");
+	cr_expect_eq(status_from(a, v6), 401, "the other address unlocked");
+	cr_assert_eq(td_ctl(H.d, &out, "unlock", "--address", "2001:db8::9",
+	    NULL), 0);
+	cr_assert_str_eq(out, "unlocked address 2001:db8::9\n");
+	free(out);
+	cr_expect_eq(status_from(a, v6), 200, "still locked out");
+	cr_assert_eq(td_ctl(H.d, &out, "unlock", "--address", "2001:db8::9",
+	    NULL), 0);
+	cr_assert_str_eq(out, "address 2001:db8::9 was not locked out\n");
+	free(out);
+	cr_assert_eq(td_ctl(H.d, &out, "lockouts", NULL), 0);
+	cr_assert_str_eq(out, "no lockouts\n");
+	free(out);
+	cr_assert_eq(td_ctl(H.d, &out, "unlock", "--address", "203.0.113.",
+	    NULL), 2, "a bad address is a usage error");
+	free(out);
 	free(a);
 	free(tok);
 }

@@ -150,6 +150,12 @@ Test(policy, admin_ops_are_roots)
 		    (r = td_field(&rep, APITOKEN_T_REASON)) == NULL ||
 		    strcmp(r, "caller-not-allowed") != 0)
 			_exit(2);
+		apitoken_msg_init(&req, APITOKEN_OP_UNLOCK);
+		if (apitoken_msg_add_str(&req, APITOKEN_T_RHOST,
+		    "203.0.113.9") != 0 || td_call(D, &req, &rep, buf) != 0 ||
+		    (r = td_field(&rep, APITOKEN_T_REASON)) == NULL ||
+		    strcmp(r, "caller-not-allowed") != 0)
+			_exit(3);
 		_exit(0);
 	}
 	cr_assert_eq(waitpid(pid, &st, 0), pid);

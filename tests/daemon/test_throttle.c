@@ -4,7 +4,8 @@
  * for a (caller, user) pair or a token id, even the right token is
  * refused with "throttled" until the lockout ends or UNLOCK clears it; a
  * success resets the count; what is no token at all never counts; the
- * LOCKOUTS and UNLOCK ops and their entries.
+ * LOCKOUTS and UNLOCK ops and their entries (HTTP client addresses'
+ * lockouts are in test_http.c).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -122,6 +123,33 @@ Test(throttle, right_token_refused_after_max_failures_until_unlocked)
 	free(tok);
 	free(bad);
 	free(bad2);
+}
+
+/* UNLOCK by RHOST: an address in any spelling; anything else, or RHOST
+ * with another field, is malformed (no reply, logged). */
+Test(throttle, unlock_by_address)
+{
+	unsigned char buf[4 + APITOKEN_MSG_MAX];
+	struct apitoken_msg req, rep;
+	char *l;
+
+	TL_NEED_ROOT("UNLOCK is root's");
+	l = admin(APITOKEN_OP_UNLOCK, APITOKEN_T_RHOST, "2001:DB8::9");
+	cr_assert_str_eq(l, "", "nothing was locked");
+	free(l);
+	cr_assert(td_log_wait(D, "unlock rhost=2001:db8::9 by caller_pid=",
+	    5000));
+	apitoken_msg_init(&req, APITOKEN_OP_UNLOCK);
+	cr_assert_eq(apitoken_msg_add_str(&req, APITOKEN_T_RHOST,
+	    "203.0.113.9/32"), 0);
+	cr_assert_neq(td_call(D, &req, &rep, buf), 0, "a CIDR is no address");
+	apitoken_msg_init(&req, APITOKEN_OP_UNLOCK);
+	cr_assert_eq(apitoken_msg_add_str(&req, APITOKEN_T_RHOST,
+	    "203.0.113.9"), 0);
+	cr_assert_eq(apitoken_msg_add_str(&req, APITOKEN_T_USER, "root"), 0);
+	cr_assert_neq(td_call(D, &req, &rep, buf), 0, "two fields");
+	cr_assert(td_log_wait(D, "UNLOCK takes exactly one ID, USER or RHOST",
+	    5000));
 }
 
 Test(throttle, unknown_ids_lock_the_pair_not_the_token)

@@ -170,3 +170,37 @@ Test(cidr, strict_refuses_host_bits)
 	cr_expect_eq(apitoken_cidr_valid("10.20.1.2/0"), 0);
 	cr_expect_eq(apitoken_cidr_match("10.20.1.2/0", "192.0.2.1"), 1);
 }
+
+static void
+canon_is(const char *s, const char *want)
+{
+	char out[46];
+
+	cr_expect_eq(apitoken_addr_canon(s, out, sizeof(out)), 0,
+	    "\"%s\" refused", s);
+	cr_expect_str_eq(out, want, "\"%s\"", s);
+}
+
+/* One spelling per address: the key apitokend throttles an HTTP client
+ * address by, and what tokenctl unlock --address is matched against. */
+Test(cidr, addr_canon)
+{
+	char out[46], tiny[8];
+
+	canon_is("203.0.113.9", "203.0.113.9");
+	canon_is("2001:DB8:0:0::1", "2001:db8::1");
+	canon_is("2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1");
+	canon_is("::ffff:203.0.113.9", "203.0.113.9");
+	canon_is("::FFFF:cb00:7109", "203.0.113.9");
+	canon_is("::1", "::1");
+	cr_expect_eq(apitoken_addr_canon("203.0.113.9/32", out, sizeof(out)),
+	    APITOKEN_ERR_INVALID);
+	cr_expect_str_empty(out);
+	cr_expect_eq(apitoken_addr_canon("example.org", out, sizeof(out)),
+	    APITOKEN_ERR_INVALID);
+	cr_expect_eq(apitoken_addr_canon("", out, sizeof(out)),
+	    APITOKEN_ERR_INVALID);
+	cr_expect_eq(apitoken_addr_canon("2001:db8::1", tiny, sizeof(tiny)),
+	    APITOKEN_ERR_TOO_LONG);
+	cr_expect_str_empty(tiny);
+}

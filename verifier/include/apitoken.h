@@ -396,6 +396,15 @@ APITOKEN_API int apitoken_cidr_match(const char *cidr, const char *addr);
 
 /* 0 if s is an IPv4 or IPv6 address literal, else APITOKEN_ERR_INVALID. */
 APITOKEN_API int apitoken_addr_valid(const char *s);
+/*
+ * The one spelling of address literal s, as inet_ntop(3) writes it
+ * (lower case, the shortest IPv6 form) and an IPv4-mapped IPv6 address
+ * (::ffff:a.b.c.d) as IPv4, into out (outsize >= 46 holds any).  0, or
+ * APITOKEN_ERR_INVALID (not an address) or APITOKEN_ERR_TOO_LONG, with
+ * out "".
+ */
+APITOKEN_API int apitoken_addr_canon(const char *s, char *out,
+    size_t outsize);
 
 /* Field limits (bytes, excluding NUL). */
 #define APITOKEN_USER_MAX 256
