@@ -29,12 +29,16 @@ struct apitoken_txn {
 	char *path;
 	const char *base;	/* last component of path */
 	int dirfd, lockfd;
+	int storefd;		/* the store mapped in m, or -1 */
 	int have_store;
+	int trusted;		/* MIRROR on this process's own file: the
+				   records were not decoded (txn.c) */
 	int flags;		/* APITOKEN_TXN_*, as begin got them */
 	struct stat st;		/* the store replaced (mode, group kept) */
 	struct store_map m;
 	size_t *lines;		/* offsets of record lines in m */
-	struct ent *ents;	/* one per line */
+	struct ent *ents;	/* one per line; NULL until txn_need_ents
+				   if begin trusted its own store (txn.c) */
 	size_t nlines;
 	struct staged *sv;	/* staged changes */
 	size_t nsv, capsv;
@@ -68,6 +72,7 @@ struct staged *staged_find(const struct apitoken_txn *t, const char *id);
 ssize_t orig_find(const struct apitoken_txn *t, const char *id);
 int orig_parse(const struct apitoken_txn *t, size_t i,
     struct apitoken_record **recp);
+int txn_need_ents(struct apitoken_txn *t);
 int txn_put(struct apitoken_txn *t, const struct apitoken_record *rec,
     int want_exists, char *err, size_t errlen);
 

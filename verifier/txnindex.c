@@ -8,7 +8,10 @@
  * validation pass and never change; a staged change overrides its
  * original.  The hash tables over the entries are therefore built once,
  * on first need, and never go stale: a look-up checks each candidate
- * against the staged changes, and scans those (few) itself.
+ * against the staged changes, and scans those (few) itself.  After a
+ * MIRROR begin that trusted its own store (txn.c) there are no entries
+ * until txn_need_ents: label owner, children and user records call it;
+ * txn_look is only reached after one of them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,6 +262,8 @@ txn_label_owner(struct apitoken_txn *t, const char *user, const char *label,
 	int r;
 
 	owner[0] = '\0';
+	if ((r = txn_need_ents(t)) != APITOKEN_OK)
+		return r;
 	r = orig_label_owner(t, txn_label_hash(user, label), user, label,
 	    except, &i);
 	if (r != APITOKEN_OK)
@@ -340,6 +345,8 @@ txn_children(struct apitoken_txn *t, const char *pid, apitoken_id_fn fn,
 	size_t j, n = t->nsv;
 	int r;
 
+	if ((r = txn_need_ents(t)) != APITOKEN_OK)
+		return r;
 	if (strlen(pid) != APITOKEN_ID_LEN)
 		return APITOKEN_OK;
 	if ((r = orig_children(t, pid, fn, ctx)) != APITOKEN_OK)
@@ -368,6 +375,8 @@ txn_user_records(struct apitoken_txn *t, const char *user,
 	size_t i, n = t->nsv;
 	int r, mine;
 
+	if ((r = txn_need_ents(t)) != APITOKEN_OK)
+		return r;
 	for (i = 0; i < t->nlines; i++) {
 		if (t->ents[i].uh != uh)
 			continue;

@@ -4,12 +4,19 @@
  * postgresql and max_staleness keys (no password in the config),
  * apitoken_config_clone_store, and the transactions a replica and a
  * PostgreSQL writer use: APITOKEN_TXN_MIRROR, APITOKEN_TXN_EMPTY and
- * apitoken_txn_changes.
+ * apitoken_txn_changes; a MIRROR begin on the store this process last
+ * committed (not decoded again) and on one anybody else wrote (refused
+ * as ever when corrupt).
  */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "helpers.h"
 
@@ -360,4 +367,228 @@ Test(fleet_txn, changes_in_id_order)
 	cr_assert_eq(s.calls, 2);
 	commit(t);
 	cr_assert_eq(count_and_has(9), 5u);
+}
+
+/* ------------------------------- MIRROR on the store this process wrote */
+
+/* One replica burst: replace, insert and delete, in one MIRROR txn
+ * (a store of ids 1-40, round 1-4). */
+static void
+burst(unsigned round)
+{
+	struct apitoken_txn *t = begin(APITOKEN_TXN_MIRROR);
+	char id[APITOKEN_ID_LEN + 1], label[32];
+	unsigned k;
+
+	for (k = 0; k < 5; k++) {
+		snprintf(label, sizeof(label), "r%u-%u", round, k);
+		cr_assert_eq(put(t, 1, 1 + 7 * k + round, label, 0), 0, "%s",
+		    E.err);
+	}
+	cr_assert_eq(put(t, 0, 100 + round, "new", 0), 0, "%s", E.err);
+	tu_id(40 - round, id);
+	cr_assert_eq(apitoken_txn_delete(t, id, E.err, sizeof(E.err)), 0,
+	    "%s", E.err);
+	commit(t);
+}
+
+/* Wait (polling) until the clock the file system stamps files with has
+ * moved past the store's ctime: a change from now on changes it, even
+ * with coarse (per tick) timestamps. */
+static void
+past_ctime(void)
+{
+	struct timespec now, p = { 0, 200 * 1000 };
+	struct stat st;
+
+	cr_assert_eq(stat(E.store, &st), 0);
+	for (;;) {
+		clock_gettime(CLOCK_REALTIME_COARSE, &now);
+		if (now.tv_sec > st.st_ctim.tv_sec ||
+		    (now.tv_sec == st.st_ctim.tv_sec &&
+		    now.tv_nsec > st.st_ctim.tv_nsec))
+			return;
+		nanosleep(&p, NULL);
+	}
+}
+
+/* Offset of "alice" in record line n (2: the first) of the store. */
+static size_t
+user_at(const char *data, size_t len, unsigned n)
+{
+	const char *p = data, *u;
+	unsigned line;
+
+	for (line = 1; line < n; line++) {
+		p = memchr(p, '\n', len - (size_t)(p - data));
+		cr_assert_not_null(p);
+		p++;
+	}
+	u = strstr(p, "\talice\t");
+	cr_assert_not_null(u);
+	return (size_t)(u + 1 - data);
+}
+
+/* Overwrite the user of record line 3 in place (same inode, same size,
+ * the mtime put back): only the ctime tells. */
+static void
+corrupt_in_place(void)
+{
+	struct timespec times[2];
+	struct stat st;
+	size_t len;
+	char *data = tl_read_file(E.store, &len);
+	int fd;
+
+	cr_assert_eq(stat(E.store, &st), 0);
+	past_ctime();
+	fd = open(E.store, O_WRONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(pwrite(fd, "\001", 1, (off_t)user_at(data, len, 3)), 1);
+	times[0] = st.st_atim;
+	times[1] = st.st_mtim;
+	cr_assert_eq(futimens(fd, times), 0);
+	cr_assert_eq(close(fd), 0);
+	free(data);
+}
+
+static void
+begin_refused(const char *where)
+{
+	struct apitoken_txn *t = NULL;
+	int r;
+
+	E.err[0] = '\0';
+	r = apitoken_txn_begin(E.cfg, APITOKEN_TXN_MIRROR, &t, E.err,
+	    sizeof(E.err));
+	cr_assert_eq(r, APITOKEN_ERR_STORE_FORMAT, "begin = %d: %s", r, E.err);
+	cr_assert_null(t);
+	cr_assert_not_null(strstr(E.err, where), "%s", E.err);
+}
+
+Test(fleet_txn, mirror_bursts_write_what_full_validation_writes)
+{
+	char *trusted, *full;
+	size_t tlen, flen;
+	unsigned round;
+
+	/* bursts in a row: each begins on the file the previous wrote */
+	tu_store_build_ids(E.cfg, 1, 1, 40);
+	for (round = 1; round <= 4; round++)
+		burst(round);
+	trusted = tl_read_file(E.store, &tlen);
+	/* the same bursts, a chmod (another writer's) before each begin:
+	 * every record is decoded again */
+	cr_assert_eq(unlink(E.store), 0);
+	tu_store_build_ids(E.cfg, 1, 1, 40);
+	for (round = 1; round <= 4; round++) {
+		past_ctime();
+		cr_assert_eq(chmod(E.store, 0600), 0);
+		burst(round);
+	}
+	full = tl_read_file(E.store, &flen);
+	cr_assert_eq(tlen, flen);
+	cr_assert_eq(memcmp(trusted, full, tlen), 0, "stores differ");
+	free(trusted);
+	free(full);
+	/* and what the bursts wrote passes a full validation */
+	apitoken_txn_free(begin(0));
+	cr_assert_eq(count_and_has(104), 40u + 4 - 4);
+}
+
+Test(fleet_txn, mirror_refuses_a_corrupt_store_another_process_wrote)
+{
+	char *data, bad[TU_PATHLEN + 8];
+	size_t len;
+	pid_t pid;
+	int st;
+
+	tu_store_build_ids(E.cfg, 1, 1, 40);
+	burst(1);
+	data = tl_read_file(E.store, &len);
+	data[user_at(data, len, 3)] = '\001';
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {		/* another writer, not under the lock */
+		char tmp[TU_PATHLEN + 8];
+
+		snprintf(tmp, sizeof(tmp), "%s.new", E.store);
+		tl_write_file(tmp, data, len, 0600);
+		_exit(rename(tmp, E.store) == 0 ? 0 : 1);
+	}
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert_eq(st, 0);
+	snprintf(bad, sizeof(bad), "%s:3: ", E.store);
+	begin_refused(bad);
+	/* this process writing the file directly (same inode, same size) */
+	cr_assert_eq(unlink(E.store), 0);
+	tu_store_build_ids(E.cfg, 1, 1, 40);
+	burst(1);
+	past_ctime();
+	tl_write_file(E.store, data, len, 0600);
+	begin_refused(bad);
+	free(data);
+}
+
+Test(fleet_txn, mirror_refuses_an_in_place_write_keeping_size_and_mtime)
+{
+	char bad[TU_PATHLEN + 8];
+
+	tu_store_build_ids(E.cfg, 1, 1, 40);
+	burst(1);
+	burst(2);
+	corrupt_in_place();
+	snprintf(bad, sizeof(bad), "%s:3: ", E.store);
+	begin_refused(bad);
+	/* a plain chmod then: still decoded, still refused */
+	cr_assert_eq(chmod(E.store, 0600), 0);
+	begin_refused(bad);
+}
+
+Test(fleet_txn, mirror_commit_refuses_a_store_written_during_it)
+{
+	struct apitoken_txn *t;
+	char id[APITOKEN_ID_LEN + 1];
+
+	tu_store_build_ids(E.cfg, 1, 1, 40);
+	burst(1);
+	t = begin(APITOKEN_TXN_MIRROR);	/* its lines were not decoded */
+	corrupt_in_place();		/* nor was the line written now */
+	tu_id(9, id);
+	cr_assert_eq(apitoken_txn_delete(t, id, E.err, sizeof(E.err)), 0);
+	cr_assert_eq(apitoken_txn_commit(t, E.err, sizeof(E.err)),
+	    APITOKEN_ERR_STORE_UNSAFE);
+	cr_assert_not_null(strstr(E.err, "written by another process"), "%s",
+	    E.err);
+	apitoken_txn_free(t);
+	begin_refused(":3: ");	/* the corrupt store stayed, not copied */
+}
+
+Test(fleet_txn, mirror_rule_lookups_on_its_own_store)
+{
+	struct apitoken_txn *t;
+	struct apitoken_record *r;
+	char id[APITOKEN_ID_LEN + 1], owner[APITOKEN_ID_LEN + 1];
+
+	t = begin(APITOKEN_TXN_CREATE | APITOKEN_TXN_MIRROR);
+	cr_assert_eq(put(t, 0, 1, "root", 0), 0, "%s", E.err);
+	cr_assert_eq(put(t, 0, 2, "kid", 1), 0, "%s", E.err);
+	cr_assert_eq(put(t, 0, 3, "grandkid", 2), 0, "%s", E.err);
+	commit(t);
+	/* begun on its own file: the rules' look-ups decode it on demand */
+	t = begin(APITOKEN_TXN_MIRROR);
+	cr_assert_eq(apitoken_txn_label_owner(t, "alice", "kid", NULL, owner),
+	    0);
+	tu_id(2, id);
+	cr_assert_str_eq(owner, id);
+	tu_id(1, id);
+	cr_assert_eq(apitoken_txn_revoke_descendants(t, id, "test",
+	    1800000000, NULL, NULL, E.err, sizeof(E.err)), 0, "%s", E.err);
+	commit(t);
+	t = begin(0);
+	tu_id(3, id);
+	cr_assert_eq(apitoken_txn_find(t, id, &r, E.err, sizeof(E.err)), 0);
+	cr_assert_eq(r->status, APITOKEN_REVOKED);
+	apitoken_record_free(r);
+	apitoken_txn_free(t);
 }

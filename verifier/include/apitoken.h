@@ -796,7 +796,13 @@ struct apitoken_txn;
  * each record is still checked (apitoken_record_check) but not the
  * rules spanning records, which PostgreSQL's writers already enforced
  * with this library; insert of an existing id and delete of a missing
- * one are then errors as usual. */
+ * one are then errors as usual.  Its begin trusts the store this process
+ * itself last committed at that path (same device, inode, size, mtime and
+ * ctime, noted in memory after the rename): then only line lengths and
+ * id order are checked, not each record again; any other writer changes
+ * ctime, and the store is fully validated.  Its commit fails with
+ * APITOKEN_ERR_STORE_UNSAFE if the trusted store was written in place
+ * meanwhile. */
 #define APITOKEN_TXN_MIRROR 0x2
 /* The view starts empty: commit replaces the whole store with what was
  * inserted (a replica's full snapshot; with MIRROR, any order). */
