@@ -172,32 +172,25 @@ row_record(const PGresult *res, int i, struct apitoken_record **recp,
 }
 
 /* One change, idempotently: a deletion of a missing record and an
- * upsert of one the snapshot already had are no-ops or replacements. */
+ * upsert of one the snapshot already had are no-ops or replacements.
+ * Whether the record exists is the library's own check in replace and
+ * delete (no parse of the original, as apitoken_txn_find would do). */
 static int
 apply_one(struct apitoken_txn *txn, const PGresult *res, int i, char *err,
     size_t errlen)
 {
-	struct apitoken_record *rec = NULL, *old = NULL;
-	const char *id = PQgetvalue(res, i, 2);
-	char msg[256];
-	int r, found;
+	struct apitoken_record *rec = NULL;
+	int r;
 
-	if (!PQgetisnull(res, i, 3) &&
-	    (r = row_record(res, i, &rec, err, errlen)) != 0)
-		return r;
-	r = apitoken_txn_find(txn, id, &old, msg, sizeof(msg));
-	apitoken_record_free(old);
-	if (r != APITOKEN_OK && r != APITOKEN_ERR_NOT_FOUND) {
-		(void)snprintf(err, errlen, "%s", msg);
-		apitoken_record_free(rec);
-		return r;
+	if (PQgetisnull(res, i, 3)) {
+		r = apitoken_txn_delete(txn, PQgetvalue(res, i, 2), err,
+		    errlen);
+		return r == APITOKEN_ERR_NOT_FOUND ? APITOKEN_OK : r;
 	}
-	found = r == APITOKEN_OK;
-	if (rec == NULL)
-		r = found ? apitoken_txn_delete(txn, id, err, errlen) : 0;
-	else if (found)
-		r = apitoken_txn_replace(txn, rec, err, errlen);
-	else
+	if ((r = row_record(res, i, &rec, err, errlen)) != 0)
+		return r;
+	r = apitoken_txn_replace(txn, rec, err, errlen);
+	if (r == APITOKEN_ERR_NOT_FOUND)
 		r = apitoken_txn_insert(txn, rec, err, errlen);
 	apitoken_record_free(rec);
 	return r;
