@@ -797,14 +797,16 @@ commit_emit(struct apitoken_txn *t, ssize_t orig, const struct staged *s,
     void *ctx)
 {
 	struct out *o = ctx;
-	const char *p, *nl;
+	const char *p, *next;
 	char *line;
 	size_t len;
 
 	if (s == NULL) {
+		/* the line runs up to the next one (begin found its end) */
 		p = t->m.base + t->lines[orig];
-		nl = memchr(p, '\n', (size_t)(t->m.end - p));
-		out_put(o, p, (size_t)(nl - p) + 1);
+		next = (size_t)orig + 1 < t->nlines ?
+		    t->m.base + t->lines[orig + 1] : t->m.end;
+		out_put(o, p, (size_t)(next - p));
 		return APITOKEN_OK;
 	}
 	if (codec_format(s->rec, &line, &len) != APITOKEN_OK)
