@@ -105,6 +105,12 @@ MOD_NETTLE_LIBS = -Wl,-Bstatic $(NETTLE_LIBS) -Wl,-Bdynamic $(YAML_LIBS) \
 MOD_LIBS   = $(if $(filter 1,$(STATIC_DEPS)),$(MOD_STATIC_LIBS),\
 	$(MOD_NETTLE_LIBS))
 PAM_STATIC = $(B)/static/pam_apitoken.so
+# -z nodelete: pam_end's dlclose leaves the module (and libyaml) mapped.
+# A login process exits right after it, so unmapping both (munmap and
+# TLB flushes) was wasted work; a long-lived caller (nginx, Dovecot)
+# dlopens the loaded copy again at its next pam_start instead of mapping
+# and relocating it anew.  The module keeps no mutable static state.
+MOD_LDFLAGS = -Wl,-z,nodelete
 
 # --- fleet/: PostgreSQL, the fleet's source of truth (fleet/fleet.h) ---
 # libpq is linked into tokenctl and apitokend only, never the module.
@@ -183,12 +189,14 @@ $(LIB_SO): $(LIB_OBJ)
 
 $(PAM_SO): $(PAM_OBJ) $(LIB_A) pam_apitoken/pam_apitoken.map
 	$(CC) -shared -Wl,--version-script=pam_apitoken/pam_apitoken.map \
-		-o $@ $(PAM_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(MOD_LIBS) -lpam
+		-o $@ $(PAM_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(MOD_LDFLAGS) \
+		$(MOD_LIBS) -lpam
 
 $(PAM_STATIC): $(PAM_OBJ) $(LIB_A) pam_apitoken/pam_apitoken.map
 	@mkdir -p $(dir $@)
 	$(CC) -shared -Wl,--version-script=pam_apitoken/pam_apitoken.map \
-		-o $@ $(PAM_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(MOD_STATIC_LIBS) -lpam
+		-o $@ $(PAM_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(MOD_LDFLAGS) \
+		$(MOD_STATIC_LIBS) -lpam
 
 $(B)/obj/fleet/%.o: fleet/%.c
 	@mkdir -p $(dir $@)
