@@ -268,7 +268,10 @@ same_file(const struct stat *a, const struct stat *b)
 /* Under the mutex: the store for one request (store_put when done),
  * opened again if its file is another one or was rewritten since
  * (tokenctl commits by rename); NULL with res filled when it cannot be
- * opened. */
+ * opened.  The store is mapped (apitoken_store_open_mapped): the mapping
+ * of a replaced one goes with its last reference, and a file truncated
+ * in place by hand has another size, so it is re-opened (and its
+ * trailer check fails) before a look-up could read past its end. */
 static struct storeref *
 store_get(struct core *c, struct apitoken_result *res)
 {
@@ -287,7 +290,7 @@ store_get(struct core *c, struct apitoken_result *res)
 		memset(&c->st, 0, sizeof(c->st));
 	r = APITOKEN_ERR_NOMEM;
 	if ((c->store = calloc(1, sizeof(*c->store))) != NULL &&
-	    (r = apitoken_store_open(c->cur->cfg, &c->store->store,
+	    (r = apitoken_store_open_mapped(c->cur->cfg, &c->store->store,
 	    res->detail, sizeof(res->detail))) == APITOKEN_OK) {
 		c->store->refs++;
 		return c->store;

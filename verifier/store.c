@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * store.c - reading the store: a safe open, header and trailer checks,
- * and a search by id over the sorted record lines with pread(2) on the
- * kept-open file, so a look-up reads a few KiB, maps nothing, and memory
- * does not grow with the store.  Walks (foreach) and writers (txn.c) map
- * the file.  Readers never lock: writers replace the file by rename(2).
+ * and a search by id over the sorted record lines through a read window:
+ * pread(2) on the kept-open file, so a look-up reads a few KiB, maps
+ * nothing, and memory does not grow with the store (the module); or, for
+ * a handle opened with apitoken_store_open_mapped (apitokend), a
+ * read-only mapping of the whole file, so a look-up makes no system
+ * call.  Walks (foreach) and writers (txn.c) map the file.  Readers never
+ * lock: writers replace the file by rename(2).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +21,7 @@
 
 struct apitoken_store {
 	int fd;			/* kept open, O_CLOEXEC; read with pread(2) */
+	const char *map;	/* or: the whole file mapped (size bytes) */
 	uint64_t size, maxsize;
 	uint64_t body;		/* offset of the first record line */
 	uint64_t end;		/* offset of the trailer line */
@@ -161,13 +165,15 @@ store_line_id(const char *line, size_t len, char id[APITOKEN_ID_LEN + 1])
 	return 0;
 }
 
-/* ------------------------------------------------- look-up by pread(2)
+/* --------------------------------------------- look-up: the read window
  *
  * A look-up reads small windows of the kept-open file with pread(2)
  * instead of mapping it: no page faults, no page tables, no store pages
  * in the process (BENCHMARKS.md, "Cold look-up strategies").  Windows
  * start at 1 KiB around a probe and grow up to a whole STORE_LINE_MAX
  * either side, so a line longer than that is reported, never read whole.
+ * A mapped handle's window is the whole mapping from the start: the same
+ * search then never reads, and its scans stay capped as above.
  */
 #define WIN_HALF0 512
 #define WIN_HALF_MAX (STORE_LINE_MAX + 1)
@@ -178,9 +184,10 @@ store_line_id(const char *line, size_t len, char id[APITOKEN_ID_LEN + 1])
 #endif
 
 struct win {		/* bytes [off, off + n) of the store */
-	char *buf;	/* WIN_SIZE bytes */
+	const char *buf;	/* mem, or the mapping */
 	uint64_t off;
 	size_t n;
+	char *mem;		/* WIN_SIZE bytes, for pread */
 };
 
 static int
@@ -190,6 +197,13 @@ read_at(const struct apitoken_store *s, uint64_t off, size_t n, char *buf,
 	size_t got = 0;
 	ssize_t r;
 
+	if (s->map != NULL) {
+		if (off > s->size || n > s->size - off)
+			return set_err(err, errlen, APITOKEN_ERR_INTERNAL,
+			    "%s: read past the end", s->path);
+		memcpy(buf, s->map + off, n);
+		return APITOKEN_OK;
+	}
 	while (got < n) {
 		r = pread(s->fd, buf + got, n - got, (off_t)(off + got));
 		if (r < 0 && errno == EINTR)
@@ -232,9 +246,10 @@ line_at(const struct apitoken_store *s, uint64_t lo, uint64_t hi,
 		ws = mid - lo > half && hi - lo > WIN_TAIL ? mid - half : lo;
 		we = hi - mid > half && hi - lo > WIN_TAIL ? mid + half : hi;
 		if (ws < w->off || we > w->off + w->n) {	/* not held yet */
-			if ((r = read_at(s, ws, (size_t)(we - ws), w->buf, err,
+			if ((r = read_at(s, ws, (size_t)(we - ws), w->mem, err,
 			    errlen)) != APITOKEN_OK)
 				return r;
+			w->buf = w->mem;
 			w->off = ws;
 			w->n = (size_t)(we - ws);
 		}
@@ -423,8 +438,22 @@ store_check(struct apitoken_store *s, char *err, size_t errlen)
 	return APITOKEN_OK;
 }
 
-int
-apitoken_store_open(const struct apitoken_config *cfg,
+/* Map the whole file read-only (size bytes, checked by check_size). */
+static int
+store_map_whole(struct apitoken_store *s, char *err, size_t errlen)
+{
+	void *p = mmap(NULL, (size_t)s->size, PROT_READ, MAP_SHARED, s->fd, 0);
+
+	if (p == MAP_FAILED)
+		return set_err(err, errlen, errno == ENOMEM ? APITOKEN_ERR_NOMEM :
+		    APITOKEN_ERR_SYSTEM, "%s: mmap: %s", s->path,
+		    strerror(errno));
+	s->map = p;
+	return APITOKEN_OK;
+}
+
+static int
+store_open(const struct apitoken_config *cfg, int mapped,
     struct apitoken_store **storep, char *err, size_t errlen)
 {
 	const char *path = apitoken_config_store(cfg), *base;
@@ -462,6 +491,7 @@ apitoken_store_open(const struct apitoken_config *cfg,
 	if ((r = aliases_copy(&s->aliases, config_aliases(cfg))) != 0 ||
 	    (r = check_size(&st, path, s->maxsize, &s->size, err,
 	    errlen)) != APITOKEN_OK ||
+	    (mapped && (r = store_map_whole(s, err, errlen)) != APITOKEN_OK) ||
 	    (r = store_check(s, err, errlen)) != APITOKEN_OK)
 		goto out;
 	*storep = s;
@@ -475,11 +505,27 @@ out:
 	return r;
 }
 
+int
+apitoken_store_open(const struct apitoken_config *cfg,
+    struct apitoken_store **storep, char *err, size_t errlen)
+{
+	return store_open(cfg, 0, storep, err, errlen);
+}
+
+int
+apitoken_store_open_mapped(const struct apitoken_config *cfg,
+    struct apitoken_store **storep, char *err, size_t errlen)
+{
+	return store_open(cfg, 1, storep, err, errlen);
+}
+
 void
 apitoken_store_close(struct apitoken_store *s)
 {
 	if (s == NULL)
 		return;
+	if (s->map != NULL)
+		munmap((void *)(uintptr_t)s->map, (size_t)s->size);
 	if (s->path != NULL)	/* fd is set once path is */
 		close(s->fd);
 	free(s->path);
@@ -522,7 +568,7 @@ int
 apitoken_store_find(struct apitoken_store *s, const char *id,
     struct apitoken_record **recp, char *err, size_t errlen)
 {
-	struct win w = { NULL, 0, 0 };
+	struct win w = { NULL, 0, 0, NULL };
 	uint64_t ls = 0;
 	char why[200];
 	size_t len = 0;
@@ -531,9 +577,14 @@ apitoken_store_find(struct apitoken_store *s, const char *id,
 	*recp = NULL;
 	if (apitoken_id_valid(id) != 0)
 		return APITOKEN_ERR_NOT_FOUND;
-	if ((w.buf = malloc(WIN_SIZE + WIN_HALF_MAX)) == NULL)
+	/* tmp (the last WIN_HALF_MAX bytes) is not read from when mapped */
+	if ((w.mem = malloc(WIN_SIZE + WIN_HALF_MAX)) == NULL)
 		return APITOKEN_ERR_NOMEM;
-	r = store_search(s, id, &w, w.buf + WIN_SIZE, &ls, &len, err, errlen);
+	if (s->map != NULL) {	/* the window: the whole file */
+		w.buf = s->map;
+		w.n = (size_t)s->size;
+	}
+	r = store_search(s, id, &w, w.mem + WIN_SIZE, &ls, &len, err, errlen);
 	if (r != APITOKEN_OK)
 		goto out;
 	r = codec_parse(w.buf + (ls - w.off), len, recp, why, sizeof(why));
@@ -541,7 +592,7 @@ apitoken_store_find(struct apitoken_store *s, const char *id,
 		r = set_err(err, errlen, r, "%s: record %s: %s", s->path, id,
 		    why);
 out:
-	free(w.buf);
+	free(w.mem);
 	return r;
 }
 

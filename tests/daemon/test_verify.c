@@ -2,8 +2,8 @@
 /*
  * test_verify.c - apitokend answers VERIFY through its socket as the
  * library would (issue 11): the reply's fields, a revocation refused at
- * the very next request, store errors, the decision log line, the
- * options, and a clean exit on SIGTERM.
+ * the very next request, store errors (a store truncated in place),
+ * the decision log line, the options, and a clean exit on SIGTERM.
  */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -132,6 +132,30 @@ Test(verify, store_errors_say_so_without_a_path)
 	cr_assert_eq(chmod(D->store, 0600), 0);
 	cr_assert_eq(td_verify(D, tl_user(), "sshd", NULL, tok, NULL, NULL),
 	    APITOKEN_ACCEPTED);
+	free(tok);
+}
+
+/* The daemon maps the store: a file truncated in place by hand (writers
+ * only ever rename) is seen by its size at the next request and
+ * re-opened, never read past its end (SIGBUS). */
+Test(verify, a_store_truncated_in_place_is_an_error_not_a_crash)
+{
+	char *tok = td_issue(D, tl_user(), "--label", "cut", NULL), *data;
+	size_t len;
+
+	cr_assert_eq(td_verify(D, tl_user(), "sshd", NULL, tok, NULL, NULL),
+	    APITOKEN_ACCEPTED);
+	data = tl_read_file(D->store, &len);
+	cr_assert_eq(truncate(D->store, 0), 0);
+	cr_assert_eq(td_verify(D, tl_user(), "sshd", NULL, tok, NULL, NULL),
+	    APITOKEN_R_STORE_ERROR);
+	tl_write_file(D->store, data, len / 2, 0600);	/* no trailer */
+	cr_assert_eq(td_verify(D, tl_user(), "sshd", NULL, tok, NULL, NULL),
+	    APITOKEN_R_STORE_ERROR);
+	tl_write_file(D->store, data, len, 0600);
+	cr_assert_eq(td_verify(D, tl_user(), "sshd", NULL, tok, NULL, NULL),
+	    APITOKEN_ACCEPTED);
+	free(data);
 	free(tok);
 }
 

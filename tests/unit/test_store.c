@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_store.c - the store file: layout, sorted look-up at the edges,
- * foreach/count, hand-written bad files, and the safe-open rules.
+ * foreach/count, hand-written bad files, and the safe-open rules; the
+ * look-ups and the bad files also through a mapped handle
+ * (apitoken_store_open_mapped, apitokend's).
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -14,6 +16,16 @@
 #include "helpers.h"
 
 static struct tu_env E;
+static int Mapped;	/* open_ok and open_rc: apitoken_store_open_mapped */
+
+static int
+open_mode(struct apitoken_store **sp)
+{
+	if (Mapped)
+		return apitoken_store_open_mapped(E.cfg, sp, E.err,
+		    sizeof(E.err));
+	return apitoken_store_open(E.cfg, sp, E.err, sizeof(E.err));
+}
 
 static void
 setup(void)
@@ -39,7 +51,7 @@ open_ok(void)
 	int r;
 
 	E.err[0] = '\0';
-	r = apitoken_store_open(E.cfg, &s, E.err, sizeof(E.err));
+	r = open_mode(&s);
 	cr_assert_eq(r, 0, "store_open = %d: %s", r, E.err);
 	cr_assert_not_null(s);
 	return s;
@@ -52,7 +64,7 @@ open_rc(void)
 	int r;
 
 	memset(E.err, 0, sizeof(E.err));
-	r = apitoken_store_open(E.cfg, &s, E.err, sizeof(E.err));
+	r = open_mode(&s);
 	if (r == 0)
 		apitoken_store_close(s);
 	else
@@ -190,7 +202,8 @@ Test(store, two_records)
 	apitoken_store_close(s);
 }
 
-Test(store, thousand_records_edges)
+static void
+thousand_records_edges(void)
 {
 	enum { N = 1000 };
 	struct apitoken_store *s;
@@ -215,6 +228,17 @@ Test(store, thousand_records_edges)
 		assert_missing_n(s, 11 + 2 * i);	/* between */
 	}
 	apitoken_store_close(s);
+}
+
+Test(store, thousand_records_edges)
+{
+	thousand_records_edges();
+}
+
+Test(store, thousand_records_edges_mapped)
+{
+	Mapped = 1;
+	thousand_records_edges();
 }
 
 Test(store, find_invalid_id)
@@ -422,6 +446,27 @@ Test(store_file, truncated_mid_record)
 	free(data);
 }
 
+Test(store_file, bad_files_refused_mapped)
+{
+	unsigned nums[] = { 1, 2 };
+	char *data;
+	size_t len;
+
+	Mapped = 1;
+	tl_write_file(E.store, "", 0, 0600);
+	cr_assert_eq(open_rc(), APITOKEN_ERR_STORE_FORMAT);
+	tl_write_file(E.store, "hello\n#end\n", 11, 0600);
+	cr_assert_eq(open_rc(), APITOKEN_ERR_STORE_FORMAT);
+	write_store(nums, 2, 0);
+	cr_assert_eq(open_rc(), APITOKEN_ERR_STORE_FORMAT);
+	write_store(nums, 2, 1);
+	data = tl_read_file(E.store, &len);
+	tl_write_file(E.store, data, len - strlen("#end\n") - 40, 0600);
+	cr_assert_eq(open_rc(), APITOKEN_ERR_STORE_FORMAT);
+	cr_assert_not_null(strstr(E.err, E.store), "err: %s", E.err);
+	free(data);
+}
+
 Test(store_file, trailer_without_newline)
 {
 	unsigned nums[] = { 1 };
@@ -478,7 +523,7 @@ Test(store_file, unknown_version)
  * or STORE_FORMAT - never another id; foreach never reports success
  * with ids out of order; a writer refuses the file. */
 static void
-check_broken_order(const unsigned *nums, size_t n)
+check_broken_order_1(const unsigned *nums, size_t n)
 {
 	struct apitoken_store *s = NULL;
 	struct apitoken_record *rec;
@@ -490,7 +535,7 @@ check_broken_order(const unsigned *nums, size_t n)
 	cr_assert_eq(txn_rc(0), APITOKEN_ERR_STORE_FORMAT,
 	    "txn_begin accepted a broken store: %s", E.err);
 	cr_assert_neq(E.err[0], '\0');
-	r = apitoken_store_open(E.cfg, &s, E.err, sizeof(E.err));
+	r = open_mode(&s);
 	if (r != 0) {
 		cr_assert_eq(r, APITOKEN_ERR_STORE_FORMAT);
 		return;
@@ -512,6 +557,16 @@ check_broken_order(const unsigned *nums, size_t n)
 	    "foreach returned 0 but visited ids out of order");
 	cr_assert(r != 0 || w.count == n);
 	apitoken_store_close(s);
+}
+
+/* ... through either kind of handle */
+static void
+check_broken_order(const unsigned *nums, size_t n)
+{
+	Mapped = 0;
+	check_broken_order_1(nums, n);
+	Mapped = 1;
+	check_broken_order_1(nums, n);
 }
 
 Test(store_file, unsorted_records)

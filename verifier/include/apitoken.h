@@ -731,6 +731,20 @@ struct apitoken_store;
 APITOKEN_API int apitoken_store_open(const struct apitoken_config *cfg,
     struct apitoken_store **storep, char *err, size_t errlen)
     APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
+/*
+ * The same, but look-ups (apitoken_store_find, apitoken_verify) read a
+ * read-only mapping of the whole file instead of pread(2): no system
+ * call per look-up, at the cost of the store's pages mapped in the
+ * process (for a long-running verifier such as apitokend; the module
+ * keeps apitoken_store_open and its small RSS).  Unmapped by
+ * apitoken_store_close.  Writers replace the store by rename(2), which
+ * leaves the mapping intact; a file truncated in place while mapped
+ * makes a look-up past its new end raise SIGBUS, so a caller re-opens
+ * the store when the file's size (stat) is no longer the one it opened.
+ */
+APITOKEN_API int apitoken_store_open_mapped(const struct apitoken_config *cfg,
+    struct apitoken_store **storep, char *err, size_t errlen)
+    APITOKEN_MUST_CHECK APITOKEN_NONNULL(1, 2);
 APITOKEN_API void apitoken_store_close(struct apitoken_store *store);
 
 /*
