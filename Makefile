@@ -265,11 +265,13 @@ $(B)/test-stress: $(STRESS_SRC:%.c=$(B)/tobj/%.o) $(LIB_A) $(CTL) $(PAM_SO)
 	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS) $(DEPS_LIBS) \
 		$(JSON_LIBS) $(TEST_LIBS) -lpam
 
-# the throttle table is also tested alone (its cap), linked in directly
+# the throttle table (its cap) and the change watch are also tested alone,
+# linked in directly
 # test_module.c drives the module through libpam with the PAM suite's
 # fixture (tests/pam/util.c)
 $(B)/test-daemon: $(DMN_SRC:%.c=$(B)/tobj/%.o) $(B)/obj/apitokend/throttle.o \
-		$(B)/obj/apitokend/log.o $(B)/tobj/tests/pam/util.o $(LIB_A) \
+		$(B)/obj/apitokend/fwatch.o $(B)/obj/apitokend/log.o \
+		$(B)/tobj/tests/pam/util.o $(LIB_A) \
 		$(CTL) $(DAEMON) $(PAM_SO)
 	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS) $(DEPS_LIBS) \
 		$(TEST_LIBS) -lpam -lpthread

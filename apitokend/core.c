@@ -7,7 +7,10 @@
  * it; it is not held while a token is looked up and hashed (a store
  * handle may be shared read-only between threads, apitoken.h), nor while
  * an owner's account is looked up, so that the event loops and the HTTP
- * threads verify in parallel.
+ * threads verify in parallel.  Whether the store or /etc/shadow changed
+ * is asked of inotify (fwatch.c) at every request: one read(2) that
+ * finds nothing instead of a stat(2) of each; the store is stat'ed when
+ * its directory reports it, and at least once a second besides.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -19,6 +22,7 @@
 #include <time.h>
 
 #include "core.h"
+#include "fwatch.h"
 #include "replica.h"
 #include "throttle.h"
 
@@ -39,6 +43,8 @@
 #define LOCK_SLOTS 65536
 #define LOCK_TTL 60
 #define SHADOW_FILE "/etc/shadow"
+#define FW_STORE 0	/* fwatch's files */
+#define FW_SHADOW 1
 
 struct cfgref {
 	struct apitoken_config *cfg;
@@ -73,6 +79,8 @@ struct core {
 	struct storeref *store;		/* NULL: open at the next request */
 	struct storeref *retired;	/* replaced, still read */
 	struct stat st;			/* the store file when opened */
+	int64_t st_when;		/* when it was last stat'ed */
+	struct fwatch fw;		/* the store and SHADOW_FILE */
 	struct throttle thr;
 	struct lu_slot lu[LASTUSE_SLOTS];
 	struct lock_slot lk[LOCK_SLOTS];
@@ -118,6 +126,9 @@ core_new(struct apitoken_config *cfg, struct core **cp, char *err,
 	}
 	c->cur->cfg = cfg;
 	apply_limits(c);
+	fwatch_init(&c->fw);	/* failures: stat at every request */
+	(void)fwatch_file(&c->fw, FW_STORE, apitoken_config_store(cfg));
+	(void)fwatch_file(&c->fw, FW_SHADOW, SHADOW_FILE);
 	*cp = c;
 	return 0;
 }
@@ -189,6 +200,7 @@ core_free(struct core *c)
 	store_free(c->store);
 	store_free(c->retired);
 	lock_cache_free(c);
+	fwatch_close(&c->fw);
 	throttle_clear(&c->thr);
 	free_refs(c->cur);
 	free_refs(c->old);
@@ -218,6 +230,7 @@ core_set_config(struct core *c, struct apitoken_config *cfg)
 	c->cur = r;
 	apply_limits(c);
 	store_retire(c);	/* re-opened under the new one */
+	(void)fwatch_file(&c->fw, FW_STORE, apitoken_config_store(cfg));
 	memset(c->lu, 0, sizeof(c->lu));	/* state_dir may have moved */
 	pthread_mutex_unlock(&c->mu);
 }
@@ -272,15 +285,33 @@ same_file(const struct stat *a, const struct stat *b)
  * of a replaced one goes with its last reference, and a file truncated
  * in place by hand has another size, so it is re-opened (and its
  * trailer check fails) before a look-up could read past its end. */
+/* Under the mutex: whether the open store is still the file at path:
+ * no event for it (changed: fwatch's) and stat'ed within this second, or
+ * stat'ed now and the same file. */
+static int
+store_current(struct core *c, const char *path, unsigned changed,
+    int64_t now)
+{
+	struct stat st;
+
+	if (c->store == NULL)
+		return 0;
+	if (!(changed & 1u << FW_STORE) && c->st_when == now)
+		return 1;
+	if (stat(path, &st) != 0 || !same_file(&st, &c->st))
+		return 0;
+	c->st_when = now;
+	return 1;
+}
+
 static struct storeref *
-store_get(struct core *c, struct apitoken_result *res)
+store_get(struct core *c, unsigned changed, int64_t now,
+    struct apitoken_result *res)
 {
 	const char *path = apitoken_config_store(c->cur->cfg);
-	struct stat st;
 	int r;
 
-	if (c->store != NULL && stat(path, &st) == 0 &&
-	    same_file(&st, &c->st)) {
+	if (store_current(c, path, changed, now)) {
 		c->store->refs++;
 		return c->store;
 	}
@@ -288,6 +319,7 @@ store_get(struct core *c, struct apitoken_result *res)
 	/* stat first: a commit between the two is seen at the next request */
 	if (stat(path, &c->st) != 0)
 		memset(&c->st, 0, sizeof(c->st));
+	c->st_when = now;
 	r = APITOKEN_ERR_NOMEM;
 	if ((c->store = calloc(1, sizeof(*c->store))) != NULL &&
 	    (r = apitoken_store_open_mapped(c->cur->cfg, &c->store->store,
@@ -444,8 +476,9 @@ lock_slot(struct core *c, const char *user)
 /*
  * Under the mutex: whether user's account is locked, from the cache (1
  * or 0), or -1 when not in it.  The cache is emptied first when shadow
- * (SHADOW_FILE as stat'ed when the request began) is not the file it was
- * filled from, or when it is LOCK_TTL old.
+ * (SHADOW_FILE as stat'ed when the request began, if it had to be: see
+ * files_changed) is not the file it was filled from, or when it is
+ * LOCK_TTL old.
  */
 static int
 lock_cached(struct core *c, const char *user, const struct stat *shadow,
@@ -453,10 +486,11 @@ lock_cached(struct core *c, const char *user, const struct stat *shadow,
 {
 	struct lock_slot *slot;
 
-	if (!same_file(shadow, &c->shadow) || now - c->lk_born >= LOCK_TTL ||
-	    now < c->lk_born) {
+	if ((shadow != NULL && !same_file(shadow, &c->shadow)) ||
+	    now - c->lk_born >= LOCK_TTL || now < c->lk_born) {
 		c->lk_gen++;
-		c->shadow = *shadow;
+		if (shadow != NULL)
+			c->shadow = *shadow;
 		c->lk_born = now;
 	}
 	slot = lock_slot(c, user);
@@ -572,6 +606,29 @@ conclude(struct core *c, const struct ask *a, const struct keys *ks,
 		lastuse(c, a, res->id, now);
 }
 
+/*
+ * Under the mutex, as a request begins: fwatch's files that changed.  An
+ * event for SHADOW_FILE empties the account cache at once (a request
+ * that began after the change must not find the old answer); when its
+ * directory is not watched, *stat_shadow says to stat it instead and
+ * compare (lock_cached).
+ */
+static unsigned
+files_changed(struct core *c, int64_t now, int *stat_shadow)
+{
+	unsigned ch = fwatch_changed(&c->fw);
+
+	*stat_shadow = 0;
+	if (!(ch & 1u << FW_SHADOW))
+		return ch;
+	if (fwatch_watched(&c->fw, FW_SHADOW)) {
+		c->lk_gen++;
+		c->lk_born = now;
+	} else
+		*stat_shadow = 1;
+	return ch;
+}
+
 /* Look the token up in r's store (without the mutex). */
 static enum apitoken_reason
 look_up(struct storeref *r, const struct ask *a, int64_t now,
@@ -594,6 +651,7 @@ core_verify(struct core *c, const struct ask *a, struct apitoken_result *res)
 	struct stat shadow;
 	char id[APITOKEN_ID_LEN + 1] = "";
 	int64_t now = (int64_t)time(NULL);
+	int stat_shadow = 0;
 
 	memset(res, 0, sizeof(*res));
 	pthread_mutex_lock(&c->mu);
@@ -603,18 +661,20 @@ core_verify(struct core *c, const struct ask *a, struct apitoken_result *res)
 	apitoken_token_clear(&t);
 	keys_of(a, id, &ks);
 	if (!throttled(c, &ks, id, now, res))
-		r = store_get(c, res);
+		r = store_get(c, files_changed(c, now, &stat_shadow), now,
+		    res);
 	pthread_mutex_unlock(&c->mu);
 	if (r != NULL) {
 		memset(&shadow, 0, sizeof(shadow));
 		/* shadow before the account check: a change made before
 		 * this request began is seen by it */
 		if (look_up(r, a, now, res) == APITOKEN_ACCEPTED &&
-		    stat(SHADOW_FILE, &shadow) != 0)
+		    stat_shadow && stat(SHADOW_FILE, &shadow) != 0)
 			memset(&shadow, 0, sizeof(shadow));
 		pthread_mutex_lock(&c->mu);
 		store_put(c, r);
-		conclude(c, a, &ks, id, &shadow, now, res);
+		conclude(c, a, &ks, id, stat_shadow ? &shadow : NULL, now,
+		    res);
 		pthread_mutex_unlock(&c->mu);
 	}
 	core_log_decision(a, res);
