@@ -66,11 +66,16 @@ int
 fwatch_file(struct fwatch *w, int i, const char *path)
 {
 	const char *slash = strrchr(path, '/');
+	int j;
 
+	for (j = 0; j < FWATCH_FILES && (j == i || w->wd[j] != w->wd[i]); j++)
+		;
+	if (w->wd[i] >= 0 && j == FWATCH_FILES)	/* no other file's */
+		(void)inotify_rm_watch(w->fd, w->wd[i]);
 	free(w->dir[i]);
 	free(w->name[i]);
 	w->dir[i] = w->name[i] = NULL;
-	w->wd[i] = -1;	/* an old watch's events are read and ignored */
+	w->wd[i] = -1;
 	if (slash == NULL || slash[1] == '\0' ||
 	    (w->name[i] = strdup(slash + 1)) == NULL ||
 	    (w->dir[i] = strndup(path, slash == path ? 1 :

@@ -85,3 +85,21 @@ Test(fwatch, a_directory_gone_reads_as_changed_until_watched_again)
 	cr_assert_eq(changed0(), 1u);
 	free(moved);
 }
+
+/* A reload naming another store: the new directory is watched, the old
+ * one no longer reports. */
+Test(fwatch, a_file_watched_again_elsewhere)
+{
+	char dir2[256], *file2;
+
+	tl_tmpdir(dir2, sizeof(dir2), "fwatch2");
+	file2 = tl_fmt("%s/tokens", dir2);
+	cr_assert_eq(fwatch_file(&W, 0, file2), 0);
+	cr_assert_eq(changed0(), 0u);
+	tl_write_str(File, "old\n", 0600);
+	cr_assert_eq(changed0(), 0u, "the old directory still reports");
+	tl_write_str(file2, "new\n", 0600);
+	cr_assert_eq(changed0(), 1u);
+	(void)tl_rmrf(dir2);
+	free(file2);
+}
