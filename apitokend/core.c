@@ -278,13 +278,6 @@ same_file(const struct stat *a, const struct stat *b)
 	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
-/* Under the mutex: the store for one request (store_put when done),
- * opened again if its file is another one or was rewritten since
- * (tokenctl commits by rename); NULL with res filled when it cannot be
- * opened.  The store is mapped (apitoken_store_open_mapped): the mapping
- * of a replaced one goes with its last reference, and a file truncated
- * in place by hand has another size, so it is re-opened (and its
- * trailer check fails) before a look-up could read past its end. */
 /* Under the mutex: whether the open store is still the file at path:
  * no event for it (changed: fwatch's) and stat'ed within this second, or
  * stat'ed now and the same file. */
@@ -304,6 +297,13 @@ store_current(struct core *c, const char *path, unsigned changed,
 	return 1;
 }
 
+/* Under the mutex: the store for one request (store_put when done),
+ * opened again if its file is another one or was rewritten since
+ * (tokenctl commits by rename); NULL with res filled when it cannot be
+ * opened.  The store is mapped (apitoken_store_open_mapped): the mapping
+ * of a replaced one goes with its last reference, and a file truncated
+ * in place by hand has another size, so it is re-opened (and its
+ * trailer check fails) before a look-up could read past its end. */
 static struct storeref *
 store_get(struct core *c, unsigned changed, int64_t now,
     struct apitoken_result *res)
