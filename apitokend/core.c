@@ -27,12 +27,17 @@
 #include "throttle.h"
 
 #define LASTUSE_INTERVAL 60	/* s, as the module */
-/* Direct-mapped, 24 bytes a slot (1.5 MiB, touched only as used): a
+/* Set-associative, 24 bytes a slot (1.5 MiB, touched only as used): a
  * miss costs the library's walk of state_dir, ~20 system calls, so the
  * cache should hold every token used within LASTUSE_INTERVAL.  With 1024
  * slots, 10,000 tokens in use made nearly every request miss
  * (BENCHMARKS.md, apitokend). */
 #define LASTUSE_SLOTS 65536
+/* Ways a token may take: with two, 10,000 tokens in use left ~350 of
+ * them three to a pair, each use of one evicting another, and 2-3 % of
+ * the verifications walked state_dir (~20 system calls); with four,
+ * a handful (BENCHMARKS.md, apitokend). */
+#define LASTUSE_WAYS 4
 /* Whether an owner's account is locked, cached: getspnam scans
  * /etc/shadow, and for a user not in it asks every other NSS source
  * (~40 system calls, BENCHMARKS.md).  The whole cache is dropped when
@@ -334,21 +339,24 @@ store_get(struct core *c, unsigned changed, int64_t now,
 	return NULL;
 }
 
-/* The last-use slot of id: two ways, the one holding id or else the
- * one written longer ago. */
+/* The last-use slot of id: LASTUSE_WAYS ways, the one holding id or
+ * else the one written longest ago. */
 static struct lu_slot *
 lu_slot(struct core *c, const char *id)
 {
-	struct lu_slot *s;
+	struct lu_slot *s, *old;
 	size_t h = 0, i;
 
 	for (i = 0; id[i] != '\0'; i++)
 		h = h * 31 + (unsigned char)id[i];
-	s = &c->lu[(h % LASTUSE_SLOTS) & ~(size_t)1];
-	if (strcmp(s[1].id, id) == 0 ||
-	    (strcmp(s[0].id, id) != 0 && s[1].when < s[0].when))
-		return &s[1];
-	return &s[0];
+	s = &c->lu[(h % LASTUSE_SLOTS) & ~(size_t)(LASTUSE_WAYS - 1)];
+	for (old = s, i = 0; i < LASTUSE_WAYS; i++) {
+		if (strcmp(s[i].id, id) == 0)
+			return &s[i];
+		if (s[i].when < old->when)
+			old = &s[i];
+	}
+	return old;
 }
 
 /* Record a use at most once a LASTUSE_INTERVAL per token. */
