@@ -183,59 +183,51 @@ Test(ctl_fake, listing_cut_short)
 	    "listed (the reply is full)\n");
 }
 
-Test(ctl_fake, unlock_token)
+/* tokenctl unlock OPT ARG (OPT NULL: unlock ARG): the request carries
+ * tag = value, the daemon answers accepted with entry (NULL: none
+ * cleared), tokenctl prints want and exits 0. */
+static void
+unlock_one(int tag, const char *value, const char *entry, const char *opt,
+    const char *arg, const char *want)
 {
 	F.want_op = APITOKEN_OP_UNLOCK;
-	td_fake_expect(&F, APITOKEN_T_ID, "AbCdEfGh0123");
+	td_fake_expect(&F, tag, value);
 	F.op = APITOKEN_OP_REPLY;
 	td_fake_reply(&F, APITOKEN_T_REASON, "accepted");
-	td_fake_reply(&F, APITOKEN_T_ENTRY, "token AbCdEfGh0123 1893456000 10");
+	if (entry != NULL)
+		td_fake_reply(&F, APITOKEN_T_ENTRY, entry);
 	td_fake_serve(&F, TD_FAKE_REPLY, 0);
-	cr_assert_eq(ctl(NULL, "unlock", "AbCdEfGh0123", NULL, NULL), 0, "%s",
-	    P.err);
-	cr_assert_eq(td_fake_wait(&F), 0, "the request was not UNLOCK ID");
-	cr_assert_str_eq(P.out, "unlocked token AbCdEfGh0123\n");
+	cr_assert_eq(opt != NULL ? ctl(NULL, "unlock", opt, arg, NULL) :
+	    ctl(NULL, "unlock", arg, NULL, NULL), 0, "%s", P.err);
+	cr_assert_eq(td_fake_wait(&F), 0, "the request was not UNLOCK %s",
+	    value);
+	cr_assert_str_eq(P.out, want);
+}
+
+Test(ctl_fake, unlock_token)
+{
+	unlock_one(APITOKEN_T_ID, "AbCdEfGh0123",
+	    "token AbCdEfGh0123 1893456000 10", NULL, "AbCdEfGh0123",
+	    "unlocked token AbCdEfGh0123\n");
 }
 
 Test(ctl_fake, unlock_user_nothing_locked)
 {
-	F.want_op = APITOKEN_OP_UNLOCK;
-	td_fake_expect(&F, APITOKEN_T_USER, "alice");
-	F.op = APITOKEN_OP_REPLY;
-	td_fake_reply(&F, APITOKEN_T_REASON, "accepted");
-	td_fake_serve(&F, TD_FAKE_REPLY, 0);
-	cr_assert_eq(ctl(NULL, "unlock", "--user", "alice", NULL), 0, "%s",
-	    P.err);
-	cr_assert_eq(td_fake_wait(&F), 0, "the request was not UNLOCK USER");
-	cr_assert_str_eq(P.out, "user alice was not locked out\n");
+	unlock_one(APITOKEN_T_USER, "alice", NULL, "--user", "alice",
+	    "user alice was not locked out\n");
 }
 
 Test(ctl_fake, unlock_address)
 {
-	F.want_op = APITOKEN_OP_UNLOCK;
-	td_fake_expect(&F, APITOKEN_T_RHOST, "2001:DB8::9");
-	F.op = APITOKEN_OP_REPLY;
-	td_fake_reply(&F, APITOKEN_T_REASON, "accepted");
-	td_fake_reply(&F, APITOKEN_T_ENTRY, "address 2001:db8::9 1893456000 "
-	    "10");
-	td_fake_serve(&F, TD_FAKE_REPLY, 0);
-	cr_assert_eq(ctl(NULL, "unlock", "--address", "2001:DB8::9", NULL), 0,
-	    "%s", P.err);
-	cr_assert_eq(td_fake_wait(&F), 0, "the request was not UNLOCK RHOST");
-	cr_assert_str_eq(P.out, "unlocked address 2001:db8::9\n");
+	unlock_one(APITOKEN_T_RHOST, "2001:DB8::9",
+	    "address 2001:db8::9 1893456000 10", "--address", "2001:DB8::9",
+	    "unlocked address 2001:db8::9\n");
 }
 
 Test(ctl_fake, unlock_address_nothing_locked)
 {
-	F.want_op = APITOKEN_OP_UNLOCK;
-	td_fake_expect(&F, APITOKEN_T_RHOST, "203.0.113.9");
-	F.op = APITOKEN_OP_REPLY;
-	td_fake_reply(&F, APITOKEN_T_REASON, "accepted");
-	td_fake_serve(&F, TD_FAKE_REPLY, 0);
-	cr_assert_eq(ctl(NULL, "unlock", "--address", "203.0.113.9", NULL), 0,
-	    "%s", P.err);
-	cr_assert_eq(td_fake_wait(&F), 0, "the request was not UNLOCK RHOST");
-	cr_assert_str_eq(P.out, "address 203.0.113.9 was not locked out\n");
+	unlock_one(APITOKEN_T_RHOST, "203.0.113.9", NULL, "--address",
+	    "203.0.113.9", "address 203.0.113.9 was not locked out\n");
 }
 
 Test(ctl_fake, unlock_usage)
